@@ -1,0 +1,1 @@
+"""Analyzers (backends): one base class, found by name in a lazy registry."""

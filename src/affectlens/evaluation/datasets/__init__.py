@@ -1,0 +1,1 @@
+"""Evaluation datasets, found by name (see `affectlens eval --list`)."""

@@ -1,0 +1,1 @@
+"""Reasoning about predictions: calibration, evidence, verification."""

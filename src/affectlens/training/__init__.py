@@ -1,0 +1,1 @@
+"""The recipe that trains the embedded model (needs the `train` extra)."""

