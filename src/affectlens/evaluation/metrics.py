@@ -13,6 +13,7 @@ __all__ = [
     "METRICS",
     "MetricInfo",
     "brier",
+    "calibration_error",
     "dominant_ece",
     "f1_per_label",
     "macro_f1",
@@ -38,6 +39,8 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("per_label_f1", 1, True, "F1 of each label"),
         MetricInfo("ece", 1, False, "15-bin expected calibration error of the dominant label's score against whether it is in the gold set"),
         MetricInfo("brier", 1, False, "mean squared error of every label score against the 0/1 gold, over texts and labels"),
+        MetricInfo("exact_match", 1, True, "share of texts whose predicted label set equals the gold set"),
+        MetricInfo("confidence_ece", 1, False, "15-bin calibration error of `confidence` against exact set match"),
         MetricInfo("pearson", 1, True, "Pearson correlation of predicted and gold ratings"),
         MetricInfo("mae", 1, False, "mean absolute error on the [-1, 1] scale (EmoBank 1-5 mapped by (x-3)/2)"),
     )

@@ -60,6 +60,23 @@ class TaxonomyCalibration:
     fitted_on: str
     dev_scores: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def identity(cls, taxonomy: str, labels: list[str], *, threshold: float = 0.5) -> TaxonomyCalibration:
+        """No recalibration: probabilities are ``sigmoid(logit)``, one flat threshold, and the
+        set likelihood taken as the confidence (for backends without dev-fitted calibration)."""
+        n = len(labels)
+        return cls(
+            taxonomy=taxonomy,
+            labels=list(labels),
+            platt_a=np.ones(n),
+            platt_b=np.zeros(n),
+            thresholds=np.full(n, threshold),
+            empty_fallback=False,
+            confidence_x=np.array([0.0, 1.0]),
+            confidence_y=np.array([0.0, 1.0]),
+            fitted_on="nothing (identity)",
+        )
+
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Calibrated probabilities ``[n, L]`` from raw logits ``[n, L]``."""
         return sigmoid(logits * self.platt_a + self.platt_b)

@@ -10,8 +10,10 @@ A label is mapped by the first rule that applies, in this order:
    a finer tier are lifted to the target's tier.
 5. ``dyad`` — the target names the word as a blend of two of its labels (Plutchik: love =
    joy + trust).
-6. ``neutral`` — neutral maps to the target's neutral label, or to nothing.
-7. ``vad`` — otherwise the target label nearest in valence–arousal–dominance space.
+6. ``via`` — a third taxonomy publishes a grouping of the source's labels whose group
+   names the target by rule 4 (GoEmotions gratitude → Ekman joy → Plutchik joy).
+7. ``neutral`` — neutral maps to the target's neutral label, or to nothing.
+8. ``vad`` — otherwise the target label nearest in valence–arousal–dominance space.
 
 Scores follow the label mapping with a noisy-OR: a target label is absent only if every
 source label mapped onto it is absent, ``p(t) = 1 - Π_s (1 - w_st · p(s))``.
@@ -30,7 +32,7 @@ from affectlens.taxonomy.model import Label, Taxonomy, list_taxonomies, load_tax
 
 __all__ = ["LabelMapping", "map_label", "map_label_sets", "mapping_matrix", "noisy_or"]
 
-Method = Literal["identity", "group", "hierarchy", "name", "dyad", "neutral", "vad", "unmapped"]
+Method = Literal["identity", "group", "hierarchy", "name", "dyad", "via", "neutral", "vad", "unmapped"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ def map_label(word: str, to: Taxonomy, *, source: Taxonomy | None = None) -> Lab
         return result("name", [label], detail)
     if word in to.dyads:
         return result("dyad", list(to.dyads[word]), f"{to.title} names it a blend")
+    via = _via_grouping(word, source, to) if source is not None else None
+    if via is not None:
+        labels, detail = via
+        return result("via", labels, detail)
     if (source is not None and word == source.neutral) or word == "neutral":
         if to.neutral is not None:
             return result("neutral", [to.neutral])
@@ -150,6 +156,19 @@ def _name_match(words: list[str], to: Taxonomy) -> tuple[str, str] | None:
                     assert target is not None
                     where = "" if taxonomy is to else f" (via {taxonomy.id} {label.name!r})"
                     return target, f"matches the {kind} of {to.id} {target!r}{where}"
+    return None
+
+
+def _via_grouping(word: str, source: Taxonomy, to: Taxonomy) -> tuple[list[str], str] | None:
+    """Target labels named by the groups a third taxonomy puts ``word`` in."""
+    for middle in list_taxonomies():
+        if middle.name in (source.name, to.name) or source.name not in middle.groups:
+            continue
+        groups = [g for g, members in middle.groups[source.name].items() if word in members]
+        named = [_name_match([g], to) for g in groups]
+        if groups and all(n is not None for n in named):
+            labels = list(dict.fromkeys(n[0] for n in named if n is not None))
+            return labels, f"{source.id} {word!r} is grouped under {middle.id} {groups}, which names {to.id} {labels}"
     return None
 
 

@@ -1,1 +1,69 @@
-"""Evaluation datasets, found by name (see `affectlens eval --list`)."""
+"""Evaluation datasets, found by name (``affectlens eval --list``).
+
+Each dataset declares its splits, the taxonomy its gold labels are in, its licence and a
+version; loaders read the published files from a directory (the data is not shipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from affectlens.registry import Registry
+
+__all__ = ["DatasetSpec", "EvalData", "datasets"]
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """One split: texts with gold label indicators ``[n, L]`` or gold VAD ``[n, 3]``."""
+
+    ids: list[str]
+    texts: list[str]
+    label_names: list[str] | None = None
+    gold: np.ndarray | None = None
+    vad: np.ndarray | None = None
+
+    def head(self, n: int) -> EvalData:
+        """The first ``n`` items (``eval --limit``)."""
+        return EvalData(
+            self.ids[:n],
+            self.texts[:n],
+            self.label_names,
+            None if self.gold is None else self.gold[:n],
+            None if self.vad is None else self.vad[:n],
+        )
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    version: int
+    kind: Literal["multilabel", "vad"]
+    taxonomy: str
+    splits: tuple[str, ...]
+    licence: str
+    citation: str
+    description: str
+    loader: Callable[[Path, str], EvalData]
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def load(self, data_dir: Path, split: str) -> EvalData:
+        return self.loader(data_dir, split)
+
+
+datasets: Registry[DatasetSpec] = Registry("dataset")
+for _name, _attr in (
+    ("goemotions", "GOEMOTIONS"),
+    ("goemotions-ekman", "GOEMOTIONS_EKMAN"),
+    ("goemotions-sentiment", "GOEMOTIONS_SENTIMENT"),
+    ("emobank", "EMOBANK"),
+):
+    datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")

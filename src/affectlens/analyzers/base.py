@@ -1,0 +1,117 @@
+"""The analyzer interface every backend implements.
+
+A backend implements one method, :meth:`Analyzer._analyze_texts`, over a batch of
+non-empty texts. :meth:`Analyzer.analyze_batch` (what the CLI, the service and the batch
+engine call) validates the options and the texts, answers empty texts itself, and keeps
+the order and the ids.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from affectlens.errors import ConfigError, InputError
+from affectlens.schema import Analysis
+from affectlens.taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["DEFAULT_MAX_CHARS", "AnalyzeOptions", "Analyzer", "check_text"]
+
+DEFAULT_MAX_CHARS = 200_000
+EMPTY_WARNING = "empty text: nothing to analyse"
+
+
+class AnalyzeOptions(BaseModel):
+    """What to compute for each text. Unknown options are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    taxonomy: str = Field("goemotions", description="label set of the answer, e.g. 'ekman'")
+    max_chars: int = Field(
+        DEFAULT_MAX_CHARS, gt=0, description="longer texts are refused, not cut"
+    )
+
+    @classmethod
+    def build(cls, options: AnalyzeOptions | None, overrides: dict[str, Any]) -> AnalyzeOptions:
+        try:
+            if options is None:
+                return cls(**overrides)
+            return options.model_copy(update=cls(**{**options.model_dump(), **overrides}).model_dump())
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"invalid analyze options: {problems}") from exc
+
+
+def check_text(text: object, *, max_chars: int = DEFAULT_MAX_CHARS, where: str = "text") -> str:
+    """``text`` if it can be analysed; otherwise an :class:`InputError` saying why."""
+    if not isinstance(text, str):
+        raise InputError(f"{where} is a {type(text).__name__}, not a string")
+    if len(text) > max_chars:
+        raise InputError(
+            f"{where} has {len(text):,} characters, more than the limit of {max_chars:,}",
+            hint="split it into smaller texts, or raise the limit with --max-chars",
+        )
+    return text
+
+
+class Analyzer(ABC):
+    """Base class of all backends (registered by name in ``affectlens.api.backends``)."""
+
+    #: registry name, e.g. ``"embedded"``
+    name: ClassVar[str]
+    #: one line for ``affectlens backends``
+    description: ClassVar[str] = ""
+
+    @property
+    @abstractmethod
+    def backend_id(self) -> str:
+        """Versioned backend name written into every Analysis, e.g. ``embedded/minilm-goemotions@1``."""
+
+    @abstractmethod
+    def _analyze_texts(self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy) -> list[Analysis]:
+        """Analyse non-empty, validated texts; return one Analysis per text, in order."""
+
+    def analyze_batch(
+        self,
+        texts: Sequence[str],
+        *,
+        ids: Sequence[str | None] | None = None,
+        options: AnalyzeOptions | None = None,
+        **overrides: Any,
+    ) -> list[Analysis]:
+        """Analyse ``texts``; keyword options (``taxonomy="ekman"``) override ``options``.
+
+        Empty or whitespace-only texts get an Analysis with no labels and a warning.
+        """
+        opts = AnalyzeOptions.build(options, overrides)
+        taxonomy = load_taxonomy(opts.taxonomy)
+        if isinstance(texts, str):
+            raise InputError("analyze_batch takes a list of texts, not one string", hint="use analyze()")
+        texts = list(texts)
+        id_list = list(ids) if ids is not None else [None] * len(texts)
+        if len(id_list) != len(texts):
+            raise InputError(f"{len(id_list)} ids for {len(texts)} texts")
+        for n, text in enumerate(texts):
+            check_text(text, max_chars=opts.max_chars, where=f"text {n}")
+        todo = [n for n, text in enumerate(texts) if text.strip()]
+        done = self._analyze_texts([texts[n] for n in todo], [id_list[n] for n in todo], opts, taxonomy) if todo else []
+        out: list[Analysis | None] = [None] * len(texts)
+        for n, analysis in zip(todo, done):
+            out[n] = analysis
+        for n, text in enumerate(texts):
+            if out[n] is None:
+                out[n] = Analysis(id=id_list[n], text=text, taxonomy=taxonomy.id, backend=self.backend_id, warnings=[EMPTY_WARNING])
+        return out  # type: ignore[return-value]
+
+    def analyze(self, text: str, *, id: str | None = None, options: AnalyzeOptions | None = None, **overrides: Any) -> Analysis:
+        """Analyse one text (a batch of one)."""
+        return self.analyze_batch([text], ids=[id], options=options, **overrides)[0]
+
+    def info(self) -> dict[str, Any]:
+        """What this backend is, for ``affectlens backends`` and results files."""
+        return {"name": self.name, "backend": self.backend_id, "description": self.description}

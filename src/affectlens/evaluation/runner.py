@@ -1,0 +1,108 @@
+"""Run a backend over a dataset split and score it: what ``affectlens eval`` prints.
+
+The result is one JSON object::
+
+    {"dataset": "goemotions@1", "split": "test", "backend": "embedded/minilm-goemotions@1",
+     "n": 5427, "versions": {...}, "metrics": {"macro_f1": ..., ...}}
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens import __version__
+from affectlens.analyzers.base import Analyzer
+from affectlens.errors import DatasetError
+from affectlens.evaluation import metrics as m
+from affectlens.evaluation.datasets import DatasetSpec, EvalData, datasets
+from affectlens.evaluation.datasets.readers import resolve_data_dir
+from affectlens.schema import Analysis
+from affectlens.taxonomy import load_taxonomy
+
+__all__ = ["evaluate", "score_analyses"]
+
+Progress = Callable[[int, int], None]
+_CHUNK = 256
+
+
+def evaluate(
+    dataset: str,
+    *,
+    data_dir: str | Path | None = None,
+    split: str = "test",
+    backend: str = "embedded",
+    analyzer: Analyzer | None = None,
+    limit: int | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Score ``backend`` (or a ready ``analyzer``) on ``dataset``'s ``split``."""
+    from affectlens.api import get_analyzer
+
+    spec = datasets.get(dataset)
+    if split not in spec.splits:
+        raise DatasetError(f"{spec.name} has no split {split!r}; splits: {', '.join(spec.splits)}")
+    data = spec.load(resolve_data_dir(data_dir), split)
+    if limit is not None:
+        data = data.head(limit)
+    analyzer = analyzer or get_analyzer(backend)
+    started = time.perf_counter()
+    analyses = _analyze(analyzer, data, spec.taxonomy, on_progress)
+    seconds = time.perf_counter() - started
+    return {
+        "dataset": spec.id,
+        "split": split,
+        "backend": analyzer.backend_id,
+        "n": len(data.texts),
+        "versions": {
+            "affectlens": __version__,
+            "dataset": spec.id,
+            "taxonomy": load_taxonomy(spec.taxonomy).id,
+            "metrics": {name: info.version for name, info in m.METRICS.items()},
+            "python": platform.python_version(),
+        },
+        "metrics": score_analyses(spec, data, analyses),
+        "seconds": round(seconds, 2),
+    }
+
+
+def _analyze(analyzer: Analyzer, data: EvalData, taxonomy: str, on_progress: Progress | None) -> list[Analysis]:
+    out: list[Analysis] = []
+    for start in range(0, len(data.texts), _CHUNK):
+        out.extend(analyzer.analyze_batch(data.texts[start : start + _CHUNK], ids=data.ids[start : start + _CHUNK], taxonomy=taxonomy))
+        if on_progress:
+            on_progress(len(out), len(data.texts))
+    return out
+
+
+def score_analyses(spec: DatasetSpec, data: EvalData, analyses: list[Analysis]) -> dict[str, Any]:
+    """The metrics of ``analyses`` against ``data``'s gold answers."""
+    if spec.kind == "vad":
+        assert data.vad is not None
+        pred = np.asarray([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses])
+        out: dict[str, Any] = {}
+        for k, dim in enumerate(("valence", "arousal", "dominance")):
+            out[f"pearson_{dim}"] = round(m.pearson(pred[:, k], data.vad[:, k]), 4)
+            out[f"mae_{dim}"] = round(m.mae(pred[:, k], data.vad[:, k]), 4)
+        return out
+    assert data.gold is not None and data.label_names is not None
+    names = data.label_names
+    scores = np.asarray([[a.scores.get(n, 0.0) for n in names] for a in analyses])
+    pred = np.asarray([[n in a.labels for n in names] for a in analyses])
+    per_label = m.f1_per_label(data.gold, pred)
+    exact = (pred == data.gold.astype(bool)).all(axis=1).astype(float)
+    confidence = np.asarray([a.confidence for a in analyses])
+    return {
+        "macro_f1": round(float(per_label.mean()), 4),
+        "micro_f1": round(m.micro_f1(data.gold, pred), 4),
+        "per_label_f1": {n: round(float(f), 4) for n, f in zip(names, per_label)},
+        "ece": round(m.dominant_ece(scores, data.gold), 4),
+        "brier": round(m.brier(scores, data.gold), 4),
+        "exact_match": round(float(exact.mean()), 4),
+        "confidence_ece": round(m.calibration_error(confidence, exact), 4),
+    }

@@ -1,0 +1,81 @@
+"""From a model's native label scores to scores, labels and confidence in any taxonomy.
+
+The native taxonomy (GoEmotions for the embedded model) is calibrated directly. Another
+taxonomy is reached by the label mapping of :mod:`affectlens.taxonomy.mapping` (noisy-OR
+of the native probabilities), then:
+
+- if a calibration for it was fitted on dev data (Ekman and sentiment, from GoEmotions
+  dev), its own Platt scaling, thresholds and set confidence apply;
+- otherwise (Plutchik, Parrott: no gold data exists) its labels are the images of the
+  native labels, and its confidence is the native set confidence — a lower bound, since a
+  right native set always maps to a right target set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from affectlens.reasoning.calibration import TaxonomyCalibration, logit
+from affectlens.schema import Sentiment
+from affectlens.taxonomy import Taxonomy, load_taxonomy, mapping_matrix, noisy_or
+
+__all__ = ["Decisions", "TaxonomyProjector"]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Scores ``[n, L]``, decided labels ``[n, L]`` (bool) and set confidence ``[n]``."""
+
+    taxonomy: Taxonomy
+    scores: np.ndarray
+    decided: np.ndarray
+    confidence: np.ndarray
+
+    def labels(self, row: int) -> list[str]:
+        return [name for name, on in zip(self.taxonomy.names, self.decided[row]) if on]
+
+
+class TaxonomyProjector:
+    """Applies a model's calibrations and maps its decisions onto other taxonomies."""
+
+    def __init__(self, native: Taxonomy, calibrations: dict[str, TaxonomyCalibration]) -> None:
+        if native.name not in calibrations:
+            raise ValueError(f"no calibration for the native taxonomy {native.id}")
+        for name, cal in calibrations.items():
+            if cal.labels != load_taxonomy(name).names:
+                raise ValueError(f"calibration of {name} does not list the taxonomy's labels in order")
+        self.native = native
+        self.calibrations = calibrations
+
+    def from_logits(self, logits: np.ndarray) -> Decisions:
+        """Calibrated native decisions from the model's raw logits ``[n, L_native]``."""
+        cal = self.calibrations[self.native.name]
+        scores = cal.probabilities(logits)
+        decided = cal.decide(scores)
+        return Decisions(self.native, scores, decided, cal.confidence(scores, decided))
+
+    def project(self, native: Decisions, target: Taxonomy) -> Decisions:
+        """``native`` decisions expressed in ``target``."""
+        if target.name == self.native.name:
+            return native
+        matrix = mapping_matrix(self.native.id, target.id)
+        mapped = noisy_or(native.scores, matrix)
+        cal = self.calibrations.get(target.name)
+        if cal is not None:
+            scores = cal.probabilities(logit(mapped))
+            decided = cal.decide(scores)
+            return Decisions(target, scores, decided, cal.confidence(scores, decided))
+        decided = (native.decided.astype(np.float32) @ (matrix >= 0.5).astype(np.float32)) > 0
+        return Decisions(target, mapped, decided, native.confidence)
+
+    def sentiment(self, native: Decisions) -> list[Sentiment]:
+        """Overall sentiment per text from the sentiment taxonomy's decided labels."""
+        decided = self.project(native, load_taxonomy("sentiment"))
+        names = decided.taxonomy.names
+        pos, neg = decided.decided[:, names.index("positive")], decided.decided[:, names.index("negative")]
+        out: list[Sentiment] = []
+        for p, n in zip(pos, neg):
+            out.append("mixed" if p and n else "positive" if p else "negative" if n else "neutral")
+        return out
