@@ -66,7 +66,7 @@ class UnknownNameError(ConfigError):
         message = f"unknown {kind} {name!r}"
         if close:
             message += f"; did you mean {' or '.join(repr(c) for c in close)}?"
-        super().__init__(message, hint=f"known {kind}s: {', '.join(known)}")
+        super().__init__(message, hint=f"choose one of: {', '.join(known)}")
         self.kind = kind
         self.name = name
         self.known = known

@@ -1,0 +1,84 @@
+"""Throughput and latency of a backend on this machine (``affectlens bench``).
+
+Batch throughput: one ``analyze_batch`` call over ``n_batch`` texts (labels, VAD,
+sentiment, confidence; no explanations), after a warm-up. Single-text latency: ``analyze``
+on one text at a time, ``n_single`` times; p50 and p95. The texts are the bundled
+benchmark sentences (written by the project, 18 words on average), cycled, unless given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import time
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from affectlens import __version__
+
+__all__ = ["benchmark", "benchmark_texts"]
+
+
+def benchmark_texts() -> list[str]:
+    return (resources.files("affectlens") / "benchmark_texts.txt").read_text(encoding="utf-8").splitlines()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def benchmark(
+    backend: str = "embedded",
+    *,
+    texts: list[str] | None = None,
+    n_batch: int = 2000,
+    n_single: int = 200,
+    taxonomy: str = "goemotions",
+) -> dict[str, Any]:
+    """Measure ``backend``; returns the figures as a dict (see module docstring)."""
+    from affectlens.api import get_analyzer
+
+    pool = [t for t in (texts or benchmark_texts()) if t.strip()]
+    if not pool:
+        from affectlens.errors import InputError
+
+        raise InputError("no non-empty texts to benchmark with")
+    batch = [pool[i % len(pool)] for i in range(n_batch)]
+    started = time.perf_counter()
+    analyzer = get_analyzer(backend)
+    load_seconds = time.perf_counter() - started
+    analyzer.analyze_batch(batch[:64], taxonomy=taxonomy)  # warm-up
+
+    started = time.perf_counter()
+    analyzer.analyze_batch(batch, taxonomy=taxonomy)
+    batch_seconds = time.perf_counter() - started
+
+    latencies = []
+    for i in range(n_single):
+        text = pool[i % len(pool)]
+        t0 = time.perf_counter()
+        analyzer.analyze(text, taxonomy=taxonomy)
+        latencies.append((time.perf_counter() - t0) * 1000.0)
+
+    return {
+        "backend": analyzer.backend_id,
+        "batch_texts_per_s": round(n_batch / batch_seconds, 1),
+        "single_p50_ms": round(float(np.percentile(latencies, 50)), 2),
+        "single_p95_ms": round(float(np.percentile(latencies, 95)), 2),
+        "n_batch": n_batch,
+        "n_single": n_single,
+        "mean_words": round(float(np.mean([len(t.split()) for t in batch])), 1),
+        "taxonomy": taxonomy,
+        "model_load_s": round(load_seconds, 3),
+        "cores": _cores(),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "python": platform.python_version(),
+        "affectlens": __version__,
+        "date": dt.date.today().isoformat(),
+    }

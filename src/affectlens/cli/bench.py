@@ -1,0 +1,37 @@
+"""``affectlens bench``: throughput and latency on this machine."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from affectlens.cli.console import err, out
+
+
+def bench(
+    backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to measure."),
+    n_batch: int = typer.Option(2000, "--texts", min=1, help="Texts in the batch measurement."),
+    n_single: int = typer.Option(200, "--single", min=1, help="Single-text calls in the latency measurement."),
+    input: str = typer.Option(None, "--input", "-i", help="Use the texts of this .txt file (one per line) instead of the bundled ones."),
+    taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set to answer in."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Measure batch throughput (texts/s) and single-text latency (p50, p95)."""
+    from affectlens.benchmark import benchmark
+    from affectlens.io.readers import read_records
+
+    texts = [r.text for r in read_records(input, input_format="txt") if r.text] if input else None
+    if not as_json:
+        err.print(f"measuring {backend}: {n_batch:,} texts in one batch, then {n_single} single calls…")
+    result = benchmark(backend, texts=texts, n_batch=n_batch, n_single=n_single, taxonomy=taxonomy)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    out.print(
+        f"[bold]{result['backend']}[/] on {result['cores']} cores ({result['machine']}), texts of {result['mean_words']} words:\n"
+        f"  batch:  {result['batch_texts_per_s']:,.0f} texts/s\n"
+        f"  single: p50 {result['single_p50_ms']:.1f} ms, p95 {result['single_p95_ms']:.1f} ms\n"
+        f"  model load: {result['model_load_s']:.2f} s",
+        highlight=False,
+    )

@@ -1,0 +1,73 @@
+"""``affectlens eval``: score a backend on a standard dataset."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from affectlens.cli.console import err, out
+
+
+def evaluate_command(
+    dataset: str = typer.Argument(None, help="Dataset name (see --list)."),
+    data_dir: str = typer.Option(None, "--data-dir", help="Folder with the datasets [default: $AFFECTLENS_DATA_DIR, else ../shared/data]."),
+    split: str = typer.Option("test", "--split", help="Split to score (thresholds and calibration always come from dev)."),
+    backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to score."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Score only the first N items."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    output: str = typer.Option(None, "--output", "-o", help="Also write the JSON result to FILE."),
+    list_: bool = typer.Option(False, "--list", help="List the datasets and exit."),
+) -> None:
+    """Score a backend on a dataset split and print its metrics."""
+    from affectlens.errors import InputError
+    from affectlens.evaluation.datasets import datasets
+
+    if list_:
+        from rich.table import Table
+
+        table = Table("dataset", "kind", "taxonomy", "splits", "licence", "description", header_style="bold")
+        for name in datasets.names():
+            spec = datasets.get(name)
+            table.add_row(spec.id, spec.kind, spec.taxonomy, ",".join(spec.splits), spec.licence, spec.description)
+        out.print(table)
+        return
+    if dataset is None:
+        raise InputError("which dataset?", hint="affectlens eval --list")
+
+    from affectlens.evaluation.runner import evaluate
+
+    if as_json or not err.is_terminal:
+        result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        with Progress(TextColumn(f"{dataset} {split}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("eval", total=None)
+            result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit,
+                              on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    text = json.dumps(result, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    if as_json:
+        typer.echo(text)
+        return
+    _print_result(result)
+
+
+def _print_result(result: dict) -> None:  # type: ignore[type-arg]
+    from rich.table import Table
+
+    out.print(f"[bold]{result['dataset']}[/] {result['split']} · {result['backend']} · n={result['n']:,} · {result['seconds']}s")
+    metrics = result["metrics"]
+    table = Table("metric", "value", header_style="bold")
+    for key, value in metrics.items():
+        if not isinstance(value, dict):
+            table.add_row(key, f"{value:.4f}")
+    out.print(table)
+    if "per_label_f1" in metrics:
+        per_label = Table("label", "F1", header_style="bold", title="per-label F1")
+        for label, value in sorted(metrics["per_label_f1"].items(), key=lambda kv: -kv[1]):
+            per_label.add_row(label, f"{value:.3f}")
+        out.print(per_label)
