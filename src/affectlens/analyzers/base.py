@@ -41,10 +41,13 @@ class AnalyzeOptions(BaseModel):
                 return cls(**overrides)
             return options.model_copy(update=cls(**{**options.model_dump(), **overrides}).model_dump())
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigError(f"invalid analyze options: {problems}") from exc
+            problems = []
+            for e in exc.errors():
+                where = ".".join(str(p) for p in e["loc"]) or "options"
+                problems.append(f"unknown option {where!r}" if e["type"] == "extra_forbidden" else f"{where}: {e['msg']}")
+            raise ConfigError(
+                f"invalid analyze options: {'; '.join(problems)}", hint=f"options: {', '.join(cls.model_fields)}"
+            ) from exc
 
 
 def check_text(text: object, *, max_chars: int = DEFAULT_MAX_CHARS, where: str = "text") -> str:

@@ -63,6 +63,8 @@ def read_records(
     """Records of ``path`` (``"-"`` for stdin). ``text_column`` defaults to ``text``;
     ``id_column`` defaults to ``id`` when such a column or field exists."""
     fmt = detect_format(path, input_format)
+    if fmt == "txt" and (text_column or id_column):
+        raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
     if fmt == "parquet":
         yield from _read_parquet(path, text_column or "text", id_column)
         return
@@ -70,8 +72,6 @@ def read_records(
     try:
         lines = _decoded_lines(stream, path)
         if fmt == "txt":
-            if text_column or id_column:
-                raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
             for n, line in lines:
                 yield Record(n, line.rstrip("\r\n"))
         elif fmt == "jsonl":

@@ -1,0 +1,53 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - create .venv, install affectlens, analyse the sample texts in examples/
+#   make test  - create/update .venv with the test tools, run the offline test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= ../shared/data
+
+.PHONY: run test test-slow bench eval train peers-bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/affectlens analyze -i examples/texts.txt
+	$(BIN)/affectlens analyze -i examples/reviews.csv --taxonomy ekman
+	$(BIN)/affectlens analyze -i examples/messages.jsonl --format jsonl --output examples/out/messages.analysed.jsonl
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m slow -q
+
+bench: $(VENV)/.installed
+	$(BIN)/affectlens bench
+
+eval: $(VENV)/.installed
+	@for d in goemotions goemotions-ekman goemotions-sentiment emobank; do \
+	  $(BIN)/affectlens eval $$d --data-dir $(DATA) --json; done
+
+# Re-train the embedded model (CPU: about 50 minutes per epoch on 2 cores; GPU: minutes).
+train: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[train]'
+	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5
+	$(BIN)/python -m affectlens.training build runs/finetune --data-dir $(DATA)
+
+# Score the offline peer tools beside affectlens for docs/benchmarks.md.
+peers-bench: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[peers]'
+	$(BIN)/python benchmarks/peers.py --data-dir $(DATA)
+
+clean:
+	rm -rf $(VENV) examples/out .pytest_cache

@@ -1,0 +1,72 @@
+"""Shared fixtures. Tests that need the public datasets carry the ``data`` marker and are
+skipped, with the reason shown, when no data directory is found."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from affectlens.evaluation.datasets.readers import ENV_DATA_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _find_data_dir() -> Path | None:
+    configured = os.environ.get(ENV_DATA_DIR)
+    for candidate in ([Path(configured)] if configured else []) + [REPO.parent / "shared" / "data", Path("../shared/data")]:
+        if (candidate / "goemotions" / "test.tsv").is_file():
+            return candidate.resolve()
+    return None
+
+
+DATA_DIR = _find_data_dir()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if DATA_DIR is not None:
+        return
+    skip = pytest.mark.skip(reason=f"public datasets not found: set {ENV_DATA_DIR} or provide ../shared/data")
+    for item in items:
+        if "data" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    assert DATA_DIR is not None
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def embedded():
+    """The shipped embedded analyzer, loaded once per test session."""
+    from affectlens.api import get_analyzer
+
+    return get_analyzer("embedded")
+
+
+@pytest.fixture()
+def fake():
+    from affectlens.api import get_analyzer
+
+    return get_analyzer("fake")
+
+
+@pytest.fixture()
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Make every attempt to open a network connection or resolve a name fail loudly."""
+    attempts: list[str] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        attempts.append(repr(args[:2]))
+        raise OSError("network access attempted during a test that forbids it")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    yield attempts
