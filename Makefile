@@ -44,10 +44,13 @@ train: $(VENV)/.installed-dev
 	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5
 	$(BIN)/python -m affectlens.training build runs/finetune --data-dir $(DATA)
 
-# Score the offline peer tools beside affectlens for docs/benchmarks.md.
-peers-bench: $(VENV)/.installed-dev
-	$(BIN)/python -m pip install --quiet -e '.[peers]'
-	$(BIN)/python benchmarks/peers.py --data-dir $(DATA)
+# Score the offline peer tools beside affectlens for docs/benchmarks.md. They get their own
+# virtual environment: EmoAtlas pins spaCy 3.7, whose pins (typer < 0.10) must not constrain ours.
+peers-bench:
+	test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers
+	.venv-peers/bin/python -m pip install --quiet -r benchmarks/requirements-peers.txt
+	.venv-peers/bin/python -m pip install --quiet --no-deps -e .
+	.venv-peers/bin/python benchmarks/peers.py --data-dir $(DATA) --json benchmarks/results/peers.json
 
 clean:
-	rm -rf $(VENV) examples/out .pytest_cache
+	rm -rf $(VENV) .venv-peers examples/out .pytest_cache
