@@ -25,6 +25,15 @@ def test_jsonl_and_json_round_trip(tmp_path, analyses):
         assert [Analysis.model_validate(i) for i in items] == analyses
 
 
+def test_missing_output_folders_are_created(tmp_path, analyses):
+    for fmt in ("jsonl", "parquet"):
+        path = tmp_path / "new" / fmt / f"out.{fmt}"
+        w = open_writer(fmt, str(path), labels=list(analyses[0].scores))
+        w.write(analyses)
+        w.close()
+        assert path.stat().st_size > 0
+
+
 def test_empty_json_is_a_valid_array(tmp_path):
     path = tmp_path / "out.json"
     open_writer("json", str(path), labels=[]).close()

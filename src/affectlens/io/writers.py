@@ -85,9 +85,14 @@ def _open_out(path: str | None) -> IO[str]:
     if path is None or path == "-":
         return sys.stdout
     try:
+        _make_parent(path)
         return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot write output file {path!r}: {exc.strerror}") from exc
+
+
+def _make_parent(path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 class _StreamWriter:
@@ -157,6 +162,7 @@ class _ParquetWriter:
         ]
         self.schema = pa.schema(fields)
         try:
+            _make_parent(path)
             self.writer = pq.ParquetWriter(path, self.schema)
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"cannot write output file {path!r}: {exc}") from exc
