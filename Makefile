@@ -38,7 +38,7 @@ eval: $(VENV)/.installed
 	@for d in goemotions goemotions-ekman goemotions-sentiment emobank; do \
 	  $(BIN)/affectlens eval $$d --data-dir $(DATA) --json; done
 
-# Re-train the embedded model (CPU: about 50 minutes per epoch on 2 cores; GPU: minutes).
+# Re-train the embedded model (2 CPU cores: about 80 minutes; a GPU: minutes). See docs/training.md.
 train: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[train]'
 	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -60,6 +61,7 @@ def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package, never a hub
     from affectlens.training.finetune import FinetuneConfig
 
     parser = argparse.ArgumentParser(prog="python -m affectlens.training", description=__doc__,
