@@ -27,8 +27,16 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([exe, "analyze", "some text", "--format", "json"], check=True, capture_output=True)
         walls.append(time.perf_counter() - start)
-    print(json.dumps({"command": 'affectlens analyze "some text"', "runs": args.runs,
-                      "median_s": round(statistics.median(walls), 3), "max_s": round(max(walls), 3)}))
+    print(
+        json.dumps(
+            {
+                "command": 'affectlens analyze "some text"',
+                "runs": args.runs,
+                "median_s": round(statistics.median(walls), 3),
+                "max_s": round(max(walls), 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,16 +6,33 @@ import affectlens
 
 def test_public_names():
     assert set(affectlens.__all__) == {
-        "__version__", "Analysis", "AnalyzeOptions", "Analyzer", "Evidence", "Taxonomy", "VAD",
-        "analyze", "benchmark", "errors", "evaluate", "get_analyzer", "list_backends",
-        "list_taxonomies", "load_taxonomy", "map_label",
+        "__version__",
+        "Analysis",
+        "AnalyzeOptions",
+        "Analyzer",
+        "Evidence",
+        "Taxonomy",
+        "VAD",
+        "analyze",
+        "benchmark",
+        "errors",
+        "evaluate",
+        "get_analyzer",
+        "list_backends",
+        "list_taxonomies",
+        "load_taxonomy",
+        "map_label",
     }
     for name in affectlens.__all__:
         assert getattr(affectlens, name) is not None
 
 
 def test_import_is_light():
-    code = "import sys, affectlens; heavy = [m for m in ('numpy', 'onnxruntime', 'pydantic', 'tokenizers') if m in sys.modules]; assert not heavy, heavy"
+    code = (
+        "import sys, affectlens; "
+        "heavy = [m for m in ('numpy', 'onnxruntime', 'pydantic', 'tokenizers') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -1,9 +1,9 @@
 """The small public Python API: pick a backend by name, analyse texts.
 
-    >>> import affectlens
-    >>> a = affectlens.analyze("Thanks so much, I'm really happy", backend="fake")
-    >>> a.labels
-    ['gratitude', 'joy']
+>>> import affectlens
+>>> a = affectlens.analyze("Thanks so much, I'm really happy", backend="fake")
+>>> a.labels
+['gratitude', 'joy']
 """
 
 from __future__ import annotations

@@ -54,18 +54,14 @@ class Analysis(_Model):
     id: str | None = None
     text: str
     taxonomy: str = Field(description='versioned taxonomy name, e.g. "goemotions@1"')
-    scores: dict[str, float] = Field(
-        default_factory=dict, description="calibrated probability per label, 0..1"
-    )
+    scores: dict[str, float] = Field(default_factory=dict, description="calibrated probability per label, 0..1")
     labels: list[str] = Field(default_factory=list, description="labels above their threshold")
     dominant: str | None = Field(None, description="argmax of scores; None only for empty input")
     vad: VAD = Field(default_factory=VAD)
     sentiment: Sentiment = "neutral"
     evidence: list[Evidence] = Field(default_factory=list)
     rationale: str | None = None
-    confidence: float = Field(
-        0.0, ge=0.0, le=1.0, description="calibrated probability that `labels` is right as a set"
-    )
+    confidence: float = Field(0.0, ge=0.0, le=1.0, description="calibrated probability that `labels` is right as a set")
     backend: str
     warnings: list[str] = Field(default_factory=list)
 
@@ -81,8 +77,5 @@ class Analysis(_Model):
             raise ValueError(f"dominant label {self.dominant!r} has no score")
         for ev in self.evidence:
             if self.text[ev.start : ev.end] != ev.text:
-                raise ValueError(
-                    f"evidence {ev.text!r} is not text[{ev.start}:{ev.end}] "
-                    f"({self.text[ev.start : ev.end]!r})"
-                )
+                raise ValueError(f"evidence {ev.text!r} is not text[{ev.start}:{ev.end}] ({self.text[ev.start : ev.end]!r})")
         return self

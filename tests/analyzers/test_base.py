@@ -31,7 +31,7 @@ def test_bad_inputs(fake):
 
 
 def test_options_are_validated(fake):
-    with pytest.raises(ConfigError, match="unknown option .colour."):
+    with pytest.raises(ConfigError, match=r"unknown option .colour."):
         fake.analyze("hi", colour="red")
     with pytest.raises(ConfigError, match="max_chars"):
         fake.analyze("hi", max_chars=0)

@@ -13,12 +13,14 @@ from affectlens.taxonomy import list_taxonomies, load_taxonomy
 
 
 def test_obvious_texts(embedded):
-    furious, thanks, grief, plain = embedded.analyze_batch([
-        "I can't believe you did this to me, I'm absolutely furious.",
-        "Thank you so much for helping me move, you're the best!",
-        "My grandmother died last night and I can't stop crying.",
-        "The meeting is at 3pm in room 204.",
-    ])
+    furious, thanks, grief, plain = embedded.analyze_batch(
+        [
+            "I can't believe you did this to me, I'm absolutely furious.",
+            "Thank you so much for helping me move, you're the best!",
+            "My grandmother died last night and I can't stop crying.",
+            "The meeting is at 3pm in room 204.",
+        ]
+    )
     assert furious.dominant in {"anger", "annoyance"} and furious.vad.valence < 0 and furious.sentiment == "negative"
     assert "gratitude" in thanks.labels and thanks.vad.valence > 0.2 and thanks.sentiment == "positive"
     assert grief.dominant in {"sadness", "grief"} and grief.vad.valence < -0.2
@@ -69,7 +71,9 @@ def test_graph_optimisations_do_not_change_results():
     for level in (ort.GraphOptimizationLevel.ORT_ENABLE_BASIC, ort.GraphOptimizationLevel.ORT_ENABLE_ALL):
         options = ort.SessionOptions()
         options.graph_optimization_level = level
-        enc._session = ort.InferenceSession(str(default_model_dir() / "encoder.onnx"), options, providers=["CPUExecutionProvider"])
+        enc._session = ort.InferenceSession(
+            str(default_model_dir() / "encoder.onnx"), options, providers=["CPUExecutionProvider"]
+        )
         outputs.append(enc._run(ids)[0])
     np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-4)
 

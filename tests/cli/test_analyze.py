@@ -45,7 +45,7 @@ def test_jsonl_id_field_passes_through_by_default(cli, tmp_path):
 
 
 def test_stdin(cli):
-    r = cli("analyze", "-i", "-", "-f", "jsonl", stdin="so sad today\nso happy today\n".encode())
+    r = cli("analyze", "-i", "-", "-f", "jsonl", stdin=b"so sad today\nso happy today\n")
     assert r.code == 0
     rows = [json.loads(line) for line in r.out.splitlines()]
     assert [row["text"] for row in rows] == ["so sad today", "so happy today"]

@@ -6,7 +6,11 @@ import pytest
 from affectlens.errors import DatasetError
 from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions, resolve_data_dir
 
-NAMES = "admiration amusement anger annoyance approval caring confusion curiosity desire disappointment disapproval disgust embarrassment excitement fear gratitude grief joy love nervousness optimism pride realization relief remorse sadness surprise neutral"
+NAMES = (
+    "admiration amusement anger annoyance approval caring confusion curiosity desire disappointment "
+    "disapproval disgust embarrassment excitement fear gratitude grief joy love nervousness optimism "
+    "pride realization relief remorse sadness surprise neutral"
+)
 
 
 def write_goemotions(root: Path, rows: str) -> Path:

@@ -54,8 +54,18 @@ def test_confidence_is_monotone_and_calibrated_in_sample():
 
 
 def test_json_round_trip():
-    cal = TaxonomyCalibration("t", ["a", "b"], np.array([1.5, 0.5]), np.array([0.1, -0.2]), np.array([0.3, 0.6]),
-                              True, np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.4, 0.9]), "dev", {"macro_f1": 0.5})
+    cal = TaxonomyCalibration(
+        "t",
+        ["a", "b"],
+        np.array([1.5, 0.5]),
+        np.array([0.1, -0.2]),
+        np.array([0.3, 0.6]),
+        True,
+        np.array([0.0, 0.5, 1.0]),
+        np.array([0.0, 0.4, 0.9]),
+        "dev",
+        {"macro_f1": 0.5},
+    )
     again = TaxonomyCalibration.from_json(cal.to_json())
     logits = RNG.normal(size=(4, 2))
     np.testing.assert_allclose(again.probabilities(logits), cal.probabilities(logits), atol=1e-6)

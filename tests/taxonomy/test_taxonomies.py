@@ -6,8 +6,15 @@ from affectlens.taxonomy import list_taxonomies, load_taxonomy, parse_taxonomy_n
 
 @pytest.mark.parametrize(
     ("name", "count"),
-    [("goemotions", 28), ("ekman", 7), ("plutchik", 8), ("sentiment", 4),
-     ("parrott", 6), ("parrott-secondary", 25), ("parrott-tertiary", 135)],
+    [
+        ("goemotions", 28),
+        ("ekman", 7),
+        ("plutchik", 8),
+        ("sentiment", 4),
+        ("parrott", 6),
+        ("parrott-secondary", 25),
+        ("parrott-tertiary", 135),
+    ],
 )
 def test_label_counts(name, count):
     assert len(load_taxonomy(name).labels) == count

@@ -20,7 +20,10 @@ def build(path):
     y2 = helper.make_tensor_value_info("y2", TensorProto.FLOAT, ["b", "t", 8])
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["x", "w1"], ["y1"]), helper.make_node("MatMul", ["x", "w2"], ["y2"])],
-        "g", [x], [y1, y2], [numpy_helper.from_array(W1, "w1"), numpy_helper.from_array(W2, "w2")],
+        "g",
+        [x],
+        [y1, y2],
+        [numpy_helper.from_array(W1, "w1"), numpy_helper.from_array(W2, "w2")],
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 

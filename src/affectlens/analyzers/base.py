@@ -30,9 +30,7 @@ class AnalyzeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     taxonomy: str = Field("goemotions", description="label set of the answer, e.g. 'ekman'")
-    max_chars: int = Field(
-        DEFAULT_MAX_CHARS, gt=0, description="longer texts are refused, not cut"
-    )
+    max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0, description="longer texts are refused, not cut")
 
     @classmethod
     def build(cls, options: AnalyzeOptions | None, overrides: dict[str, Any]) -> AnalyzeOptions:
@@ -76,7 +74,9 @@ class Analyzer(ABC):
         """Versioned backend name written into every Analysis, e.g. ``embedded/minilm-goemotions@1``."""
 
     @abstractmethod
-    def _analyze_texts(self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy) -> list[Analysis]:
+    def _analyze_texts(
+        self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy
+    ) -> list[Analysis]:
         """Analyse non-empty, validated texts; return one Analysis per text, in order."""
 
     def analyze_batch(
@@ -108,7 +108,9 @@ class Analyzer(ABC):
             out[n] = analysis
         for n, text in enumerate(texts):
             if out[n] is None:
-                out[n] = Analysis(id=id_list[n], text=text, taxonomy=taxonomy.id, backend=self.backend_id, warnings=[EMPTY_WARNING])
+                out[n] = Analysis(
+                    id=id_list[n], text=text, taxonomy=taxonomy.id, backend=self.backend_id, warnings=[EMPTY_WARNING]
+                )
         return out  # type: ignore[return-value]
 
     def analyze(self, text: str, *, id: str | None = None, options: AnalyzeOptions | None = None, **overrides: Any) -> Analysis:

@@ -43,7 +43,9 @@ def _read_manifest(model_dir: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ModelAssetError(f"no model manifest at {path}", hint="reinstall affectlens, or rebuild the model (docs/training.md)") from exc
+        raise ModelAssetError(
+            f"no model manifest at {path}", hint="reinstall affectlens, or rebuild the model (docs/training.md)"
+        ) from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelAssetError(f"cannot read the model manifest {path}: {exc}") from exc
 
@@ -114,7 +116,9 @@ class EmbeddedAnalyzer(Analyzer):
             vad[i] = (window_vad * sizes[:, None]).sum(axis=0) / sizes.sum()
         return RawOutputs(logits, np.clip(vad, -1.0, 1.0), encoded)
 
-    def _analyze_texts(self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy) -> list[Analysis]:
+    def _analyze_texts(
+        self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy
+    ) -> list[Analysis]:
         raw = self.predict_raw(texts)
         native = self.projector.from_logits(raw.logits)
         decisions = self.projector.project(native, taxonomy)

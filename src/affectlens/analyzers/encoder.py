@@ -78,9 +78,7 @@ class OnnxEncoder:
             options.intra_op_num_threads = threads or os.cpu_count() or 1
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
-            self._session = ort.InferenceSession(
-                str(model_dir / "encoder.onnx"), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = ort.InferenceSession(str(model_dir / "encoder.onnx"), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # tokenizers and onnxruntime raise their own plain types
             raise ModelAssetError(f"cannot load the embedded model from {model_dir}: {exc}") from exc
         self._tokenizer.no_padding()
@@ -132,9 +130,7 @@ class OnnxEncoder:
             ids[row, 0], ids[row, 1 : n + 1], ids[row, n + 1] = self._cls, content, self._sep
             mask[row, : n + 2] = 1.0
         embeds = self._table[ids].astype(np.float32) * self._scale[ids][..., None]
-        (states,) = self._session.run(
-            ["last_hidden_state"], {"inputs_embeds": embeds, "attention_mask": mask.astype(np.int64)}
-        )
+        (states,) = self._session.run(["last_hidden_state"], {"inputs_embeds": embeds, "attention_mask": mask.astype(np.int64)})
         return states, mask
 
 

@@ -20,13 +20,35 @@ from affectlens.taxonomy import Taxonomy, load_taxonomy
 __all__ = ["FakeAnalyzer"]
 
 KEYWORDS = {
-    "happy": "joy", "glad": "joy", "joy": "joy", "love": "love", "thanks": "gratitude",
-    "thank": "gratitude", "funny": "amusement", "lol": "amusement", "proud": "pride",
-    "angry": "anger", "furious": "anger", "hate": "anger", "annoyed": "annoyance",
-    "sad": "sadness", "heartbroken": "sadness", "cry": "sadness", "scared": "fear",
-    "afraid": "fear", "terrified": "fear", "nervous": "nervousness", "wow": "surprise",
-    "surprised": "surprise", "gross": "disgust", "disgusting": "disgust", "sorry": "remorse",
-    "confused": "confusion", "why": "curiosity", "hope": "optimism", "relieved": "relief",
+    "happy": "joy",
+    "glad": "joy",
+    "joy": "joy",
+    "love": "love",
+    "thanks": "gratitude",
+    "thank": "gratitude",
+    "funny": "amusement",
+    "lol": "amusement",
+    "proud": "pride",
+    "angry": "anger",
+    "furious": "anger",
+    "hate": "anger",
+    "annoyed": "annoyance",
+    "sad": "sadness",
+    "heartbroken": "sadness",
+    "cry": "sadness",
+    "scared": "fear",
+    "afraid": "fear",
+    "terrified": "fear",
+    "nervous": "nervousness",
+    "wow": "surprise",
+    "surprised": "surprise",
+    "gross": "disgust",
+    "disgusting": "disgust",
+    "sorry": "remorse",
+    "confused": "confusion",
+    "why": "curiosity",
+    "hope": "optimism",
+    "relieved": "relief",
 }
 _WORD = re.compile(r"[\w']+")
 
@@ -45,7 +67,9 @@ class FakeAnalyzer(Analyzer):
     def backend_id(self) -> str:
         return "fake/keywords@1"
 
-    def _analyze_texts(self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy) -> list[Analysis]:
+    def _analyze_texts(
+        self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy
+    ) -> list[Analysis]:
         probs = np.full((len(texts), len(self.native.labels)), 0.05)
         hits: list[list[tuple[str, re.Match[str]]]] = []
         for row, text in enumerate(texts):

@@ -14,15 +14,26 @@ _MAX_REPORTED = 20
 
 def analyze(
     texts: list[str] = typer.Argument(None, help="Texts to analyse (or use -i FILE)."),
-    input: str = typer.Option(None, "--input", "-i", help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; '-' for stdin."),
-    input_format: str = typer.Option(None, "--input-format", help="Input format when the suffix does not tell (txt, csv, jsonl, parquet)."),
+    input: str = typer.Option(
+        None, "--input", "-i", help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; '-' for stdin."
+    ),
+    input_format: str = typer.Option(
+        None, "--input-format", help="Input format when the suffix does not tell (txt, csv, jsonl, parquet)."
+    ),
     text_column: str = typer.Option(None, "--text-column", help="Column or field holding the text [default: text]."),
     id_column: str = typer.Option(None, "--id-column", help="Column or field holding the id [default: id, when present]."),
     output: str = typer.Option(None, "--output", "-o", help="Write results to FILE (format from its suffix)."),
     format: str = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or parquet [default: table, or from -o]."),
-    taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set of the answer: goemotions, ekman, plutchik, parrott[-secondary|-tertiary], sentiment."),
+    taxonomy: str = typer.Option(
+        "goemotions",
+        "--taxonomy",
+        "-t",
+        help="Label set of the answer: goemotions, ekman, plutchik, parrott[-secondary|-tertiary], sentiment.",
+    ),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to use (see `affectlens backends`)."),
-    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Refuse texts longer than this (they are never cut silently)."),
+    max_chars: int = typer.Option(
+        DEFAULT_MAX_CHARS, "--max-chars", help="Refuse texts longer than this (they are never cut silently)."
+    ),
     batch_size: int = typer.Option(256, "--batch-size", min=1, help="Texts per chunk written to the output."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row instead of skipping it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
@@ -43,8 +54,10 @@ def analyze(
     options = AnalyzeOptions.build(None, {"taxonomy": taxonomy, "max_chars": max_chars})
     labels = load_taxonomy(options.taxonomy).names
     fmt = format_for(output, format)
-    records = read_records(input, input_format=input_format, text_column=text_column, id_column=id_column) if input else iter(
-        [Record(n, text) for n, text in enumerate(texts, start=1)]
+    records = (
+        read_records(input, input_format=input_format, text_column=text_column, id_column=id_column)
+        if input
+        else iter([Record(n, text) for n, text in enumerate(texts, start=1)])
     )
     first = next(records, None)  # file-level problems surface here, before any output is opened
     if first is None:
@@ -66,10 +79,20 @@ def analyze(
 
             with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
                 task = bar.add_task("analyse", total=count_records(input, input_format=input_format))
-                summary = analyze_records(records, analyzer, writer, options=options, chunk_size=batch_size, strict=strict,
-                                          on_bad_row=report, on_progress=lambda n: bar.advance(task, n))
+                summary = analyze_records(
+                    records,
+                    analyzer,
+                    writer,
+                    options=options,
+                    chunk_size=batch_size,
+                    strict=strict,
+                    on_bad_row=report,
+                    on_progress=lambda n: bar.advance(task, n),
+                )
         else:
-            summary = analyze_records(records, analyzer, writer, options=options, chunk_size=batch_size, strict=strict, on_bad_row=report)
+            summary = analyze_records(
+                records, analyzer, writer, options=options, chunk_size=batch_size, strict=strict, on_bad_row=report
+            )
     finally:
         writer.close()
     if len(bad) > _MAX_REPORTED:
@@ -80,4 +103,6 @@ def analyze(
         rate = summary.analysed / summary.seconds if summary.seconds else 0.0
         where = f" -> {output}" if output else ""
         skipped = f", {len(bad)} rows skipped" if bad else ""
-        err.print(f"analysed {summary.analysed:,} texts in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}", highlight=False)
+        err.print(
+            f"analysed {summary.analysed:,} texts in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}", highlight=False
+        )

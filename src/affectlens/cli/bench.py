@@ -13,7 +13,9 @@ def bench(
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to measure."),
     n_batch: int = typer.Option(2000, "--texts", min=1, help="Texts in the batch measurement."),
     n_single: int = typer.Option(200, "--single", min=1, help="Single-text calls in the latency measurement."),
-    input: str = typer.Option(None, "--input", "-i", help="Use the texts of this .txt file (one per line) instead of the bundled ones."),
+    input: str = typer.Option(
+        None, "--input", "-i", help="Use the texts of this .txt file (one per line) instead of the bundled ones."
+    ),
     taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set to answer in."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:

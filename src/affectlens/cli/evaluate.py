@@ -11,7 +11,9 @@ from affectlens.cli.console import err, out
 
 def evaluate_command(
     dataset: str = typer.Argument(None, help="Dataset name (see --list)."),
-    data_dir: str = typer.Option(None, "--data-dir", help="Folder with the datasets [default: $AFFECTLENS_DATA_DIR, else ../shared/data]."),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="Folder with the datasets [default: $AFFECTLENS_DATA_DIR, else ../shared/data]."
+    ),
     split: str = typer.Option("test", "--split", help="Split to score (thresholds and calibration always come from dev)."),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to score."),
     limit: int = typer.Option(None, "--limit", min=1, help="Score only the first N items."),
@@ -44,8 +46,14 @@ def evaluate_command(
 
         with Progress(TextColumn(f"{dataset} {split}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
             task = bar.add_task("eval", total=None)
-            result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit,
-                              on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = evaluate(
+                dataset,
+                data_dir=data_dir,
+                split=split,
+                backend=backend,
+                limit=limit,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     text = json.dumps(result, indent=2)
     if output:
         with open(output, "w", encoding="utf-8") as f:

@@ -29,8 +29,10 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 
 
 @app.command("show")
-def show(name: str = typer.Argument(..., help="Taxonomy name, e.g. ekman or parrott-secondary."),
-         as_json: bool = typer.Option(False, "--json", help="Print the taxonomy as JSON.")) -> None:
+def show(
+    name: str = typer.Argument(..., help="Taxonomy name, e.g. ekman or parrott-secondary."),
+    as_json: bool = typer.Option(False, "--json", help="Print the taxonomy as JSON."),
+) -> None:
     """Show a taxonomy: its labels, their VAD anchors, forms and parents, and its sources."""
     from rich.table import Table
 
@@ -40,7 +42,10 @@ def show(name: str = typer.Argument(..., help="Taxonomy name, e.g. ekman or parr
     if as_json:
         typer.echo(t.model_dump_json(indent=2))
         return
-    out.print(f"[bold]{t.id}[/] — {t.title}\n{t.description}\n[dim]source:[/] {t.citation}\n[dim]VAD anchors:[/] {t.vad_source}", highlight=False)
+    out.print(
+        f"[bold]{t.id}[/] — {t.title}\n{t.description}\n[dim]source:[/] {t.citation}\n[dim]VAD anchors:[/] {t.vad_source}",
+        highlight=False,
+    )
     table = Table("label", "V", "A", "D", "parent" if t.parent_taxonomy else "", "forms / includes", header_style="bold")
     for label in t.labels:
         v, a, d = label.vad
@@ -66,7 +71,16 @@ def map_command(
     for word in words:
         src = load_taxonomy(source) if source else next((t for t in list_taxonomies() if word.lower() in t.names), None)
         m = map_label(word, target, source=src)
-        rows.append({"word": m.source, "from": src.id if src else None, "to": m.target_taxonomy, "labels": m.labels, "method": m.method, "detail": m.detail})
+        rows.append(
+            {
+                "word": m.source,
+                "from": src.id if src else None,
+                "to": m.target_taxonomy,
+                "labels": m.labels,
+                "method": m.method,
+                "detail": m.detail,
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

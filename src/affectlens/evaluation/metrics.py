@@ -37,7 +37,12 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("macro_f1", 1, True, "unweighted mean of per-label F1 (labels with no gold and no prediction count as 0)"),
         MetricInfo("micro_f1", 1, True, "F1 over all (text, label) decisions pooled"),
         MetricInfo("per_label_f1", 1, True, "F1 of each label"),
-        MetricInfo("ece", 1, False, "15-bin expected calibration error of the dominant label's score against whether it is in the gold set"),
+        MetricInfo(
+            "ece",
+            1,
+            False,
+            "15-bin expected calibration error of the dominant label's score against whether it is in the gold set",
+        ),
         MetricInfo("brier", 1, False, "mean squared error of every label score against the 0/1 gold, over texts and labels"),
         MetricInfo("exact_match", 1, True, "share of texts whose predicted label set equals the gold set"),
         MetricInfo("confidence_ece", 1, False, "15-bin calibration error of `confidence` against exact set match"),

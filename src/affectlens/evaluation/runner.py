@@ -74,7 +74,9 @@ def evaluate(
 def _analyze(analyzer: Analyzer, data: EvalData, taxonomy: str, on_progress: Progress | None) -> list[Analysis]:
     out: list[Analysis] = []
     for start in range(0, len(data.texts), _CHUNK):
-        out.extend(analyzer.analyze_batch(data.texts[start : start + _CHUNK], ids=data.ids[start : start + _CHUNK], taxonomy=taxonomy))
+        out.extend(
+            analyzer.analyze_batch(data.texts[start : start + _CHUNK], ids=data.ids[start : start + _CHUNK], taxonomy=taxonomy)
+        )
         if on_progress:
             on_progress(len(out), len(data.texts))
     return out

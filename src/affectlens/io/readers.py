@@ -104,7 +104,7 @@ def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
     try:
-        return open(path, "rb")  # noqa: SIM115
+        return open(path, "rb")
     except FileNotFoundError as exc:
         raise InputError(f"input file {path!r} not found") from exc
     except IsADirectoryError as exc:
@@ -118,7 +118,7 @@ def _decoded_lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, str]]:
     invalid UTF-8 or NUL bytes stop the file with a clear error."""
     n = 0
     try:
-        for n, raw in enumerate(stream, start=1):  # noqa: B007
+        for n, raw in enumerate(stream, start=1):
             if b"\x00" in raw:
                 raise InputError(
                     f"{_name(path)} line {n} contains NUL bytes: this looks like a binary file, not text",
@@ -128,7 +128,7 @@ def _decoded_lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, str]]:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InputError(
-                    f"{_name(path)} is not valid UTF-8: line {n}, byte {exc.start + 1} is {raw[exc.start:exc.start + 1]!r}",
+                    f"{_name(path)} is not valid UTF-8: line {n}, byte {exc.start + 1} is {raw[exc.start : exc.start + 1]!r}",
                     hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.txt > out.txt`",
                 ) from exc
             yield n, line.removeprefix("\ufeff") if n == 1 else line
@@ -233,4 +233,3 @@ def _require_column(column: str, header: list[str], path: str) -> None:
 
 def _name(path: str) -> str:
     return "standard input" if path == "-" else repr(path)
-

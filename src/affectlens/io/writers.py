@@ -86,7 +86,7 @@ def _open_out(path: str | None) -> IO[str]:
         return sys.stdout
     try:
         _make_parent(path)
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        return open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise InputError(f"cannot write output file {path!r}: {exc.strerror}") from exc
 
@@ -154,11 +154,21 @@ class _ParquetWriter:
             raise MissingDependencyError("pyarrow", "parquet", "writing Parquet files") from exc
         self.pa, self.labels = pa, labels
         fields = [
-            ("id", pa.string()), ("text", pa.string()), ("taxonomy", pa.string()), ("dominant", pa.string()),
-            ("labels", pa.string()), ("sentiment", pa.string()), ("valence", pa.float64()), ("arousal", pa.float64()),
-            ("dominance", pa.float64()), ("confidence", pa.float64()),
+            ("id", pa.string()),
+            ("text", pa.string()),
+            ("taxonomy", pa.string()),
+            ("dominant", pa.string()),
+            ("labels", pa.string()),
+            ("sentiment", pa.string()),
+            ("valence", pa.float64()),
+            ("arousal", pa.float64()),
+            ("dominance", pa.float64()),
+            ("confidence", pa.float64()),
             *((f"score_{label}", pa.float64()) for label in labels),
-            ("evidence", pa.string()), ("rationale", pa.string()), ("warnings", pa.string()), ("backend", pa.string()),
+            ("evidence", pa.string()),
+            ("rationale", pa.string()),
+            ("warnings", pa.string()),
+            ("backend", pa.string()),
         ]
         self.schema = pa.schema(fields)
         try:

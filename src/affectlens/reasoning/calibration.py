@@ -138,9 +138,7 @@ def fit_platt(logits: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, np.ndar
     return a, b
 
 
-def fit_thresholds(
-    probs: np.ndarray, gold: np.ndarray, *, grid: np.ndarray | None = None
-) -> np.ndarray:
+def fit_thresholds(probs: np.ndarray, gold: np.ndarray, *, grid: np.ndarray | None = None) -> np.ndarray:
     """Per-label threshold maximising that label's F1 (ties: the lowest such threshold)."""
     grid = np.round(np.arange(0.02, 0.99, 0.01), 2) if grid is None else grid
     gold = gold.astype(bool)
@@ -157,9 +155,7 @@ def fit_thresholds(
     return out
 
 
-def fit_confidence(
-    probs: np.ndarray, decided: np.ndarray, gold: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def fit_confidence(probs: np.ndarray, decided: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Isotonic map from set likelihood to "the decided set equals the gold set"."""
     from sklearn.isotonic import IsotonicRegression
 

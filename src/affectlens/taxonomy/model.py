@@ -179,7 +179,6 @@ def _expand(doc: dict[str, Any]) -> list[dict[str, Any]]:
             rows[tertiary].extend({"name": third, "parent": second} for third in thirds)
     parents = {primary: None, secondary: names[primary], tertiary: names[secondary]}
     return [
-        {**common, "name": names[level], "level": level, "parent_taxonomy": parents[level],
-         "labels": rows[level]}
+        {**common, "name": names[level], "level": level, "parent_taxonomy": parents[level], "labels": rows[level]}
         for level in (primary, secondary, tertiary)
     ]

@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package, never a hub
     from affectlens.training.finetune import FinetuneConfig
 
-    parser = argparse.ArgumentParser(prog="python -m affectlens.training", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m affectlens.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     ft = sub.add_parser("finetune", help="fine-tune the encoder and heads; keep the best epoch on dev")

@@ -107,7 +107,9 @@ def fit_calibration(name: str, logits: np.ndarray, gold: np.ndarray, labels: lis
     probs = sigmoid(logits * a + b)
     thresholds = fit_thresholds(probs, gold)
     plain = TaxonomyCalibration(name, labels, a, b, thresholds, False, np.array([0.0, 1.0]), np.array([0.0, 1.0]), fitted_on)
-    with_fallback = TaxonomyCalibration(name, labels, a, b, thresholds, True, np.array([0.0, 1.0]), np.array([0.0, 1.0]), fitted_on)
+    with_fallback = TaxonomyCalibration(
+        name, labels, a, b, thresholds, True, np.array([0.0, 1.0]), np.array([0.0, 1.0]), fitted_on
+    )
     f1_plain = macro_f1(gold, plain.decide(probs))
     f1_fallback = macro_f1(gold, with_fallback.decide(probs))
     fallback = f1_fallback > f1_plain
@@ -115,7 +117,15 @@ def fit_calibration(name: str, logits: np.ndarray, gold: np.ndarray, labels: lis
     decided = chosen.decide(probs)
     cx, cy = fit_confidence(probs, decided, gold)
     return TaxonomyCalibration(
-        name, labels, a, b, thresholds, fallback, cx, cy, fitted_on,
+        name,
+        labels,
+        a,
+        b,
+        thresholds,
+        fallback,
+        cx,
+        cy,
+        fitted_on,
         dev_scores={"macro_f1": round(max(f1_plain, f1_fallback), 4), "macro_f1_without_fallback": round(f1_plain, 4)},
     )
 
@@ -123,7 +133,9 @@ def fit_calibration(name: str, logits: np.ndarray, gold: np.ndarray, labels: lis
 def _git_commit() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True, check=True).stdout.strip())
+        dirty = bool(
+            subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True, text=True, check=True).stdout.strip()
+        )
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}
@@ -144,8 +156,8 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
 
     from affectlens import api
     from affectlens.analyzers.embedded import EmbeddedAnalyzer
-    from affectlens.evaluation.runner import evaluate
     from affectlens.evaluation.datasets import datasets
+    from affectlens.evaluation.runner import evaluate
     from affectlens.taxonomy import load_taxonomy, mapping_matrix, noisy_or
     from affectlens.taxonomy.model import _all_taxonomies
     from affectlens.training.export import export
@@ -207,9 +219,9 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
     train_log = json.loads((checkpoint / "train_log.json").read_text())
     sweep_path = checkpoint / "sweep.json"
     sweep = json.loads(sweep_path.read_text()) if sweep_path.exists() else None
-    data_files = [
-        data_dir / "goemotions" / f for f in ("train.tsv", "dev.tsv", "test.tsv", "emotions.txt")
-    ] + [data_dir / "emobank" / "emobank.csv"]
+    data_files = [data_dir / "goemotions" / f for f in ("train.tsv", "dev.tsv", "test.tsv", "emotions.txt")] + [
+        data_dir / "emobank" / "emobank.csv"
+    ]
     extra = {
         "backend": f"embedded/{MODEL_NAME}@{MODEL_VERSION}",
         "created": dt.date.today().isoformat(),

@@ -72,9 +72,7 @@ def _build_model(base_model: Path, dropout: float) -> Any:
     class EmotionModel(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(
-                str(base_model), dtype=torch.float32, attn_implementation="sdpa"
-            )
+            self.encoder = AutoModel.from_pretrained(str(base_model), dtype=torch.float32, attn_implementation="sdpa")
             hidden = self.encoder.config.hidden_size
             self.dropout = nn.Dropout(dropout)
             self.emotion_head = nn.Linear(hidden, 28)
@@ -143,8 +141,7 @@ def _dev_scores(model: Any, batcher: _Batcher, dev: Any, emo_dev: Any, device: A
         "macro_f1": macro_f1(gold, probs >= thresholds),
         "macro_f1_at_0.5": macro_f1(gold, probs >= 0.5),
         **{
-            f"pearson_{name}": pearson(vad[:, k], emo_dev.vad[:, k])
-            for k, name in enumerate(("valence", "arousal", "dominance"))
+            f"pearson_{name}": pearson(vad[:, k], emo_dev.vad[:, k]) for k, name in enumerate(("valence", "arousal", "dominance"))
         },
     }
     scores["selection"] = selection_score(scores)
@@ -158,9 +155,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    device = torch.device(
-        ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
-    )
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device)
     amp = device.type == "cuda"
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -192,7 +187,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             {"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
             {"params": no_decay, "lr": cfg.lr, "weight_decay": 0.0},
             {"params": heads, "lr": cfg.head_lr, "weight_decay": 0.0},
-        ]
+        ],
     )
     steps_per_epoch = math.ceil(len(texts) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs

@@ -76,7 +76,10 @@ EMOBANK = DatasetSpec(
     taxonomy="goemotions",
     splits=EMOBANK_SPLITS,
     licence="CC BY-SA 4.0",
-    citation="Buechel & Hahn (2017). EmoBank: Studying the Impact of Annotation Perspective and Representation Format on Dimensional Emotion Analysis. EACL 2017.",
+    citation=(
+        "Buechel & Hahn (2017). EmoBank: Studying the Impact of Annotation Perspective and "
+        "Representation Format on Dimensional Emotion Analysis. EACL 2017."
+    ),
     description="10k English sentences rated for valence, arousal, dominance (1-5; reported on [-1, 1])",
     loader=_emobank,
 )
