@@ -7,7 +7,7 @@ import itertools
 import typer
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
-from affectlens.cli.console import err, out
+from affectlens.cli.console import err, out, progress
 
 _MAX_REPORTED = 20
 
@@ -73,25 +73,18 @@ def analyze(
 
     writer = open_writer(fmt, output, labels=labels, console=out)
     show_progress = bool(input) and not quiet and err.is_terminal
+    total = count_records(input, input_format=input_format) if show_progress else None
     try:
-        if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
-                task = bar.add_task("analyse", total=count_records(input, input_format=input_format))
-                summary = analyze_records(
-                    records,
-                    analyzer,
-                    writer,
-                    options=options,
-                    chunk_size=batch_size,
-                    strict=strict,
-                    on_bad_row=report,
-                    on_progress=lambda n: bar.advance(task, n),
-                )
-        else:
+        with progress("analysing", total, enabled=show_progress) as advance:
             summary = analyze_records(
-                records, analyzer, writer, options=options, chunk_size=batch_size, strict=strict, on_bad_row=report
+                records,
+                analyzer,
+                writer,
+                options=options,
+                chunk_size=batch_size,
+                strict=strict,
+                on_bad_row=report,
+                on_progress=advance,
             )
     finally:
         writer.close()
