@@ -15,25 +15,24 @@ overlapping windows; each window is encoded on its own and mean-pooled.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from affectlens.analyzers.textview import model_view
 from affectlens.errors import ModelAssetError
 
 __all__ = ["EncodedText", "OnnxEncoder", "window_spans"]
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
 class EncodedText:
     """One text, encoded: token character offsets, windows, pooled vectors per window."""
 
-    offsets: list[tuple[int, int]]  # character span of each content token in the text
+    offsets: list[tuple[int, int]]  # span of each content token in the original text
     windows: list[tuple[int, int]]  # content-token range [start, end) of each window
     pooled: np.ndarray  # [n_windows, hidden] mean of the window's token states
     states: list[np.ndarray] | None = None  # per window [2 + tokens, hidden], when kept
@@ -91,18 +90,19 @@ class OnnxEncoder:
         self.stride = self.window - 30
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer.encode(_clean(text), add_special_tokens=False).ids)
+        return len(self._tokenizer.encode(model_view(text).text, add_special_tokens=False).ids)
 
     def encode(self, texts: Sequence[str], *, keep_states: bool = False) -> list[EncodedText]:
         """Encode ``texts``; windows of all texts are batched together, shortest first."""
-        encodings = self._tokenizer.encode_batch([_clean(t) for t in texts], add_special_tokens=False)
+        views = [model_view(t) for t in texts]
+        encodings = self._tokenizer.encode_batch([v.text for v in views], add_special_tokens=False)
         results: list[EncodedText] = []
         sequences: list[tuple[int, int, list[int]]] = []  # (text, window, content ids)
-        for i, enc in enumerate(encodings):
+        for i, (view, enc) in enumerate(zip(views, encodings)):
             spans = window_spans(len(enc.ids), self.window, self.stride)
             results.append(
                 EncodedText(
-                    offsets=list(enc.offsets),
+                    offsets=[view.to_original(a, b) for a, b in enc.offsets],
                     windows=spans,
                     pooled=np.empty((len(spans), self.hidden), dtype=np.float32),
                     states=[np.empty(0)] * len(spans) if keep_states else None,
@@ -133,7 +133,3 @@ class OnnxEncoder:
         (states,) = self._session.run(["last_hidden_state"], {"inputs_embeds": embeds, "attention_mask": mask.astype(np.int64)})
         return states, mask
 
-
-def _clean(text: str) -> str:
-    """Lone surrogates cannot cross into the tokenizer; replace them, keeping offsets."""
-    return _SURROGATES.sub("\ufffd", text)

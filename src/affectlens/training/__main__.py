@@ -1,6 +1,7 @@
 """The training recipe, step by step (docs/training.md explains each step).
 
-    python -m affectlens.training finetune --data-dir ../shared/data --out runs/ft
+    python -m affectlens.training augment --out runs/augment.jsonl
+    python -m affectlens.training finetune --data-dir ../shared/data --out runs/ft --augment runs/augment.jsonl
     python -m affectlens.training pick runs/sweep/run* --to runs/best
     python -m affectlens.training build runs/best --data-dir ../shared/data
 
@@ -49,6 +50,12 @@ def _pick(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     print(f"best: {best} -> {target}")
 
 
+def _augment(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.augment import write
+
+    print(f"wrote {write(Path(args.out), seed=args.seed)} generated texts to {args.out}")
+
+
 def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     from affectlens.training.build import build
 
@@ -77,8 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     for f in dataclasses.fields(FinetuneConfig):
         if f.name in skip:
             continue
-        kind = {"int": int, "float": float, "str": str, "int | None": int}[str(f.type)]
+        kind = {"int": int, "float": float, "str": str, "int | None": int, "Path | None": Path}[str(f.type)]
         ft.add_argument(f"--{f.name.replace('_', '-')}", type=kind, dest=f"cfg_{f.name}")
+
+    aug = sub.add_parser("augment", help="generate the negation/contrast/intensity/sarcasm training texts")
+    aug.add_argument("--out", required=True)
+    aug.add_argument("--seed", type=int, default=7)
 
     pick = sub.add_parser("pick", help="copy the run with the best dev score")
     pick.add_argument("runs", nargs="+")
@@ -91,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    {"finetune": _finetune, "pick": _pick, "build": _build}[args.command](args, extra)
+    {"finetune": _finetune, "augment": _augment, "pick": _pick, "build": _build}[args.command](args, extra)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ pooling, and two linear heads trained together:
 - VAD: valence, arousal, dominance, mean squared error on EmoBank train (targets
   standardised with train statistics; the export folds the scaling back into the head).
 
+Optionally (``augment``), template-generated texts for negation, contrast, intensity and
+sarcasm (:mod:`affectlens.training.augment`) join the GoEmotions stream, and their weak VAD
+targets (their labels' VAD anchors) add a down-weighted VAD loss (``augment_vad_weight``).
+
+Texts are read through :func:`affectlens.analyzers.textview.model_view`, as at run time.
 Each step takes one GoEmotions batch and one EmoBank batch. After every epoch the model is
 scored on the dev splits only (GoEmotions macro-F1 with per-label thresholds tuned on dev,
 EmoBank Pearson r); the best epoch is kept. Test splits are never read here.
@@ -27,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.analyzers.textview import model_view
 from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
 from affectlens.evaluation.metrics import macro_f1, pearson
 from affectlens.reasoning.calibration import fit_thresholds, sigmoid
@@ -54,6 +60,8 @@ class FinetuneConfig:
     seed: int = 13
     limit: int | None = None  # use only the first N training texts (smoke tests)
     device: str = "auto"
+    augment: Path | None = None  # JSONL written by `python -m affectlens.training augment`
+    augment_vad_weight: float = 0.25
     save_dtype: str = "float32"
     shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
 
@@ -103,7 +111,7 @@ class _Batcher:
     def __call__(self, texts: list[str], device: Any) -> tuple[Any, Any]:
         import torch
 
-        encs = self.tok.encode_batch(texts)
+        encs = self.tok.encode_batch([model_view(t).text for t in texts])
         width = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -172,8 +180,21 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         dev = replace(dev, ids=dev.ids[: cfg.limit], texts=dev.texts[: cfg.limit], labels=dev.labels[: cfg.limit])
         emo_dev = replace(emo_dev, ids=emo_dev.ids[: cfg.limit], texts=emo_dev.texts[: cfg.limit], vad=emo_dev.vad[: cfg.limit])
 
-    model = _build_model(cfg.base_model, cfg.dropout).to(device)
     vad_mean, vad_std = emo_vad.mean(axis=0), emo_vad.std(axis=0)
+    weak_vad = np.full((len(texts), 3), np.nan, dtype=np.float32)  # weak VAD targets of augmented texts
+    if cfg.augment is not None:
+        rows = [json.loads(line) for line in cfg.augment.read_text(encoding="utf-8").splitlines() if line.strip()]
+        index = {name: i for i, name in enumerate(train.label_names)}
+        extra = np.zeros((len(rows), len(index)), dtype=np.float32)
+        for r, row in enumerate(rows):
+            extra[r, [index[label] for label in row["labels"]]] = 1.0
+        texts = list(texts) + [row["text"] for row in rows]
+        gold = np.concatenate([gold, extra])
+        weak = (np.asarray([row["vad"] for row in rows], dtype=np.float32) - vad_mean) / vad_std
+        weak_vad = np.concatenate([weak_vad, weak])
+        log(f"augmented GoEmotions train with {len(rows)} generated texts from {cfg.augment}")
+
+    model = _build_model(cfg.base_model, cfg.dropout).to(device)
     model.vad_mean.copy_(torch.from_numpy(vad_mean))
     model.vad_std.copy_(torch.from_numpy(vad_std))
     batcher = _Batcher(cfg.base_model / "tokenizer.json", cfg.max_length)
@@ -198,6 +219,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     bce = torch.nn.BCEWithLogitsLoss()
     vad_target = torch.from_numpy((emo_vad - vad_mean) / vad_std).float()
     gold_t = torch.from_numpy(gold)
+    weak_t = torch.from_numpy(weak_vad)
 
     history: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
@@ -218,11 +240,15 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             ids, mask = batcher([texts[i] for i in idx], device)
             eids, emask = batcher([emo_texts[i] for i in eidx], device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits, _ = model(ids, mask)
+                logits, weak_pred = model(ids, mask)
                 _, vad = model(eids, emask)
                 loss = bce(logits.float(), gold_t[idx].to(device)) + cfg.vad_weight * torch.mean(
                     (vad.float() - vad_target[eidx].to(device)) ** 2
                 )
+                weak_target = weak_t[idx].to(device)
+                has_weak = ~torch.isnan(weak_target[:, 0])
+                if has_weak.any():
+                    loss = loss + cfg.augment_vad_weight * torch.mean((weak_pred.float()[has_weak] - weak_target[has_weak]) ** 2)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -1,0 +1,222 @@
+"""Template-generated training texts for the devices GoEmotions rarely teaches.
+
+Negated emotions, negation that intensifies ("never been angrier"), litotes ("not bad"),
+diminishers, intensifiers, contrast ("I expected X, but Y") and sarcasm markers, each with
+GoEmotions labels a reader would give, plus sincere counterparts so a marker alone does not
+become a label. Each text also gets a weak VAD target: the mean VAD anchor of its labels.
+
+The lexicons and contexts here were written separately from the minimal-pair suite
+(``evaluation/suites/minimal_pairs.yaml``) and avoid its situations; ``generate`` refuses
+any text that appears in the suite, which stays a held-out report.
+
+    python -m affectlens.training augment --out runs/augment.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["generate", "write"]
+
+SUBJECTS = ["I'm", "I am", "Honestly, I'm", "To be fair, I'm", "We're", "My dad is", "She's", "He is", "My roommate is", "Our coach is"]
+CONTEXTS = [
+    "about the vote", "with my grades", "about the new neighbours", "after the phone call", "about the weekend",
+    "with the landlord", "about moving house", "with the outcome", "about the match", "with my sister",
+    "after the appointment", "about the audition", "about the budget", "with the contractor", "about the wedding",
+    "about the election", "about the lecture", "with the new software", "about the fundraiser", "after the game",
+    "about the road trip", "with the neighbours' dog", "about the school play", "about the garden", "with the bank",
+]
+# adjective -> GoEmotions label
+NEGATIVE = {
+    "angry": "anger", "mad": "anger", "furious": "anger", "annoyed": "annoyance", "irritated": "annoyance",
+    "sad": "sadness", "upset": "sadness", "down": "sadness", "scared": "fear", "frightened": "fear",
+    "worried": "nervousness", "nervous": "nervousness", "anxious": "nervousness", "embarrassed": "embarrassment",
+    "ashamed": "embarrassment", "disappointed": "disappointment", "disgusted": "disgust", "confused": "confusion",
+    "guilty": "remorse", "bitter": "annoyance",
+}
+FEARFUL = {"fear", "nervousness"}
+POSITIVE = {
+    "happy": "joy", "glad": "joy", "pleased": "joy", "excited": "excitement", "thrilled": "excitement",
+    "proud": "pride", "grateful": "gratitude", "hopeful": "optimism", "impressed": "admiration",
+    "relieved": "relief", "amused": "amusement", "satisfied": "approval",
+}
+COMPARATIVES = {
+    "angrier": "anger", "happier": "joy", "prouder": "pride", "sadder": "sadness", "more scared": "fear",
+    "more excited": "excitement", "more embarrassed": "embarrassment", "more grateful": "gratitude",
+    "more disgusted": "disgust", "more relieved": "relief", "more impressed": "admiration",
+    "more nervous": "nervousness", "more disappointed": "disappointment", "more confused": "confusion",
+    "more annoyed": "annoyance",
+}
+NOTHING_VERBS = {
+    "annoys": ("annoyance", ["people who chew with their mouths open", "slow walkers in narrow halls", "unanswered emails"]),
+    "scares": ("fear", ["deep water at night", "the thought of losing my parents", "driving on icy mountain roads"]),
+    "delights": ("joy", ["a quiet breakfast on the balcony", "my nephew's laugh", "finding a good book in a used shop"]),
+    "amuses": ("amusement", ["my cat chasing her own tail", "badly dubbed old films", "my uncle's terrible puns"]),
+    "disgusts": ("disgust", ["people spitting on the pavement", "mouldy leftovers", "cruelty to animals"]),
+    "saddens": ("sadness", ["empty playgrounds in winter", "old photos of my grandfather", "abandoned pets"]),
+}
+MILD = {
+    "annoyed": "annoyance", "sad": "sadness", "nervous": "nervousness", "worried": "nervousness",
+    "disappointed": "disappointment", "embarrassed": "embarrassment", "happy": "joy", "surprised": "surprise",
+    "confused": "confusion", "curious": "curiosity", "impressed": "admiration", "hopeful": "optimism",
+    "uneasy": "nervousness", "irritated": "annoyance", "pleased": "joy", "jealous": "annoyance",
+}
+STRONG = {
+    "furious": ["anger"], "livid": ["anger"], "enraged": ["anger"], "devastated": ["sadness"], "heartbroken": ["sadness"],
+    "terrified": ["fear"], "petrified": ["fear"], "ecstatic": ["joy", "excitement"], "overjoyed": ["joy"],
+    "repulsed": ["disgust"], "mortified": ["embarrassment"], "thrilled": ["excitement"], "delighted": ["joy"],
+    "astonished": ["surprise"], "stunned": ["surprise"], "grateful": ["gratitude"], "proud": ["pride"],
+}
+DIMINISHERS = ["a little", "a bit", "slightly", "somewhat", "kind of", "a tad", "mildly", "a touch"]
+INTENSIFIERS = ["absolutely", "utterly", "completely", "incredibly", "extremely", "totally", "so", "truly"]
+THINGS = ["the exhibition", "the new cafe", "the documentary", "the season finale", "the workshop", "the album", "the rental flat", "the tour"]
+SARCASM_MARKERS = ["Oh great", "Oh wonderful", "Fantastic", "Oh joy", "Lovely", "Splendid", "Terrific", "Marvelous", "Oh perfect", "Well done", "Real nice", "Way to go", "Brilliant"]
+SARCASM_TAILS = ["Just what I needed.", "Love that for me.", "How lovely.", "Exactly how I wanted to spend my day.", "Yay.", "/s", "Living the dream.", "Best day ever.", "Couldn't be happier.", "Lucky me."]
+NEGATIVE_EVENTS = [
+    "the wifi died in the middle of my call", "the bus left right before I got to the stop", "I spilled soup all over my notes",
+    "the rent went up again", "my phone screen cracked on day one", "the heating broke in the coldest week of the year",
+    "my flight was overbooked and I got bumped", "I locked myself out in my pyjamas", "the shop ran out of bread again",
+    "the neighbours started drilling at seven", "the server went down during the demo", "it snowed on the day of the barbecue",
+    "my umbrella turned inside out", "the elevator is broken and I live on the ninth floor", "the form rejected my address for the fifth time",
+    "someone took my parking space again", "the restaurant lost our reservation", "my headphones broke the day the warranty ended",
+]
+POSITIVE_EVENTS = {
+    "the bakery still had fresh croissants": ["joy"], "we won the quiz night": ["excitement", "joy"],
+    "my sister got the scholarship": ["joy", "pride"], "the repair was free": ["joy", "surprise"],
+    "the sun came out for the barbecue": ["joy"], "my old friend is visiting next week": ["excitement"],
+    "the garden finally bloomed": ["joy", "admiration"], "the heating works again": ["relief", "joy"],
+    "the landlord fixed the leak in one day": ["joy", "surprise"], "my grandmother learned to video call": ["joy", "amusement"],
+    "the library extended my loans": ["joy"], "our team made the finals": ["excitement", "pride"],
+    "the vet says the cat is perfectly healthy": ["relief", "joy"], "the new bridge opened early": ["joy", "surprise"],
+    "my brother passed his driving test": ["pride", "joy"], "the snow day gave us a long weekend": ["excitement", "joy"],
+}
+NEGATIVE_ACTIONS = [
+    "ruining my evening", "telling me at the very last minute", "eating the last slice without asking",
+    "leaving me to clean up alone", "forgetting my name again", "spoiling the ending", "borrowing my car and returning it empty",
+    "cancelling an hour before", "volunteering me without asking", "the wonderful silence when I needed help",
+]
+POSITIVE_ACTIONS = ["watering my plants while I was away", "the lift home", "remembering my birthday", "fixing my bike", "the lovely dinner"]
+NAIVE_PLANS = ["ignoring the problem", "shouting at the printer", "skipping the instructions", "promising to start on Monday"]
+CONTRAST_PAST = ["I expected to be {x} {ctx}", "At first I felt {x} {ctx}", "Everyone told me I'd be {x} {ctx}", "For a while I was {x} {ctx}", "I was sure I would feel {x} {ctx}"]
+CONTRAST_NOW = ["but now I'm honestly {y}", "but in the end I'm {y}", "but I'm actually {y}", "yet it left me {y}", "but right now I just feel {y}"]
+
+
+def _anchors() -> dict[str, list[float]]:
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "taxonomy" / "data" / "vad_anchors.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["anchors"]["goemotions"]
+
+
+def _raw(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
+    """(category, text, labels), many per category, before de-duplication."""
+    pick = rng.choice
+    for _ in range(1000):
+        adj, label = pick(list(NEGATIVE.items()))
+        subj, ctx = pick(SUBJECTS), pick(CONTEXTS)
+        form = rng.randrange(5)
+        if form == 0:
+            yield "negated_negative", f"{subj} not {adj} {ctx}.", ["neutral"]
+        elif form == 1:
+            yield "negated_negative", f"{subj} no longer {adj} {ctx}.", ["relief" if label in FEARFUL else "neutral"]
+        elif form == 2:
+            yield "negated_negative", f"{subj} not {adj} {ctx} anymore.", ["relief" if label in FEARFUL else "neutral"]
+        elif form == 3:
+            yield "negated_negative", f"Honestly, {pick(THINGS)} doesn't make me {adj} at all.", ["neutral"]
+        else:
+            yield "negated_negative", f"I wasn't {adj} {ctx}, not even a little.", ["neutral"]
+    for _ in range(650):
+        subj, ctx = pick(SUBJECTS), pick(CONTEXTS)
+        if rng.random() < 0.6:
+            adj, label = pick(list(POSITIVE.items()))
+            yield "negated_positive", f"{subj} not {adj} {ctx}.", ["disappointment"]
+        else:
+            verb = pick(["like", "love", "enjoy", "appreciate", "agree with", "approve of"])
+            yield "negated_positive", f"I don't {verb} {pick(THINGS)} at all.", ["disapproval"]
+    for _ in range(380):
+        comp, label = pick(list(COMPARATIVES.items()))
+        form = rng.randrange(3)
+        if form == 0:
+            yield "intensifying_negation", f"I have never been {comp} {pick(CONTEXTS)}.", [label]
+        elif form == 1:
+            yield "intensifying_negation", f"I couldn't be {comp} {pick(CONTEXTS)} if I tried.", [label]
+        else:
+            verb, (label, objects) = pick(list(NOTHING_VERBS.items()))
+            yield "intensifying_negation", f"Nothing {verb} me more than {pick(objects)}.", [label]
+    for _ in range(220):
+        phrase = pick([
+            "was not bad", "was not bad at all", "wasn't terrible", "wasn't the worst", "was far from boring",
+            "was not without its charm", "wasn't half bad", "was not a waste of time", "was no disaster",
+        ])
+        yield "litotes", f"{pick(THINGS).capitalize()} {phrase}.", ["approval"]
+    for _ in range(1400):
+        event, form = pick(NEGATIVE_EVENTS), rng.choices(range(5), weights=[10, 6, 1, 2, 1])[0]
+        labels = ["annoyance"] + (["disappointment"] if rng.random() < 0.3 else [])
+        if form == 0:
+            yield "sarcasm", f"{pick(SARCASM_MARKERS)}, {event}. {pick(SARCASM_TAILS)}", labels
+        elif form == 1:
+            yield "sarcasm", f"{pick(SARCASM_MARKERS)}. {event.capitalize()}.", labels
+        elif form == 2:
+            yield "sarcasm", f"Thanks for {pick(NEGATIVE_ACTIONS)}.", ["annoyance"]
+        elif form == 3:
+            yield "sarcasm", f"I just love it when {event}.", labels
+        else:
+            yield "sarcasm", f"Yeah, because {pick(NAIVE_PLANS)} always works.", ["disapproval"]
+    for _ in range(700):
+        event, labels = pick(list(POSITIVE_EVENTS.items()))
+        form = rng.choices(range(3), weights=[6, 1, 2])[0]
+        if form == 0:
+            yield "sincere", f"{pick(SARCASM_MARKERS)}, {event}!", labels
+        elif form == 1:
+            yield "sincere", f"Thanks for {pick(POSITIVE_ACTIONS)}.", ["gratitude"]
+        else:
+            yield "sincere", f"I just love it when {event}.", ["love", *labels]
+    for _ in range(420):
+        adj, label = pick(list(MILD.items()))
+        yield "diminisher", f"{pick(SUBJECTS)} {pick(DIMINISHERS)} {adj} {pick(CONTEXTS)}.", [label]
+    for _ in range(420):
+        adj, labels = pick(list(STRONG.items()))
+        yield "intensifier", f"{pick(SUBJECTS)} {pick(INTENSIFIERS)} {adj} {pick(CONTEXTS)}!", labels
+    for _ in range(420):
+        x = pick(list(NEGATIVE) + list(POSITIVE))
+        y_table = POSITIVE if x in NEGATIVE else NEGATIVE
+        y, label = pick(list(y_table.items()))
+        past = pick(CONTRAST_PAST).format(x=x, ctx=pick(CONTEXTS))
+        yield "contrast", f"{past}, {pick(CONTRAST_NOW).format(y=y)}.", [label]
+
+
+def _suite_texts() -> set[str]:
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "evaluation" / "suites" / "minimal_pairs.yaml"
+    pairs = yaml.safe_load(path.read_text(encoding="utf-8"))["pairs"]
+    return {t.lower().strip() for p in pairs for t in (p["a"], p["b"])}
+
+
+def generate(seed: int = 7) -> list[dict[str, object]]:
+    """Unique generated examples: ``{"text", "labels", "vad", "category"}``."""
+    rng = random.Random(seed)
+    anchors = _anchors()
+    held_out = _suite_texts()
+    seen: set[str] = set()
+    out = []
+    for category, text, labels in _raw(rng):
+        key = text.lower()
+        if key in seen or key.strip() in held_out:
+            continue
+        seen.add(key)
+        vad = [round(sum(anchors[label][k] for label in labels) / len(labels), 3) for k in range(3)]
+        out.append({"text": text, "labels": sorted(set(labels)), "vad": vad, "category": category})
+    return out
+
+
+def write(path: Path, seed: int = 7) -> int:
+    rows = generate(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+    return len(rows)
