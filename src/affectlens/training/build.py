@@ -222,6 +222,15 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
     data_files = [data_dir / "goemotions" / f for f in ("train.tsv", "dev.tsv", "test.tsv", "emotions.txt")] + [
         data_dir / "emobank" / "emobank.csv"
     ]
+    augment = train_log["config"].get("augment")
+    if augment:
+        rows = Path(augment).read_text(encoding="utf-8").splitlines()
+        augment_info = {
+            "file": Path(augment).name,
+            "sha256": _sha256(Path(augment)),
+            "rows": len(rows),
+            "made_by": "python -m affectlens.training augment (weak VAD targets from the vad_anchors.yaml of that time)",
+        }
     extra = {
         "backend": f"embedded/{MODEL_NAME}@{MODEL_VERSION}",
         "created": dt.date.today().isoformat(),
@@ -231,7 +240,9 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
             "sha256": _sha256(base / "model.safetensors"),
         },
         "data": {
-            "train": "GoEmotions train (emotion head), EmoBank train (VAD head)",
+            "train": "GoEmotions train (emotion head), EmoBank train (VAD head)"
+            + (", generated negation/contrast/intensity/sarcasm texts" if augment else ""),
+            "augment": augment_info if augment else None,
             "selection_and_calibration": "GoEmotions dev, EmoBank dev",
             "reported": "test splits, never used for training, selection or calibration",
             "files": {f"{p.parent.name}/{p.name}": _sha256(p) for p in data_files},
@@ -242,7 +253,10 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
             "config": {k: v for k, v in train_log["config"].items() if k not in ("data_dir", "base_model", "out_dir")},
             "best_epoch_dev": train_log["best"],
             "sweep": [
-                {"config": {k: r["config"][k] for k in ("epochs", "lr", "vad_weight")}, "best_dev": r["best"]}
+                {
+                    "config": {k: r["config"].get(k) for k in ("epochs", "lr", "vad_weight", "augment_vad_weight", "seed")},
+                    "best_dev": r["best"],
+                }
                 for r in (sweep or {}).get("runs", [])
             ],
         },
