@@ -1,7 +1,7 @@
 """Throughput and latency of a backend on this machine (``affectlens bench``).
 
 Batch throughput: one ``analyze_batch`` call over ``n_batch`` texts (labels, VAD,
-sentiment, confidence; no explanations), after a warm-up. Single-text latency: ``analyze``
+sentiment, confidence; with ``explain`` also evidence and rationale), after a warm-up. Single-text latency: ``analyze``
 on one text at a time, ``n_single`` times; p50 and p95. The texts are the bundled
 benchmark sentences (written by the project, 18 words on average), cycled, unless given.
 """
@@ -40,6 +40,7 @@ def benchmark(
     n_batch: int = 2000,
     n_single: int = 200,
     taxonomy: str = "goemotions",
+    explain: bool = False,
 ) -> dict[str, Any]:
     """Measure ``backend``; returns the figures as a dict (see module docstring)."""
     from affectlens.api import get_analyzer
@@ -53,17 +54,17 @@ def benchmark(
     started = time.perf_counter()
     analyzer = get_analyzer(backend)
     load_seconds = time.perf_counter() - started
-    analyzer.analyze_batch(batch[:64], taxonomy=taxonomy)  # warm-up
+    analyzer.analyze_batch(batch[:64], taxonomy=taxonomy, explain=explain)  # warm-up
 
     started = time.perf_counter()
-    analyzer.analyze_batch(batch, taxonomy=taxonomy)
+    analyzer.analyze_batch(batch, taxonomy=taxonomy, explain=explain)
     batch_seconds = time.perf_counter() - started
 
     latencies = []
     for i in range(n_single):
         text = pool[i % len(pool)]
         t0 = time.perf_counter()
-        analyzer.analyze(text, taxonomy=taxonomy)
+        analyzer.analyze(text, taxonomy=taxonomy, explain=explain)
         latencies.append((time.perf_counter() - t0) * 1000.0)
 
     return {
@@ -75,6 +76,7 @@ def benchmark(
         "n_single": n_single,
         "mean_words": round(float(np.mean([len(t.split()) for t in batch])), 1),
         "taxonomy": taxonomy,
+        "explain": explain,
         "model_load_s": round(load_seconds, 3),
         "cores": _cores(),
         "machine": f"{platform.system()} {platform.machine()}",

@@ -25,11 +25,26 @@ class _Model(BaseModel):
 
 class VAD(_Model):
     """Valence (unpleasant → pleasant), arousal (calm → excited), dominance (controlled →
-    in control), each in [-1, 1]; 0 is the midpoint of the EmoBank 1–5 scale."""
+    in control), each in [-1, 1]; 0 is the midpoint of the EmoBank 1–5 scale.
+
+    ``intervals`` (when the backend is calibrated for it) holds, per dimension, an interval
+    that contains the true rating with probability ``coverage`` (split-conformal).
+    """
 
     valence: float = Field(0.0, ge=-1.0, le=1.0)
     arousal: float = Field(0.0, ge=-1.0, le=1.0)
     dominance: float = Field(0.0, ge=-1.0, le=1.0)
+    coverage: float | None = Field(None, gt=0.0, lt=1.0)
+    intervals: dict[Literal["valence", "arousal", "dominance"], tuple[float, float]] | None = None
+
+    @model_validator(mode="after")
+    def _intervals_hold_values(self) -> VAD:
+        if (self.intervals is None) != (self.coverage is None):
+            raise ValueError("VAD intervals and their coverage come together")
+        for dim, (low, high) in (self.intervals or {}).items():
+            if not -1.0 <= low <= getattr(self, dim) <= high <= 1.0:
+                raise ValueError(f"{dim} interval [{low}, {high}] does not hold {getattr(self, dim)} within [-1, 1]")
+        return self
 
 
 class Evidence(_Model):

@@ -31,6 +31,9 @@ class AnalyzeOptions(BaseModel):
 
     taxonomy: str = Field("goemotions", description="label set of the answer, e.g. 'ekman'")
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0, description="longer texts are refused, not cut")
+    explain: bool = Field(False, description="add evidence spans and a rationale")
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="abstain (no labels, a warning) when confidence is lower")
+    vad_coverage: float = Field(0.8, gt=0.0, lt=1.0, description="coverage of the VAD intervals")
 
     @classmethod
     def build(cls, options: AnalyzeOptions | None, overrides: dict[str, Any]) -> AnalyzeOptions:
@@ -58,6 +61,19 @@ def check_text(text: object, *, max_chars: int = DEFAULT_MAX_CHARS, where: str =
             hint="split it into smaller texts, or raise the limit with --max-chars",
         )
     return text
+
+
+def _abstain(analysis: Analysis, min_confidence: float) -> Analysis:
+    """No labels (nor evidence for them) when the answer is less sure than the caller asked."""
+    why = f"abstained: confidence {analysis.confidence:.2f} is below the requested minimum {min_confidence:.2f}"
+    return analysis.model_copy(
+        update={
+            "labels": [],
+            "evidence": [],
+            "rationale": f"No answer: {why}." if analysis.rationale is not None else None,
+            "warnings": [*analysis.warnings, why],
+        }
+    )
 
 
 class Analyzer(ABC):
@@ -111,6 +127,8 @@ class Analyzer(ABC):
                 out[n] = Analysis(
                     id=id_list[n], text=text, taxonomy=taxonomy.id, backend=self.backend_id, warnings=[EMPTY_WARNING]
                 )
+            elif out[n].confidence < opts.min_confidence:  # type: ignore[union-attr]
+                out[n] = _abstain(out[n], opts.min_confidence)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
 
     def analyze(self, text: str, *, id: str | None = None, options: AnalyzeOptions | None = None, **overrides: Any) -> Analysis:

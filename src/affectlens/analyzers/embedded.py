@@ -7,7 +7,13 @@ commit produced it, what it scores, and every file's size and sha256).
 
 Scores: each window of a text is mean-pooled and scored by the linear heads; a text's
 emotion logit is the maximum over its windows (an emotion anywhere in the text is in the
-text), its VAD the token-weighted mean over windows.
+text), its VAD the token-weighted mean over windows. VAD intervals are split-conformal,
+fitted on EmoBank dev.
+
+Evidence (``explain=True``): a label's logit is a sum over the tokens of its best window,
+``Σ_i (h_i · w) / n + b``; those per-token terms propose phrases, and a phrase is kept only
+if deleting it from the text lowers the label's calibrated probability
+(:mod:`affectlens.reasoning.evidence`).
 """
 
 from __future__ import annotations
@@ -25,9 +31,12 @@ from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.analyzers.encoder import EncodedText, OnnxEncoder
 from affectlens.errors import ModelAssetError
 from affectlens.reasoning.calibration import TaxonomyCalibration
-from affectlens.reasoning.projection import TaxonomyProjector
-from affectlens.schema import VAD, Analysis
-from affectlens.taxonomy import Taxonomy, load_taxonomy
+from affectlens.reasoning.conformal import DIMENSIONS, ConformalVAD
+from affectlens.reasoning.evidence import phrase_candidates, verify
+from affectlens.reasoning.projection import Decisions, TaxonomyProjector
+from affectlens.reasoning.rationale import rationale
+from affectlens.schema import VAD, Analysis, Evidence
+from affectlens.taxonomy import Taxonomy, load_taxonomy, mapping_matrix
 
 __all__ = ["DEFAULT_MODEL", "EmbeddedAnalyzer", "RawOutputs", "default_model_dir", "verify_assets"]
 
@@ -96,6 +105,8 @@ class EmbeddedAnalyzer(Analyzer):
                 self.native_taxonomy,
                 {name: TaxonomyCalibration.from_json(c) for name, c in calibration["taxonomies"].items()},
             )
+            conformal = calibration.get("vad_conformal")
+            self.conformal = ConformalVAD.from_json(conformal) if conformal else None
         except (OSError, KeyError, ValueError) as exc:
             raise ModelAssetError(f"cannot load the embedded model heads from {self.model_dir}: {exc}") from exc
 
@@ -103,9 +114,9 @@ class EmbeddedAnalyzer(Analyzer):
     def backend_id(self) -> str:
         return f"embedded/{self.manifest['name']}@{self.manifest['version']}"
 
-    def predict_raw(self, texts: list[str]) -> RawOutputs:
+    def predict_raw(self, texts: list[str], *, keep_states: bool = False) -> RawOutputs:
         """Uncalibrated logits and VAD (what calibration is fitted on)."""
-        encoded = self.encoder.encode(texts)
+        encoded = self.encoder.encode(texts, keep_states=keep_states)
         logits = np.empty((len(texts), self._emotion_w.shape[1]), dtype=np.float32)
         vad = np.empty((len(texts), 3), dtype=np.float32)
         for i, enc in enumerate(encoded):
@@ -116,39 +127,100 @@ class EmbeddedAnalyzer(Analyzer):
             vad[i] = (window_vad * sizes[:, None]).sum(axis=0) / sizes.sum()
         return RawOutputs(logits, np.clip(vad, -1.0, 1.0), encoded)
 
+    def native_probabilities(self, texts: list[str]) -> np.ndarray:
+        """Calibrated native-taxonomy probabilities ``[n, labels]`` (used for occlusion)."""
+        return self.projector.from_logits(self.predict_raw(texts).logits).scores
+
     def _analyze_texts(
         self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy
     ) -> list[Analysis]:
-        raw = self.predict_raw(texts)
+        raw = self.predict_raw(texts, keep_states=options.explain)
         native = self.projector.from_logits(raw.logits)
         decisions = self.projector.project(native, taxonomy)
         sentiments = self.projector.sentiment(native)
+        vads = raw.vad.astype(np.float64).round(4)
+        intervals = self.conformal.intervals(vads, options.vad_coverage) if self.conformal else None
+        evidence = self._evidence(texts, raw, native, decisions) if options.explain else None
         out = []
         for i, text in enumerate(texts):
             scores = decisions.scores[i]
-            warnings = []
+            labels = decisions.labels(i)
             enc = raw.encoded[i]
+            warnings = []
             if len(enc.windows) > 1:
                 warnings.append(
                     f"text is {enc.n_tokens} tokens, longer than the encoder's {self.encoder.window}-token "
                     f"window: analysed in {len(enc.windows)} overlapping windows (emotion scores are the "
                     "maximum over windows, VAD the average)"
                 )
+            vad: dict[str, Any] = dict(zip(DIMENSIONS, (float(v) for v in vads[i])))
+            if intervals is not None:
+                vad.update(coverage=options.vad_coverage, intervals=intervals[i])
+            spans = evidence[i] if evidence is not None else []
+            dominant = taxonomy.names[int(scores.argmax())]
+            explained = (
+                rationale(
+                    [
+                        (label, float(scores[taxonomy.index(label)]), [e.text for e in spans if e.label == label])
+                        for label in labels
+                    ],
+                    dominant=(dominant, float(scores.max())),
+                )
+                if options.explain
+                else None
+            )
             out.append(
                 Analysis(
                     id=ids[i],
                     text=text,
                     taxonomy=taxonomy.id,
                     scores={name: round(float(s), 4) for name, s in zip(taxonomy.names, scores)},
-                    labels=decisions.labels(i),
-                    dominant=taxonomy.names[int(scores.argmax())],
-                    vad=VAD(**{k: round(float(v), 4) for k, v in zip(("valence", "arousal", "dominance"), raw.vad[i])}),
+                    labels=labels,
+                    dominant=dominant,
+                    vad=VAD(**vad),
                     sentiment=sentiments[i],
+                    evidence=spans,
+                    rationale=explained,
                     confidence=round(float(decisions.confidence[i]), 4),
                     backend=self.backend_id,
                     warnings=warnings,
                 )
             )
+        return out
+
+    def _evidence(self, texts: list[str], raw: RawOutputs, native: Decisions, target: Decisions) -> list[list[Evidence]]:
+        """Verified evidence for the decided labels of ``target``, per text."""
+        neutral = self.native_taxonomy.neutral
+        requests = []
+        for i, enc in enumerate(raw.encoded):
+            assert enc.states is not None
+            for label in np.flatnonzero(native.decided[i]):
+                if self.native_taxonomy.names[label] == neutral:
+                    continue
+                weights = self._emotion_w[:, label]
+                w = int(np.argmax(enc.pooled @ weights))
+                start, end = enc.windows[w]
+                states = enc.states[w]
+                contributions = states[1:-1] @ weights / len(states)
+                for candidate in phrase_candidates(texts[i], enc.offsets[start:end], contributions):
+                    requests.append((i, int(label), candidate))
+        drops = verify(texts, requests, native.scores, self.native_probabilities)
+        native_spans: list[dict[int, list[tuple[int, int, float]]]] = [{} for _ in texts]
+        for (i, label, c), drop in zip(requests, drops):
+            if drop is not None:
+                native_spans[i].setdefault(label, []).append((c.start, c.end, drop))
+        matrix = mapping_matrix(self.native_taxonomy.id, target.taxonomy.id) >= 0.5
+        out = []
+        for i, text in enumerate(texts):
+            found: dict[tuple[str, int, int], float] = {}
+            for t in np.flatnonzero(target.decided[i]):
+                for s, spans in native_spans[i].items():
+                    if matrix[s, t]:
+                        for a, b, drop in spans:
+                            key = (target.taxonomy.names[t], a, b)
+                            found[key] = max(found.get(key, 0.0), drop)
+            ranked = sorted(found.items(), key=lambda kv: -kv[1])
+            out.append([Evidence(label=label, start=a, end=b, text=text[a:b], weight=w) for (label, a, b), w in ranked])
         return out
 
     def info(self) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from affectlens.errors import ModelAssetError
 __all__ = ["EncodedText", "OnnxEncoder", "window_spans"]
 
 
-
 @dataclass
 class EncodedText:
     """One text, encoded: token character offsets, windows, pooled vectors per window."""
@@ -132,4 +131,3 @@ class OnnxEncoder:
         embeds = self._table[ids].astype(np.float32) * self._scale[ids][..., None]
         (states,) = self._session.run(["last_hidden_state"], {"inputs_embeds": embeds, "attention_mask": mask.astype(np.int64)})
         return states, mask
-

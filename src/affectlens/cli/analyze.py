@@ -35,6 +35,11 @@ def analyze(
         DEFAULT_MAX_CHARS, "--max-chars", help="Refuse texts longer than this (they are never cut silently)."
     ),
     batch_size: int = typer.Option(256, "--batch-size", min=1, help="Texts per chunk written to the output."),
+    explain: bool = typer.Option(False, "--explain", "-e", help="Add verified evidence spans and a rationale."),
+    min_confidence: float = typer.Option(
+        0.0, "--min-confidence", help="Abstain (no labels, a warning) below this confidence, 0-1."
+    ),
+    vad_coverage: float = typer.Option(0.8, "--vad-coverage", help="Coverage of the VAD intervals, 0-1."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row instead of skipping it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
@@ -51,7 +56,16 @@ def analyze(
         raise InputError("give texts as arguments or a file with -i, not both")
     if not texts and not input:
         raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
-    options = AnalyzeOptions.build(None, {"taxonomy": taxonomy, "max_chars": max_chars})
+    options = AnalyzeOptions.build(
+        None,
+        {
+            "taxonomy": taxonomy,
+            "max_chars": max_chars,
+            "explain": explain,
+            "min_confidence": min_confidence,
+            "vad_coverage": vad_coverage,
+        },
+    )
     labels = load_taxonomy(options.taxonomy).names
     fmt = format_for(output, format)
     records = (

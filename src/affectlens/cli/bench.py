@@ -17,6 +17,7 @@ def bench(
         None, "--input", "-i", help="Use the texts of this .txt file (one per line) instead of the bundled ones."
     ),
     taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set to answer in."),
+    explain: bool = typer.Option(False, "--explain", help="Include evidence spans and rationales."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Measure batch throughput (texts/s) and single-text latency (p50, p95)."""
@@ -26,14 +27,17 @@ def bench(
     texts = [r.text for r in read_records(input, input_format="txt") if r.text] if input else None
     if not as_json:
         err.print(f"measuring {backend}: {n_batch:,} texts in one batch, then {n_single} single calls…")
-    result = benchmark(backend, texts=texts, n_batch=n_batch, n_single=n_single, taxonomy=taxonomy)
+    result = benchmark(backend, texts=texts, n_batch=n_batch, n_single=n_single, taxonomy=taxonomy, explain=explain)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
+    how = " with explanations" if explain else ""
     out.print(
-        f"[bold]{result['backend']}[/] on {result['cores']} cores ({result['machine']}), texts of {result['mean_words']} words:\n"
+        f"[bold]{result['backend']}[/]{how} on {result['cores']} cores ({result['machine']}), "
+        f"texts of {result['mean_words']} words:\n"
         f"  batch:  {result['batch_texts_per_s']:,.0f} texts/s\n"
         f"  single: p50 {result['single_p50_ms']:.1f} ms, p95 {result['single_p95_ms']:.1f} ms\n"
         f"  model load: {result['model_load_s']:.2f} s",
         highlight=False,
     )
+

@@ -19,6 +19,8 @@ def evaluate_command(
     limit: int = typer.Option(None, "--limit", min=1, help="Score only the first N items."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     output: str = typer.Option(None, "--output", "-o", help="Also write the JSON result to FILE."),
+    explain: bool = typer.Option(False, "--explain", help="Also measure the faithfulness of the evidence (ERASER)."),
+    plots: str = typer.Option(None, "--plots", help="Write reliability diagrams / VAD plots (PNG) into DIR."),
     list_: bool = typer.Option(False, "--list", help="List the datasets and exit."),
 ) -> None:
     """Score a backend on a dataset split and print its metrics."""
@@ -40,7 +42,7 @@ def evaluate_command(
     from affectlens.evaluation.runner import evaluate
 
     if as_json or not err.is_terminal:
-        result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit)
+        result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit, explain=explain, plots_dir=plots)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -52,6 +54,8 @@ def evaluate_command(
                 split=split,
                 backend=backend,
                 limit=limit,
+                explain=explain,
+                plots_dir=plots,
                 on_progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     text = json.dumps(result, indent=2)
@@ -71,9 +75,18 @@ def _print_result(result: dict) -> None:  # type: ignore[type-arg]
     metrics = result["metrics"]
     table = Table("metric", "value", header_style="bold")
     for key, value in metrics.items():
-        if not isinstance(value, dict):
-            table.add_row(key, f"{value:.4f}")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     out.print(table)
+    if "per_category" in metrics:
+        per_category = Table("category", "pass rate", header_style="bold", title="minimal pairs")
+        for category, rate in metrics["per_category"].items():
+            per_category.add_row(category, f"{rate:.3f}")
+        out.print(per_category)
+        for failure in metrics["failures"]:
+            out.print(f"[dim]{failure['id']}[/]: {'; '.join(failure['failed'])}", highlight=False)
+    for path in result.get("plots", []):
+        out.print(f"wrote {path}")
     if "per_label_f1" in metrics:
         per_label = Table("label", "F1", header_style="bold", title="per-label F1")
         for label, value in sorted(metrics["per_label_f1"].items(), key=lambda kv: -kv[1]):

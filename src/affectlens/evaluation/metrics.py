@@ -46,6 +46,11 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("brier", 1, False, "mean squared error of every label score against the 0/1 gold, over texts and labels"),
         MetricInfo("exact_match", 1, True, "share of texts whose predicted label set equals the gold set"),
         MetricInfo("confidence_ece", 1, False, "15-bin calibration error of `confidence` against exact set match"),
+        MetricInfo("vad_coverage", 1, True, "share of gold ratings inside the VAD interval (should equal the stated coverage)"),
+        MetricInfo("comprehensiveness", 1, True, "ERASER: mean fall of a label's score when its evidence is deleted"),
+        MetricInfo("sufficiency", 1, False, "ERASER: mean fall of a label's score when only its evidence is kept"),
+        MetricInfo("random_comprehensiveness", 1, False, "comprehensiveness of random word runs as long as the evidence"),
+        MetricInfo("pass_rate", 1, True, "share of minimal pairs whose expectations all hold"),
         MetricInfo("pearson", 1, True, "Pearson correlation of predicted and gold ratings"),
         MetricInfo("mae", 1, False, "mean absolute error on the [-1, 1] scale (EmoBank 1-5 mapped by (x-3)/2)"),
     )

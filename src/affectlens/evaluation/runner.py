@@ -39,26 +39,45 @@ def evaluate(
     backend: str = "embedded",
     analyzer: Analyzer | None = None,
     limit: int | None = None,
+    explain: bool = False,
+    plots_dir: str | Path | None = None,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Score ``backend`` (or a ready ``analyzer``) on ``dataset``'s ``split``."""
+    """Score ``backend`` (or a ready ``analyzer``) on ``dataset``'s ``split``.
+
+    ``explain`` adds the faithfulness of the evidence (classification datasets);
+    ``plots_dir`` receives reliability diagrams (classification) or VAD scatter plots.
+    """
     from affectlens.api import get_analyzer
 
     spec = datasets.get(dataset)
     if split not in spec.splits:
         raise DatasetError(f"{spec.name} has no split {split!r}; splits: {', '.join(spec.splits)}")
-    data = spec.load(resolve_data_dir(data_dir), split)
-    if limit is not None:
-        data = data.head(limit)
     analyzer = analyzer or get_analyzer(backend)
     started = time.perf_counter()
-    analyses = _analyze(analyzer, data, spec.taxonomy, on_progress)
+    plots: list[str] = []
+    if spec.kind == "pairs":
+        metrics, n = _pairs(analyzer)
+    else:
+        data = spec.load(resolve_data_dir(data_dir), split)
+        if limit is not None:
+            data = data.head(limit)
+        explaining = explain and spec.kind == "multilabel"
+        analyses = _analyze(analyzer, data, spec.taxonomy, explaining, on_progress)
+        metrics = score_analyses(spec, data, analyses)
+        if explaining:
+            from affectlens.evaluation.faithfulness import faithfulness
+
+            metrics.update(faithfulness(analyzer, analyses, spec.taxonomy))
+        if plots_dir:
+            plots = _plots(spec, data, analyses, Path(plots_dir), split)
+        n = len(data.texts)
     seconds = time.perf_counter() - started
-    return {
+    result = {
         "dataset": spec.id,
         "split": split,
         "backend": analyzer.backend_id,
-        "n": len(data.texts),
+        "n": n,
         "versions": {
             "affectlens": __version__,
             "dataset": spec.id,
@@ -66,17 +85,51 @@ def evaluate(
             "metrics": {name: info.version for name, info in m.METRICS.items()},
             "python": platform.python_version(),
         },
-        "metrics": score_analyses(spec, data, analyses),
+        "metrics": metrics,
         "seconds": round(seconds, 2),
     }
+    if plots:
+        result["plots"] = plots
+    return result
 
 
-def _analyze(analyzer: Analyzer, data: EvalData, taxonomy: str, on_progress: Progress | None) -> list[Analysis]:
+def _pairs(analyzer: Analyzer) -> tuple[dict[str, Any], int]:
+    from affectlens.evaluation.pairs import run_suite
+
+    suite = run_suite(analyzer)
+    return {k: v for k, v in suite.items() if k != "pairs"}, suite["pairs"]
+
+
+def _plots(spec: DatasetSpec, data: EvalData, analyses: list[Analysis], folder: Path, split: str) -> list[str]:
+    from affectlens.evaluation.plots import reliability_plot, vad_plot
+
+    title = f"{spec.id} {split} · {analyses[0].backend if analyses else ''}"
+    if spec.kind == "vad":
+        assert data.vad is not None
+        pred = np.asarray([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses])
+        return [str(vad_plot(pred, data.vad, _intervals(analyses), folder / f"vad_{spec.name}_{split}.png", title))]
+    assert data.gold is not None and data.label_names is not None
+    scores = np.asarray([[a.scores.get(n, 0.0) for n in data.label_names] for a in analyses])
+    pred = np.asarray([[n in a.labels for n in data.label_names] for a in analyses])
+    exact = (pred == data.gold.astype(bool)).all(axis=1)
+    confidence = np.asarray([a.confidence for a in analyses])
+    path = folder / f"reliability_{spec.name}_{split}.png"
+    return [str(reliability_plot(scores, data.gold, confidence, exact, path, title))]
+
+
+def _intervals(analyses: list[Analysis]) -> np.ndarray | None:
+    """``[n, 3, 2]`` VAD intervals, or None when the backend gives none."""
+    if not analyses or any(a.vad.intervals is None for a in analyses):
+        return None
+    dims = ("valence", "arousal", "dominance")
+    return np.asarray([[a.vad.intervals[d] for d in dims] for a in analyses])  # type: ignore[index]
+
+
+def _analyze(analyzer: Analyzer, data: EvalData, taxonomy: str, explain: bool, on_progress: Progress | None) -> list[Analysis]:
     out: list[Analysis] = []
     for start in range(0, len(data.texts), _CHUNK):
-        out.extend(
-            analyzer.analyze_batch(data.texts[start : start + _CHUNK], ids=data.ids[start : start + _CHUNK], taxonomy=taxonomy)
-        )
+        texts, ids = data.texts[start : start + _CHUNK], data.ids[start : start + _CHUNK]
+        out.extend(analyzer.analyze_batch(texts, ids=ids, taxonomy=taxonomy, explain=explain))
         if on_progress:
             on_progress(len(out), len(data.texts))
     return out
@@ -88,9 +141,15 @@ def score_analyses(spec: DatasetSpec, data: EvalData, analyses: list[Analysis]) 
         assert data.vad is not None
         pred = np.asarray([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses])
         out: dict[str, Any] = {}
+        intervals = _intervals(analyses)
         for k, dim in enumerate(("valence", "arousal", "dominance")):
             out[f"pearson_{dim}"] = round(m.pearson(pred[:, k], data.vad[:, k]), 4)
             out[f"mae_{dim}"] = round(m.mae(pred[:, k], data.vad[:, k]), 4)
+            if intervals is not None:
+                inside = (data.vad[:, k] >= intervals[:, k, 0]) & (data.vad[:, k] <= intervals[:, k, 1])
+                out[f"vad_coverage_{dim}"] = round(float(inside.mean()), 4)
+        if intervals is not None:
+            out["vad_coverage_target"] = analyses[0].vad.coverage
         return out
     assert data.gold is not None and data.label_names is not None
     names = data.label_names

@@ -21,33 +21,98 @@ from pathlib import Path
 
 __all__ = ["generate", "write"]
 
-SUBJECTS = ["I'm", "I am", "Honestly, I'm", "To be fair, I'm", "We're", "My dad is", "She's", "He is", "My roommate is", "Our coach is"]
+SUBJECTS = [
+    "I'm",
+    "I am",
+    "Honestly, I'm",
+    "To be fair, I'm",
+    "We're",
+    "My dad is",
+    "She's",
+    "He is",
+    "My roommate is",
+    "Our coach is",
+]
 CONTEXTS = [
-    "about the vote", "with my grades", "about the new neighbours", "after the phone call", "about the weekend",
-    "with the landlord", "about moving house", "with the outcome", "about the match", "with my sister",
-    "after the appointment", "about the audition", "about the budget", "with the contractor", "about the wedding",
-    "about the election", "about the lecture", "with the new software", "about the fundraiser", "after the game",
-    "about the road trip", "with the neighbours' dog", "about the school play", "about the garden", "with the bank",
+    "about the vote",
+    "with my grades",
+    "about the new neighbours",
+    "after the phone call",
+    "about the weekend",
+    "with the landlord",
+    "about moving house",
+    "with the outcome",
+    "about the match",
+    "with my sister",
+    "after the appointment",
+    "about the audition",
+    "about the budget",
+    "with the contractor",
+    "about the wedding",
+    "about the election",
+    "about the lecture",
+    "with the new software",
+    "about the fundraiser",
+    "after the game",
+    "about the road trip",
+    "with the neighbours' dog",
+    "about the school play",
+    "about the garden",
+    "with the bank",
 ]
 # adjective -> GoEmotions label
 NEGATIVE = {
-    "angry": "anger", "mad": "anger", "furious": "anger", "annoyed": "annoyance", "irritated": "annoyance",
-    "sad": "sadness", "upset": "sadness", "down": "sadness", "scared": "fear", "frightened": "fear",
-    "worried": "nervousness", "nervous": "nervousness", "anxious": "nervousness", "embarrassed": "embarrassment",
-    "ashamed": "embarrassment", "disappointed": "disappointment", "disgusted": "disgust", "confused": "confusion",
-    "guilty": "remorse", "bitter": "annoyance",
+    "angry": "anger",
+    "mad": "anger",
+    "furious": "anger",
+    "annoyed": "annoyance",
+    "irritated": "annoyance",
+    "sad": "sadness",
+    "upset": "sadness",
+    "down": "sadness",
+    "scared": "fear",
+    "frightened": "fear",
+    "worried": "nervousness",
+    "nervous": "nervousness",
+    "anxious": "nervousness",
+    "embarrassed": "embarrassment",
+    "ashamed": "embarrassment",
+    "disappointed": "disappointment",
+    "disgusted": "disgust",
+    "confused": "confusion",
+    "guilty": "remorse",
+    "bitter": "annoyance",
 }
 FEARFUL = {"fear", "nervousness"}
 POSITIVE = {
-    "happy": "joy", "glad": "joy", "pleased": "joy", "excited": "excitement", "thrilled": "excitement",
-    "proud": "pride", "grateful": "gratitude", "hopeful": "optimism", "impressed": "admiration",
-    "relieved": "relief", "amused": "amusement", "satisfied": "approval",
+    "happy": "joy",
+    "glad": "joy",
+    "pleased": "joy",
+    "excited": "excitement",
+    "thrilled": "excitement",
+    "proud": "pride",
+    "grateful": "gratitude",
+    "hopeful": "optimism",
+    "impressed": "admiration",
+    "relieved": "relief",
+    "amused": "amusement",
+    "satisfied": "approval",
 }
 COMPARATIVES = {
-    "angrier": "anger", "happier": "joy", "prouder": "pride", "sadder": "sadness", "more scared": "fear",
-    "more excited": "excitement", "more embarrassed": "embarrassment", "more grateful": "gratitude",
-    "more disgusted": "disgust", "more relieved": "relief", "more impressed": "admiration",
-    "more nervous": "nervousness", "more disappointed": "disappointment", "more confused": "confusion",
+    "angrier": "anger",
+    "happier": "joy",
+    "prouder": "pride",
+    "sadder": "sadness",
+    "more scared": "fear",
+    "more excited": "excitement",
+    "more embarrassed": "embarrassment",
+    "more grateful": "gratitude",
+    "more disgusted": "disgust",
+    "more relieved": "relief",
+    "more impressed": "admiration",
+    "more nervous": "nervousness",
+    "more disappointed": "disappointment",
+    "more confused": "confusion",
     "more annoyed": "annoyance",
 }
 NOTHING_VERBS = {
@@ -59,49 +124,153 @@ NOTHING_VERBS = {
     "saddens": ("sadness", ["empty playgrounds in winter", "old photos of my grandfather", "abandoned pets"]),
 }
 MILD = {
-    "annoyed": "annoyance", "sad": "sadness", "nervous": "nervousness", "worried": "nervousness",
-    "disappointed": "disappointment", "embarrassed": "embarrassment", "happy": "joy", "surprised": "surprise",
-    "confused": "confusion", "curious": "curiosity", "impressed": "admiration", "hopeful": "optimism",
-    "uneasy": "nervousness", "irritated": "annoyance", "pleased": "joy", "jealous": "annoyance",
+    "annoyed": "annoyance",
+    "sad": "sadness",
+    "nervous": "nervousness",
+    "worried": "nervousness",
+    "disappointed": "disappointment",
+    "embarrassed": "embarrassment",
+    "happy": "joy",
+    "surprised": "surprise",
+    "confused": "confusion",
+    "curious": "curiosity",
+    "impressed": "admiration",
+    "hopeful": "optimism",
+    "uneasy": "nervousness",
+    "irritated": "annoyance",
+    "pleased": "joy",
+    "jealous": "annoyance",
 }
 STRONG = {
-    "furious": ["anger"], "livid": ["anger"], "enraged": ["anger"], "devastated": ["sadness"], "heartbroken": ["sadness"],
-    "terrified": ["fear"], "petrified": ["fear"], "ecstatic": ["joy", "excitement"], "overjoyed": ["joy"],
-    "repulsed": ["disgust"], "mortified": ["embarrassment"], "thrilled": ["excitement"], "delighted": ["joy"],
-    "astonished": ["surprise"], "stunned": ["surprise"], "grateful": ["gratitude"], "proud": ["pride"],
+    "furious": ["anger"],
+    "livid": ["anger"],
+    "enraged": ["anger"],
+    "devastated": ["sadness"],
+    "heartbroken": ["sadness"],
+    "terrified": ["fear"],
+    "petrified": ["fear"],
+    "ecstatic": ["joy", "excitement"],
+    "overjoyed": ["joy"],
+    "repulsed": ["disgust"],
+    "mortified": ["embarrassment"],
+    "thrilled": ["excitement"],
+    "delighted": ["joy"],
+    "astonished": ["surprise"],
+    "stunned": ["surprise"],
+    "grateful": ["gratitude"],
+    "proud": ["pride"],
 }
 DIMINISHERS = ["a little", "a bit", "slightly", "somewhat", "kind of", "a tad", "mildly", "a touch"]
 INTENSIFIERS = ["absolutely", "utterly", "completely", "incredibly", "extremely", "totally", "so", "truly"]
-THINGS = ["the exhibition", "the new cafe", "the documentary", "the season finale", "the workshop", "the album", "the rental flat", "the tour"]
-SARCASM_MARKERS = ["Oh great", "Oh wonderful", "Fantastic", "Oh joy", "Lovely", "Splendid", "Terrific", "Marvelous", "Oh perfect", "Well done", "Real nice", "Way to go", "Brilliant"]
-SARCASM_TAILS = ["Just what I needed.", "Love that for me.", "How lovely.", "Exactly how I wanted to spend my day.", "Yay.", "/s", "Living the dream.", "Best day ever.", "Couldn't be happier.", "Lucky me."]
+THINGS = [
+    "the exhibition",
+    "the new cafe",
+    "the documentary",
+    "the season finale",
+    "the workshop",
+    "the album",
+    "the rental flat",
+    "the tour",
+]
+SARCASM_MARKERS = [
+    "Oh great",
+    "Oh wonderful",
+    "Fantastic",
+    "Oh joy",
+    "Lovely",
+    "Splendid",
+    "Terrific",
+    "Marvelous",
+    "Oh perfect",
+    "Well done",
+    "Real nice",
+    "Way to go",
+    "Brilliant",
+]
+SARCASM_TAILS = [
+    "Just what I needed.",
+    "Love that for me.",
+    "How lovely.",
+    "Exactly how I wanted to spend my day.",
+    "Yay.",
+    "/s",
+    "Living the dream.",
+    "Best day ever.",
+    "Couldn't be happier.",
+    "Lucky me.",
+]
 NEGATIVE_EVENTS = [
-    "the wifi died in the middle of my call", "the bus left right before I got to the stop", "I spilled soup all over my notes",
-    "the rent went up again", "my phone screen cracked on day one", "the heating broke in the coldest week of the year",
-    "my flight was overbooked and I got bumped", "I locked myself out in my pyjamas", "the shop ran out of bread again",
-    "the neighbours started drilling at seven", "the server went down during the demo", "it snowed on the day of the barbecue",
-    "my umbrella turned inside out", "the elevator is broken and I live on the ninth floor", "the form rejected my address for the fifth time",
-    "someone took my parking space again", "the restaurant lost our reservation", "my headphones broke the day the warranty ended",
+    "the wifi died in the middle of my call",
+    "the bus left right before I got to the stop",
+    "I spilled soup all over my notes",
+    "the rent went up again",
+    "my phone screen cracked on day one",
+    "the heating broke in the coldest week of the year",
+    "my flight was overbooked and I got bumped",
+    "I locked myself out in my pyjamas",
+    "the shop ran out of bread again",
+    "the neighbours started drilling at seven",
+    "the server went down during the demo",
+    "it snowed on the day of the barbecue",
+    "my umbrella turned inside out",
+    "the elevator is broken and I live on the ninth floor",
+    "the form rejected my address for the fifth time",
+    "someone took my parking space again",
+    "the restaurant lost our reservation",
+    "my headphones broke the day the warranty ended",
 ]
 POSITIVE_EVENTS = {
-    "the bakery still had fresh croissants": ["joy"], "we won the quiz night": ["excitement", "joy"],
-    "my sister got the scholarship": ["joy", "pride"], "the repair was free": ["joy", "surprise"],
-    "the sun came out for the barbecue": ["joy"], "my old friend is visiting next week": ["excitement"],
-    "the garden finally bloomed": ["joy", "admiration"], "the heating works again": ["relief", "joy"],
-    "the landlord fixed the leak in one day": ["joy", "surprise"], "my grandmother learned to video call": ["joy", "amusement"],
-    "the library extended my loans": ["joy"], "our team made the finals": ["excitement", "pride"],
-    "the vet says the cat is perfectly healthy": ["relief", "joy"], "the new bridge opened early": ["joy", "surprise"],
-    "my brother passed his driving test": ["pride", "joy"], "the snow day gave us a long weekend": ["excitement", "joy"],
+    "the bakery still had fresh croissants": ["joy"],
+    "we won the quiz night": ["excitement", "joy"],
+    "my sister got the scholarship": ["joy", "pride"],
+    "the repair was free": ["joy", "surprise"],
+    "the sun came out for the barbecue": ["joy"],
+    "my old friend is visiting next week": ["excitement"],
+    "the garden finally bloomed": ["joy", "admiration"],
+    "the heating works again": ["relief", "joy"],
+    "the landlord fixed the leak in one day": ["joy", "surprise"],
+    "my grandmother learned to video call": ["joy", "amusement"],
+    "the library extended my loans": ["joy"],
+    "our team made the finals": ["excitement", "pride"],
+    "the vet says the cat is perfectly healthy": ["relief", "joy"],
+    "the new bridge opened early": ["joy", "surprise"],
+    "my brother passed his driving test": ["pride", "joy"],
+    "the snow day gave us a long weekend": ["excitement", "joy"],
 }
 NEGATIVE_ACTIONS = [
-    "ruining my evening", "telling me at the very last minute", "eating the last slice without asking",
-    "leaving me to clean up alone", "forgetting my name again", "spoiling the ending", "borrowing my car and returning it empty",
-    "cancelling an hour before", "volunteering me without asking", "the wonderful silence when I needed help",
+    "ruining my evening",
+    "telling me at the very last minute",
+    "eating the last slice without asking",
+    "leaving me to clean up alone",
+    "forgetting my name again",
+    "spoiling the ending",
+    "borrowing my car and returning it empty",
+    "cancelling an hour before",
+    "volunteering me without asking",
+    "the wonderful silence when I needed help",
 ]
-POSITIVE_ACTIONS = ["watering my plants while I was away", "the lift home", "remembering my birthday", "fixing my bike", "the lovely dinner"]
+POSITIVE_ACTIONS = [
+    "watering my plants while I was away",
+    "the lift home",
+    "remembering my birthday",
+    "fixing my bike",
+    "the lovely dinner",
+]
 NAIVE_PLANS = ["ignoring the problem", "shouting at the printer", "skipping the instructions", "promising to start on Monday"]
-CONTRAST_PAST = ["I expected to be {x} {ctx}", "At first I felt {x} {ctx}", "Everyone told me I'd be {x} {ctx}", "For a while I was {x} {ctx}", "I was sure I would feel {x} {ctx}"]
-CONTRAST_NOW = ["but now I'm honestly {y}", "but in the end I'm {y}", "but I'm actually {y}", "yet it left me {y}", "but right now I just feel {y}"]
+CONTRAST_PAST = [
+    "I expected to be {x} {ctx}",
+    "At first I felt {x} {ctx}",
+    "Everyone told me I'd be {x} {ctx}",
+    "For a while I was {x} {ctx}",
+    "I was sure I would feel {x} {ctx}",
+]
+CONTRAST_NOW = [
+    "but now I'm honestly {y}",
+    "but in the end I'm {y}",
+    "but I'm actually {y}",
+    "yet it left me {y}",
+    "but right now I just feel {y}",
+]
 
 
 def _anchors() -> dict[str, list[float]]:
@@ -147,10 +316,19 @@ def _raw(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
             verb, (label, objects) = pick(list(NOTHING_VERBS.items()))
             yield "intensifying_negation", f"Nothing {verb} me more than {pick(objects)}.", [label]
     for _ in range(220):
-        phrase = pick([
-            "was not bad", "was not bad at all", "wasn't terrible", "wasn't the worst", "was far from boring",
-            "was not without its charm", "wasn't half bad", "was not a waste of time", "was no disaster",
-        ])
+        phrase = pick(
+            [
+                "was not bad",
+                "was not bad at all",
+                "wasn't terrible",
+                "wasn't the worst",
+                "was far from boring",
+                "was not without its charm",
+                "wasn't half bad",
+                "was not a waste of time",
+                "was no disaster",
+            ]
+        )
         yield "litotes", f"{pick(THINGS).capitalize()} {phrase}.", ["approval"]
     for _ in range(1400):
         event, form = pick(NEGATIVE_EVENTS), rng.choices(range(5), weights=[10, 6, 1, 2, 1])[0]

@@ -6,7 +6,8 @@ Steps (each uses dev data only, except the last, which reports on test):
 2. derive every taxonomy label's VAD anchor with the exported VAD head
    (``taxonomy/data/vad_anchors.yaml``);
 3. fit calibration on GoEmotions dev: per-label Platt scaling and thresholds for GoEmotions,
-   and for the Ekman and sentiment groupings mapped from it; set confidence;
+   and for the Ekman and sentiment groupings mapped from it; set confidence; split-conformal
+   VAD residuals on EmoBank dev;
 4. score the finished model on the test splits with the same code as ``affectlens eval``;
 5. write ``MANIFEST.json``: data files and hashes, command, commit, training run, export
    fidelity, scores, and every shipped file's size and sha256.
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from affectlens.evaluation.datasets.readers import read_goemotions
+from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
 from affectlens.evaluation.metrics import macro_f1
 from affectlens.reasoning.calibration import (
     TaxonomyCalibration,
@@ -34,6 +35,7 @@ from affectlens.reasoning.calibration import (
     logit,
     sigmoid,
 )
+from affectlens.reasoning.conformal import fit_conformal
 
 __all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration"]
 
@@ -188,7 +190,8 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
     provisional = {"taxonomies": {"goemotions": TaxonomyCalibration.identity("goemotions", goemotions.names).to_json()}}
     (asset_dir / "calibration.json").write_text(json.dumps(provisional))
     _write_manifest(asset_dir, {})
-    raw = EmbeddedAnalyzer(model_dir=asset_dir).predict_raw(dev.texts)
+    provisional_model = EmbeddedAnalyzer(model_dir=asset_dir)
+    raw = provisional_model.predict_raw(dev.texts)
     gold = dev.indicator()
     fitted_on = f"goemotions dev ({len(dev.texts):,} texts)"
     calibrations = {"goemotions": fit_calibration("goemotions", raw.logits, gold, goemotions.names, fitted_on)}
@@ -198,7 +201,15 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
         mapped = noisy_or(native_probs, mapping_matrix(goemotions.id, target.id))
         target_gold = datasets.get(f"goemotions-{name}").load(data_dir, "dev").gold
         calibrations[name] = fit_calibration(name, logit(mapped), target_gold, target.names, fitted_on)
-    calibration = {"fitted_on": fitted_on, "taxonomies": {k: c.to_json() for k, c in calibrations.items()}}
+    emobank_dev = read_emobank(data_dir, "dev")
+    conformal = fit_conformal(
+        provisional_model.predict_raw(emobank_dev.texts).vad, emobank_dev.vad, f"emobank dev ({len(emobank_dev.texts):,} texts)"
+    )
+    calibration = {
+        "fitted_on": fitted_on,
+        "taxonomies": {k: c.to_json() for k, c in calibrations.items()},
+        "vad_conformal": conformal.to_json(),
+    }
     (asset_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n")
     _write_manifest(asset_dir, {})
     for name, cal in calibrations.items():
@@ -208,10 +219,10 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
     api.clear_cache()
     analyzer = EmbeddedAnalyzer(model_dir=asset_dir)
     scores: dict[str, Any] = {}
-    for dataset in ("goemotions", "goemotions-ekman", "goemotions-sentiment", "emobank"):
-        for split in ("dev", "test"):
+    for dataset in ("goemotions", "goemotions-ekman", "goemotions-sentiment", "emobank", "minimal-pairs"):
+        for split in ("test",) if dataset == "minimal-pairs" else ("dev", "test"):
             result = evaluate(dataset, data_dir=data_dir, split=split, analyzer=analyzer)
-            metrics = {k: v for k, v in result["metrics"].items() if k != "per_label_f1"}
+            metrics = {k: v for k, v in result["metrics"].items() if k not in ("per_label_f1", "failures")}
             scores.setdefault(dataset, {})[split] = metrics
             print(f"  {dataset} {split}: {json.dumps(metrics)}", flush=True)
 

@@ -43,7 +43,7 @@ class EvalData:
 class DatasetSpec:
     name: str
     version: int
-    kind: Literal["multilabel", "vad"]
+    kind: Literal["multilabel", "vad", "pairs"]
     taxonomy: str
     splits: tuple[str, ...]
     licence: str
@@ -65,5 +65,6 @@ for _name, _attr in (
     ("goemotions-ekman", "GOEMOTIONS_EKMAN"),
     ("goemotions-sentiment", "GOEMOTIONS_SENTIMENT"),
     ("emobank", "EMOBANK"),
+    ("minimal-pairs", "MINIMAL_PAIRS"),
 ):
     datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")

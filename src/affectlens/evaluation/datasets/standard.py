@@ -1,4 +1,4 @@
-"""GoEmotions (28-way, Ekman-grouped, sentiment-grouped) and EmoBank."""
+"""GoEmotions (28-way, Ekman-grouped, sentiment-grouped), EmoBank, and the minimal-pair suite."""
 
 from __future__ import annotations
 
@@ -82,4 +82,21 @@ EMOBANK = DatasetSpec(
     ),
     description="10k English sentences rated for valence, arousal, dominance (1-5; reported on [-1, 1])",
     loader=_emobank,
+)
+
+
+def _shipped_suite(data_dir: Path, split: str) -> EvalData:
+    raise AssertionError("the minimal-pair suite ships with affectlens; the runner reads it itself")
+
+
+MINIMAL_PAIRS = DatasetSpec(
+    name="minimal-pairs",
+    version=1,
+    kind="pairs",
+    taxonomy="goemotions",
+    splits=("test",),
+    licence="Apache-2.0 (written by the affectlens team)",
+    citation="affectlens evaluation/suites/minimal_pairs.yaml",
+    description="155 minimal pairs: negation, contrast, intensifiers, diminishers, sarcasm (ships with affectlens)",
+    loader=_shipped_suite,
 )
