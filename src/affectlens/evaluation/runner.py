@@ -57,7 +57,7 @@ def evaluate(
     started = time.perf_counter()
     plots: list[str] = []
     if spec.kind == "pairs":
-        metrics, n = _pairs(analyzer)
+        metrics, n = _pairs(analyzer, spec.suite or "minimal_pairs")
     else:
         data = spec.load(resolve_data_dir(data_dir), split)
         if limit is not None:
@@ -93,10 +93,10 @@ def evaluate(
     return result
 
 
-def _pairs(analyzer: Analyzer) -> tuple[dict[str, Any], int]:
+def _pairs(analyzer: Analyzer, name: str) -> tuple[dict[str, Any], int]:
     from affectlens.evaluation.pairs import run_suite
 
-    suite = run_suite(analyzer)
+    suite = run_suite(analyzer, name=name)
     return {k: v for k, v in suite.items() if k != "pairs"}, suite["pairs"]
 
 

@@ -50,6 +50,7 @@ class DatasetSpec:
     citation: str
     description: str
     loader: Callable[[Path, str], EvalData]
+    suite: str | None = None  # for kind "pairs": the suite file shipped in evaluation/suites
 
     @property
     def id(self) -> str:
@@ -66,5 +67,6 @@ for _name, _attr in (
     ("goemotions-sentiment", "GOEMOTIONS_SENTIMENT"),
     ("emobank", "EMOBANK"),
     ("minimal-pairs", "MINIMAL_PAIRS"),
+    ("minimal-pairs-holdout", "MINIMAL_PAIRS_HOLDOUT"),
 ):
     datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")

@@ -99,4 +99,17 @@ MINIMAL_PAIRS = DatasetSpec(
     citation="affectlens evaluation/suites/minimal_pairs.yaml",
     description="155 minimal pairs: negation, contrast, intensifiers, diminishers, sarcasm (ships with affectlens)",
     loader=_shipped_suite,
+    suite="minimal_pairs",
+)
+MINIMAL_PAIRS_HOLDOUT = DatasetSpec(
+    name="minimal-pairs-holdout",
+    version=1,
+    kind="pairs",
+    taxonomy="goemotions",
+    splits=("test",),
+    licence="Apache-2.0 (written by the affectlens team)",
+    citation="affectlens evaluation/suites/minimal_pairs_holdout.yaml",
+    description="50 further minimal pairs, held out from every modelling decision (ships with affectlens)",
+    loader=_shipped_suite,
+    suite="minimal_pairs_holdout",
 )
