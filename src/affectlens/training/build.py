@@ -132,6 +132,41 @@ def fit_calibration(name: str, logits: np.ndarray, gold: np.ndarray, labels: lis
     )
 
 
+def calibrate(asset_dir: Path, data_dir: Path) -> dict[str, TaxonomyCalibration]:
+    """Fit and write ``calibration.json`` for the exported model in ``asset_dir`` (dev splits only)."""
+    from affectlens.analyzers.embedded import EmbeddedAnalyzer
+    from affectlens.evaluation.datasets import datasets
+    from affectlens.taxonomy import load_taxonomy, mapping_matrix, noisy_or
+
+    dev = read_goemotions(data_dir, "dev")
+    goemotions = load_taxonomy("goemotions")
+    provisional = {"taxonomies": {"goemotions": TaxonomyCalibration.identity("goemotions", goemotions.names).to_json()}}
+    (asset_dir / "calibration.json").write_text(json.dumps(provisional))
+    _write_manifest(asset_dir, {})
+    model = EmbeddedAnalyzer(model_dir=asset_dir)
+    raw = model.predict_raw(dev.texts)
+    fitted_on = f"goemotions dev ({len(dev.texts):,} texts)"
+    calibrations = {"goemotions": fit_calibration("goemotions", raw.logits, dev.indicator(), goemotions.names, fitted_on)}
+    native_probs = calibrations["goemotions"].probabilities(raw.logits)
+    for name in _CALIBRATED[1:]:
+        target = load_taxonomy(name)
+        mapped = noisy_or(native_probs, mapping_matrix(goemotions.id, target.id))
+        target_gold = datasets.get(f"goemotions-{name}").load(data_dir, "dev").gold
+        calibrations[name] = fit_calibration(name, logit(mapped), target_gold, target.names, fitted_on)
+    emobank_dev = read_emobank(data_dir, "dev")
+    conformal = fit_conformal(
+        model.predict_raw(emobank_dev.texts).vad, emobank_dev.vad, f"emobank dev ({len(emobank_dev.texts):,} texts)"
+    )
+    calibration = {
+        "fitted_on": fitted_on,
+        "taxonomies": {k: c.to_json() for k, c in calibrations.items()},
+        "vad_conformal": conformal.to_json(),
+    }
+    (asset_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n")
+    _write_manifest(asset_dir, {})
+    return calibrations
+
+
 def _git_commit() -> dict[str, Any]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
@@ -158,9 +193,8 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
 
     from affectlens import api
     from affectlens.analyzers.embedded import EmbeddedAnalyzer
-    from affectlens.evaluation.datasets import datasets
     from affectlens.evaluation.runner import evaluate
-    from affectlens.taxonomy import load_taxonomy, mapping_matrix, noisy_or
+    from affectlens.taxonomy import mapping_matrix
     from affectlens.taxonomy.model import _all_taxonomies
     from affectlens.training.export import export
 
@@ -186,33 +220,7 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
     mapping_matrix.cache_clear()
 
     print("3/5 calibration on GoEmotions dev", flush=True)
-    goemotions = load_taxonomy("goemotions")
-    provisional = {"taxonomies": {"goemotions": TaxonomyCalibration.identity("goemotions", goemotions.names).to_json()}}
-    (asset_dir / "calibration.json").write_text(json.dumps(provisional))
-    _write_manifest(asset_dir, {})
-    provisional_model = EmbeddedAnalyzer(model_dir=asset_dir)
-    raw = provisional_model.predict_raw(dev.texts)
-    gold = dev.indicator()
-    fitted_on = f"goemotions dev ({len(dev.texts):,} texts)"
-    calibrations = {"goemotions": fit_calibration("goemotions", raw.logits, gold, goemotions.names, fitted_on)}
-    native_probs = calibrations["goemotions"].probabilities(raw.logits)
-    for name in _CALIBRATED[1:]:
-        target = load_taxonomy(name)
-        mapped = noisy_or(native_probs, mapping_matrix(goemotions.id, target.id))
-        target_gold = datasets.get(f"goemotions-{name}").load(data_dir, "dev").gold
-        calibrations[name] = fit_calibration(name, logit(mapped), target_gold, target.names, fitted_on)
-    emobank_dev = read_emobank(data_dir, "dev")
-    conformal = fit_conformal(
-        provisional_model.predict_raw(emobank_dev.texts).vad, emobank_dev.vad, f"emobank dev ({len(emobank_dev.texts):,} texts)"
-    )
-    calibration = {
-        "fitted_on": fitted_on,
-        "taxonomies": {k: c.to_json() for k, c in calibrations.items()},
-        "vad_conformal": conformal.to_json(),
-    }
-    (asset_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n")
-    _write_manifest(asset_dir, {})
-    for name, cal in calibrations.items():
+    for name, cal in calibrate(asset_dir, data_dir).items():
         print(f"  {name}: dev {cal.dev_scores}, empty fallback {cal.empty_fallback}", flush=True)
 
     print("4/5 scores on test (and dev)", flush=True)
