@@ -10,6 +10,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from affectlens import __version__
 from affectlens.cli import analyze, backends, bench, evaluate, taxonomy
@@ -50,9 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="affectlens")
     except AffectlensError as exc:
-        err.print(f"[bold red]affectlens: error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]affectlens: error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(f"  [dim]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
+            err.print(f"  [dim]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("affectlens: interrupted")
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("AFFECTLENS_DEBUG"):
             raise
         err.print(
-            f"[bold red]affectlens: internal error:[/] {type(exc).__name__}: {exc}",
+            f"[bold red]affectlens: internal error:[/] {type(exc).__name__}: {escape(str(exc))}",
             highlight=False,
             soft_wrap=True,
         )

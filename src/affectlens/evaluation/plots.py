@@ -8,9 +8,14 @@ import numpy as np
 
 from affectlens.errors import MissingDependencyError
 
-__all__ = ["reliability_plot", "vad_plot"]
+__all__ = ["reliability_plot", "require_matplotlib", "vad_plot"]
 
 _BINS = 15
+
+
+def require_matplotlib() -> None:
+    """Fail early, before a long evaluation, when plots were asked for and cannot be drawn."""
+    _pyplot()
 
 
 def _pyplot():  # type: ignore[no-untyped-def]

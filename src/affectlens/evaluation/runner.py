@@ -53,6 +53,10 @@ def evaluate(
     spec = datasets.get(dataset)
     if split not in spec.splits:
         raise DatasetError(f"{spec.name} has no split {split!r}; splits: {', '.join(spec.splits)}")
+    if plots_dir:
+        from affectlens.evaluation.plots import require_matplotlib
+
+        require_matplotlib()
     analyzer = analyzer or get_analyzer(backend)
     started = time.perf_counter()
     plots: list[str] = []

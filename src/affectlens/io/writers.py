@@ -201,12 +201,14 @@ class _TableWriter:
         self.rows.extend(analyses)
 
     def close(self) -> None:
+        from rich.markup import escape
+
         from affectlens.io.table import analyses_table
 
         if self.rows:
             self.console.print(analyses_table(self.rows))
         for n, a in enumerate(self.rows, start=1):
             for warning in a.warnings:
-                self.console.print(f"[yellow]warning[/] ({a.id or n}): {warning}")
+                self.console.print(f"[yellow]warning[/] ({escape(a.id or str(n))}): {escape(warning)}")
         if self.file is not None:
             self.file.close()
