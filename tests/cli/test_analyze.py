@@ -102,3 +102,19 @@ def test_oversized_text_row_is_skipped(cli, tmp_path):
     r = cli("analyze", "-i", str(src), "-f", "jsonl", "--max-chars", "100")
     assert r.code == 0 and len(r.out.splitlines()) == 1
     assert "skipped row 2" in r.err and "more than the limit of 100" in r.err
+
+
+def test_explain_json_and_abstention(cli):
+    r = cli("analyze", "I'm not happy with how the renovation turned out.", "--explain", "-f", "jsonl")
+    a = json.loads(r.out)
+    assert a["evidence"] and a["rationale"].startswith("Reads")
+    assert a["vad"]["coverage"] == 0.8 and set(a["vad"]["intervals"]) == {"valence", "arousal", "dominance"}
+    r = cli("analyze", "I love this so much", "--min-confidence", "1", "-f", "jsonl")
+    a = json.loads(r.out)
+    assert a["labels"] == [] and any("abstained" in w for w in a["warnings"])
+    assert cli("analyze", "x", "--min-confidence", "2").code == 2
+
+
+def test_explain_table_shows_the_rationale(cli):
+    r = cli("analyze", "I'm absolutely furious!", "--explain")
+    assert r.code == 0 and "Reads as anger" in r.out

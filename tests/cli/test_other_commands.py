@@ -53,3 +53,16 @@ def test_eval_json_contract(cli, data_dir, tmp_path):
     assert json.loads(out.read_text()) == result
     vad = json.loads(cli("eval", "emobank", "--data-dir", str(data_dir), "--limit", "100", "--json").out)
     assert {"pearson_valence", "pearson_arousal", "pearson_dominance", "mae_valence"} <= set(vad["metrics"])
+
+
+def test_eval_minimal_pairs_needs_no_data(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ../shared/data from here
+    monkeypatch.delenv("AFFECTLENS_DATA_DIR", raising=False)
+    result = json.loads(cli("eval", "minimal-pairs", "--json").out)
+    assert result["n"] >= 150 and 0 <= result["metrics"]["pass_rate"] <= 1
+    assert all(f["failed"] for f in result["metrics"]["failures"])
+
+
+def test_bench_explain(cli):
+    result = json.loads(cli("bench", "--texts", "32", "--single", "3", "--explain", "--json").out)
+    assert result["explain"] is True and result["batch_texts_per_s"] > 0

@@ -40,4 +40,3 @@ def bench(
         f"  model load: {result['model_load_s']:.2f} s",
         highlight=False,
     )
-

@@ -264,35 +264,77 @@ POSITIVE_ACTIONS = [
 NAIVE_PLANS = ["ignoring the problem", "shouting at the printer", "skipping the instructions", "promising to start on Monday"]
 PRAISE = ["Nice job", "Great work", "Well done", "Way to go", "Bravo", "Good going", "Excellent work", "Smooth move"]
 MISHAPS = [
-    "locking the keys in the car", "forgetting the tickets at home", "spilling coffee on the contract",
-    "missing the only bus of the day", "burning the toast again", "losing the remote on day one",
-    "knocking over the new vase", "sending the invite to the wrong group", "booking the wrong city",
+    "locking the keys in the car",
+    "forgetting the tickets at home",
+    "spilling coffee on the contract",
+    "missing the only bus of the day",
+    "burning the toast again",
+    "losing the remote on day one",
+    "knocking over the new vase",
+    "sending the invite to the wrong group",
+    "booking the wrong city",
     "shrinking my favourite sweater in the wash",
 ]
 ACHIEVEMENTS = [
-    "fixing the leaky tap", "finishing the marathon", "organising the fundraiser", "painting the fence",
-    "passing your driving test", "cooking such a feast", "getting the band back together",
+    "fixing the leaky tap",
+    "finishing the marathon",
+    "organising the fundraiser",
+    "painting the fence",
+    "passing your driving test",
+    "cooking such a feast",
+    "getting the band back together",
 ]
 GLAD = ["So glad", "So happy", "Thrilled", "Delighted", "Just thrilled", "Overjoyed"]
 GLAD_BAD = [
-    "to be spending my birthday at the tax office", "the boiler broke the week my parents visit",
-    "to hear the project is delayed again", "my train is running ninety minutes late",
-    "to be on hold with the bank for the third hour", "the hotel gave our room away",
+    "to be spending my birthday at the tax office",
+    "the boiler broke the week my parents visit",
+    "to hear the project is delayed again",
+    "my train is running ninety minutes late",
+    "to be on hold with the bank for the third hour",
+    "the hotel gave our room away",
 ]
-GLAD_GOOD = ["you made it home safely", "the surgery went well", "to finally meet your family", "the rain held off for the wedding"]
+GLAD_GOOD = [
+    "you made it home safely",
+    "the surgery went well",
+    "to finally meet your family",
+    "the rain held off for the wedding",
+]
 CHORES = [
-    "scrub the oven all weekend", "sit through a four-hour compliance training", "queue at the post office at lunch",
-    "redo the spreadsheet from scratch", "spend the evening assembling flat-pack furniture",
+    "scrub the oven all weekend",
+    "sit through a four-hour compliance training",
+    "queue at the post office at lunch",
+    "redo the spreadsheet from scratch",
+    "spend the evening assembling flat-pack furniture",
 ]
 TREATS = ["see you next week", "try the new ramen place", "hear all about your trip", "start my holiday"]
 THOUGHTFUL = ["How thoughtful", "How considerate", "How kind", "How lovely"]
-RUDE_ACTS = ["finish the milk and put the empty carton back", "take the last parking space", "reply-all with my salary", "borrow my charger and keep it"]
+RUDE_ACTS = [
+    "finish the milk and put the empty carton back",
+    "take the last parking space",
+    "reply-all with my salary",
+    "borrow my charger and keep it",
+]
 KIND_ACTS = ["bring soup when I was sick", "water the plants", "remember my mum's birthday", "save me a seat"]
-FIASCOS = ["Half the guests left before dessert", "The projector caught fire", "Nobody laughed at a single joke", "We lost by thirty points"]
-NEGATED_VERBS = {"disappoint": "neutral", "bother": "neutral", "scare": "relief", "upset": "neutral", "worry": "relief", "annoy": "neutral"}
+FIASCOS = [
+    "Half the guests left before dessert",
+    "The projector caught fire",
+    "Nobody laughed at a single joke",
+    "We lost by thirty points",
+]
+NEGATED_VERBS = {
+    "disappoint": "neutral",
+    "bother": "neutral",
+    "scare": "relief",
+    "upset": "neutral",
+    "worry": "relief",
+    "annoy": "neutral",
+}
 WONDERS = [
-    "tasted anything so delicious", "heard a choir sing so beautifully", "seen a sunset so stunning",
-    "read a book so moving", "met anyone so generous",
+    "tasted anything so delicious",
+    "heard a choir sing so beautifully",
+    "seen a sunset so stunning",
+    "read a book so moving",
+    "met anyone so generous",
 ]
 CONTRAST_PAST = [
     "I expected to be {x} {ctx}",
@@ -395,7 +437,11 @@ def _raw(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
     for _ in range(420):
         adj, labels = pick(list(STRONG.items()))
         loud = adj.upper() if rng.random() < 0.2 else adj
-        yield "intensifier", f"{pick(SUBJECTS)} {pick(INTENSIFIERS)} {loud} {pick(CONTEXTS)}{pick(['!', '!!', '!!!', '.'])}", labels
+        yield (
+            "intensifier",
+            f"{pick(SUBJECTS)} {pick(INTENSIFIERS)} {loud} {pick(CONTEXTS)}{pick(['!', '!!', '!!!', '.'])}",
+            labels,
+        )
     for _ in range(900):
         form = rng.randrange(8)
         if form == 0:
