@@ -41,10 +41,11 @@ eval: $(VENV)/.installed
 	@for d in goemotions goemotions-ekman goemotions-sentiment emobank; do \
 	  $(BIN)/affectlens eval $$d --data-dir $(DATA) --json; done
 
-# Re-train the embedded model (2 CPU cores: about 80 minutes; a GPU: minutes). See docs/training.md.
+# Re-train the embedded model (2 CPU cores: about 90 minutes; a GPU: minutes). See docs/training.md.
 train: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[train]'
-	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5
+	$(BIN)/python -m affectlens.training augment --out runs/augment.jsonl
+	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5 --augment runs/augment.jsonl --augment-vad-weight 0.25 --seed 13
 	$(BIN)/python -m affectlens.training build runs/finetune --data-dir $(DATA)
 
 # Score the offline peer tools beside affectlens for docs/benchmarks.md. They get their own
