@@ -13,6 +13,15 @@ __all__ = ["reliability_plot", "require_matplotlib", "vad_plot"]
 _BINS = 15
 
 
+def _save(plt, fig, title: str, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def require_matplotlib() -> None:
     """Fail early, before a long evaluation, when plots were asked for and cannot be drawn."""
     _pyplot()
@@ -55,12 +64,7 @@ def reliability_plot(
     _reliability(axes[0], scores[rows, top], gold[rows, top].astype(float), "dominant label (the ECE of eval)")
     _reliability(axes[1], scores.ravel(), gold.ravel().astype(float), "every label score")
     _reliability(axes[2], confidence, exact.astype(float), "confidence (label set exactly right)")
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, title, path)
 
 
 def vad_plot(pred: np.ndarray, gold: np.ndarray, intervals: np.ndarray | None, path: Path, title: str) -> Path:
@@ -79,9 +83,4 @@ def vad_plot(pred: np.ndarray, gold: np.ndarray, intervals: np.ndarray | None, p
         ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel=f"gold {dim}", ylabel=f"predicted {dim}", title=f"{dim} (r = {r:.3f})")
         if intervals is not None:
             ax.legend(loc="upper left", fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, title, path)
