@@ -31,8 +31,8 @@ def test_rules(word, target, source, labels, method):
 
 def test_word_forms_and_vad_fallback():
     ekman = load_taxonomy("ekman")
-    assert map_label("furious", ekman).method == "unmapped"  # not a label or form anywhere (P3 adds synonyms)
     assert map_label("angry", ekman).labels == ["anger"]
+    assert map_label("zorbly", ekman).method == "unmapped"
     trust = map_label("trust", G, source=load_taxonomy("plutchik"))
     assert trust.method == "vad" and len(trust.labels) == 1 and "distance" in trust.detail
 
@@ -55,3 +55,28 @@ def test_label_sets():
     ekman = load_taxonomy("ekman")
     assert map_label_sets(["annoyance", "joy", "neutral"], G, ekman) == ["anger", "joy", "neutral"]
     assert map_label_sets([], G, ekman) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "target", "labels"),
+    [
+        ("furious", "ekman", ["anger"]),
+        ("Furiously", "ekman", ["anger"]),  # inflection and case
+        ("heartbroken", "goemotions", ["grief"]),
+        ("thrilled", "sentiment", ["positive"]),
+        ("annoyingly", "goemotions", ["annoyance"]),  # a label form, reached through its base form
+        ("bored", "ekman", ["neutral"]),
+        ("fed up", "plutchik", ["anger"]),
+    ],
+)
+def test_open_vocabulary(word, target, labels):
+    assert map_label(word, load_taxonomy(target)).labels == labels
+
+
+def test_base_forms():
+    from affectlens.taxonomy.vocabulary import base_forms, synonym_labels
+
+    assert {"sad", "sadly"} <= set(base_forms("sadly"))
+    assert "happy" in base_forms("happiness")
+    assert synonym_labels("content") == ("content", ("approval", "joy"))
+    assert synonym_labels("qwerty") is None

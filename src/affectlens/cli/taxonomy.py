@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 
 from affectlens.cli.console import out
 
@@ -87,4 +88,5 @@ def map_command(
     for row in rows:
         labels = ", ".join(row["labels"]) or "(nothing)"
         origin = f" ({row['from']})" if row["from"] else ""
-        out.print(f"{row['word']}{origin} -> {labels}  [dim][{row['method']}] {row['detail']}[/]", highlight=False)
+        detail = escape(f"[{row['method']}] {row['detail']}")
+        out.print(f"{escape(row['word'])}{origin} -> {escape(labels)}  [dim]{detail}[/]", highlight=False)

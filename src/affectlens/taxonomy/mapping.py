@@ -12,8 +12,11 @@ A label is mapped by the first rule that applies, in this order:
    joy + trust).
 6. ``via`` — a third taxonomy publishes a grouping of the source's labels whose group
    names the target by rule 4 (GoEmotions gratitude → Ekman joy → Plutchik joy).
-7. ``neutral`` — neutral maps to the target's neutral label, or to nothing.
-8. ``vad`` — otherwise the target label nearest in valence–arousal–dominance space.
+7. ``synonym`` — an open-vocabulary word (not a label of its source) found, in any
+   inflection, in the synonym table (:mod:`affectlens.taxonomy.vocabulary`): its GoEmotions
+   labels, mapped on by these same rules ("livid" → anger).
+8. ``neutral`` — neutral maps to the target's neutral label, or to nothing.
+9. ``vad`` — otherwise the target label nearest in valence–arousal–dominance space.
 
 Scores follow the label mapping with a noisy-OR: a target label is absent only if every
 source label mapped onto it is absent, ``p(t) = 1 - Π_s (1 - w_st · p(s))``.
@@ -29,10 +32,11 @@ from typing import Literal
 import numpy as np
 
 from affectlens.taxonomy.model import Label, Taxonomy, list_taxonomies, load_taxonomy
+from affectlens.taxonomy.vocabulary import base_forms, synonym_labels
 
 __all__ = ["LabelMapping", "map_label", "map_label_sets", "mapping_matrix", "noisy_or"]
 
-Method = Literal["identity", "group", "hierarchy", "name", "dyad", "via", "neutral", "vad", "unmapped"]
+Method = Literal["identity", "group", "hierarchy", "name", "dyad", "via", "synonym", "neutral", "vad", "unmapped"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ def map_label(word: str, to: Taxonomy, *, source: Taxonomy | None = None) -> Lab
         if lifted is not None:
             return result("hierarchy", [lifted], f"{source.id} is a finer tier of {to.id}")
     own = source.label(word) if source is not None and word in source.names else None
-    words = [word, *(own.forms if own else ())]
+    words = [word, *(own.forms if own else base_forms(word)[1:])]
     named = _name_match(words, to)
     if named is not None:
         label, detail = named
@@ -85,7 +89,15 @@ def map_label(word: str, to: Taxonomy, *, source: Taxonomy | None = None) -> Lab
     if via is not None:
         labels, detail = via
         return result("via", labels, detail)
-    if (source is not None and word == source.neutral) or word == "neutral":
+    if own is None:
+        synonym = synonym_labels(word)
+        if synonym is not None and synonym[1] != ("neutral",):
+            form, labels = synonym
+            goemotions = load_taxonomy("goemotions")
+            targets = [t for label in labels for t in map_label(label, to, source=goemotions).labels]
+            if targets:
+                return result("synonym", list(dict.fromkeys(targets)), f"{form!r} is listed under GoEmotions {list(labels)}")
+    if (source is not None and word == source.neutral) or word == "neutral" or synonym_labels(word) == (word, ("neutral",)):
         if to.neutral is not None:
             return result("neutral", [to.neutral])
         return result("unmapped", [], f"{to.id} has no neutral label")

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from affectlens.errors import ConfigError, ModelAssetError, UnknownNameError
 
-__all__ = ["Label", "Taxonomy", "list_taxonomies", "load_taxonomy", "parse_taxonomy_name"]
+__all__ = ["AUXILIARY_FILES", "Label", "Taxonomy", "list_taxonomies", "load_taxonomy", "parse_taxonomy_name"]
+
+AUXILIARY_FILES = frozenset({"vad_anchors.yaml", "synonyms.yaml"})  # data files that are not taxonomies
 
 VADTuple = tuple[float, float, float]
 
@@ -133,7 +135,7 @@ def _all_taxonomies() -> dict[str, Taxonomy]:
     vad_source = anchors_doc["source"]
     out: dict[str, Taxonomy] = {}
     for file in sorted(data.iterdir(), key=lambda f: f.name):
-        if not file.name.endswith(".yaml") or file.name == "vad_anchors.yaml":
+        if not file.name.endswith(".yaml") or file.name in AUXILIARY_FILES:
             continue
         doc = _read_yaml(file)
         for raw in _expand(doc):

@@ -62,11 +62,11 @@ def _taxonomy_data_dir() -> Path:
 
 def _label_words() -> dict[str, list[str]]:
     """Label names of every taxonomy, read from the YAML files without validating anchors."""
-    from affectlens.taxonomy.model import _expand
+    from affectlens.taxonomy.model import AUXILIARY_FILES, _expand
 
     words: dict[str, list[str]] = {}
     for file in sorted(_taxonomy_data_dir().glob("*.yaml")):
-        if file.name == "vad_anchors.yaml":
+        if file.name in AUXILIARY_FILES:
             continue
         for raw in _expand(yaml.safe_load(file.read_text(encoding="utf-8"))):
             neutral = raw.get("neutral")
