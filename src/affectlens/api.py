@@ -21,6 +21,7 @@ __all__ = ["analyze", "backends", "clear_cache", "get_analyzer", "list_backends"
 backends: Registry[type[Analyzer]] = Registry("backend", entry_point_group="affectlens.backends")
 backends.register("embedded", "affectlens.analyzers.embedded:EmbeddedAnalyzer")
 backends.register("fake", "affectlens.analyzers.fake:FakeAnalyzer")
+backends.register("openai", "affectlens.analyzers.openai_backend:OpenAIAnalyzer")
 
 _instances: dict[str, Analyzer] = {}
 
@@ -29,7 +30,16 @@ def get_analyzer(name: str = "embedded", **settings: Any) -> Analyzer:
     """The analyzer registered as ``name``, built once per process for the same settings."""
     key = f"{name}:{json.dumps(settings, sort_keys=True, default=str)}"
     if key not in _instances:
-        _instances[key] = backends.get(name)(**settings)
+        cls = backends.get(name)
+        try:
+            _instances[key] = cls(**settings)
+        except TypeError as exc:  # a setting the backend does not take
+            from affectlens.errors import ConfigError
+
+            raise ConfigError(
+                f"backend {name!r} does not take these settings: {', '.join(sorted(settings))}",
+                hint="--model, --base-url, --strategy and the like are for LLM backends (--backend openai)",
+            ) from exc
     return _instances[key]
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
+from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
 
 _MAX_REPORTED = 20
@@ -41,6 +42,15 @@ def analyze(
         0.0, "--min-confidence", help="Abstain (no labels, a warning) below this confidence, 0-1."
     ),
     vad_coverage: float = typer.Option(0.8, "--vad-coverage", help="Coverage of the VAD intervals, 0-1."),
+    base_url: str = llm_options.BASE_URL,
+    model: str = llm_options.MODEL,
+    strategy: str = llm_options.STRATEGY,
+    samples: int = llm_options.SAMPLES,
+    stimulus: str = llm_options.STIMULUS,
+    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
+    concurrency: int = llm_options.CONCURRENCY,
+    no_cache: bool = llm_options.NO_CACHE,
+    config: str = llm_options.CONFIG,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row instead of skipping it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
@@ -78,7 +88,20 @@ def analyze(
     if first is None:
         raise InputError(f"no texts in {input!r}")
     records = itertools.chain([first], records)
-    analyzer = get_analyzer(backend)
+    analyzer = get_analyzer(
+        backend,
+        **llm_options.backend_settings(
+            base_url=base_url,
+            model=model,
+            strategy=strategy,
+            samples=samples,
+            stimulus=stimulus,
+            few_shot_pool=few_shot_pool,
+            concurrency=concurrency,
+            no_cache=no_cache,
+            config=config,
+        ),
+    )
     bad: list[BadRow] = []
 
     def report(row: BadRow) -> None:
@@ -105,6 +128,7 @@ def analyze(
         writer.close()
     if len(bad) > _MAX_REPORTED:
         err.print(f"[yellow]... and {len(bad) - _MAX_REPORTED} more skipped rows[/]")
+    llm_options.report_usage(analyzer, quiet=quiet)
     if input and summary.analysed == 0:
         raise InputError("no text in the input could be analysed")
     if input and not quiet:

@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from affectlens.cli import llm_options
 from affectlens.cli.console import err, out
 
 
@@ -22,6 +23,15 @@ def evaluate_command(
     explain: bool = typer.Option(False, "--explain", help="Also measure the faithfulness of the evidence (ERASER)."),
     plots: str = typer.Option(None, "--plots", help="Write reliability diagrams / VAD plots (PNG) into DIR."),
     list_: bool = typer.Option(False, "--list", help="List the datasets and exit."),
+    base_url: str = llm_options.BASE_URL,
+    model: str = llm_options.MODEL,
+    strategy: str = llm_options.STRATEGY,
+    samples: int = llm_options.SAMPLES,
+    stimulus: str = llm_options.STIMULUS,
+    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
+    concurrency: int = llm_options.CONCURRENCY,
+    no_cache: bool = llm_options.NO_CACHE,
+    config: str = llm_options.CONFIG,
 ) -> None:
     """Score a backend on a dataset split and print its metrics."""
     from affectlens.errors import InputError
@@ -39,7 +49,21 @@ def evaluate_command(
     if dataset is None:
         raise InputError("which dataset?", hint="affectlens eval --list")
 
+    from affectlens.api import get_analyzer
     from affectlens.evaluation.runner import evaluate
+
+    settings = llm_options.backend_settings(
+        base_url=base_url,
+        model=model,
+        strategy=strategy,
+        samples=samples,
+        stimulus=stimulus,
+        few_shot_pool=few_shot_pool,
+        concurrency=concurrency,
+        no_cache=no_cache,
+        config=config,
+    )
+    analyzer = get_analyzer(backend, **settings)
 
     if as_json or not err.is_terminal:
         result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit, explain=explain, plots_dir=plots)
@@ -52,7 +76,7 @@ def evaluate_command(
                 dataset,
                 data_dir=data_dir,
                 split=split,
-                backend=backend,
+                analyzer=analyzer,
                 limit=limit,
                 explain=explain,
                 plots_dir=plots,
@@ -85,6 +109,14 @@ def _print_result(result: dict) -> None:  # type: ignore[type-arg]
         out.print(per_category)
         for failure in metrics["failures"]:
             out.print(f"[dim]{failure['id']}[/]: {'; '.join(failure['failed'])}", highlight=False)
+    if "usage" in result:
+        u = result["usage"]
+        out.print(
+            f"usage: {u['requests']:,} requests ({u['cached']:,} cached), "
+            f"{u['prompt_tokens']:,} + {u['completion_tokens']:,} tokens, cost {u['cost']:.4f}; "
+            f"{u['parse_failures']} unparsable, {u['dropped_spans']} spans and {u['dropped_labels']} labels dropped",
+            highlight=False,
+        )
     for path in result.get("plots", []):
         out.print(f"wrote {path}")
     if "per_label_f1" in metrics:

@@ -58,6 +58,7 @@ def evaluate(
 
         require_matplotlib()
     analyzer = analyzer or get_analyzer(backend)
+    usage_before = _usage(analyzer)
     started = time.perf_counter()
     plots: list[str] = []
     if spec.kind == "pairs":
@@ -94,7 +95,16 @@ def evaluate(
     }
     if plots:
         result["plots"] = plots
+    if usage_before is not None:  # LLM backends: requests, tokens, cost, dropped spans and labels of this run
+        after = _usage(analyzer)
+        assert after is not None
+        result["usage"] = {k: (round(v - usage_before[k], 6) if isinstance(v, int | float) else v) for k, v in after.items()}
     return result
+
+
+def _usage(analyzer: Analyzer) -> dict[str, Any] | None:
+    report = getattr(analyzer, "usage_report", None)
+    return report() if callable(report) else None
 
 
 def _pairs(analyzer: Analyzer, name: str) -> tuple[dict[str, Any], int]:

@@ -1,0 +1,1 @@
+"""LLM-backed analysis: any OpenAI-compatible endpoint, perceive → reason → verify."""

@@ -1,0 +1,209 @@
+"""Talking to an OpenAI-compatible chat endpoint: retries, formats, cache, accounting.
+
+- **Concurrency** is bounded by a semaphore (``concurrency``).
+- **Retries** with exponential backoff and jitter on 429, 5xx, timeouts and dropped
+  connections (``max_retries``; a ``Retry-After`` header is honoured). Other refusals
+  become :class:`~affectlens.errors.BackendError` or, for a bad key or model,
+  :class:`~affectlens.errors.ConfigError`.
+- **Structured output**: ``json_schema`` first; a server that rejects it is asked with
+  ``json_object``, then with the schema in the prompt only (``text``) — remembered for the
+  rest of the run. ``response_format`` pins one mode.
+- **Cache**: answers are stored by :mod:`affectlens.llm.cache`; a cached answer makes no
+  request and costs nothing.
+- **Accounting**: requests, cache hits, retries, tokens and cost in :class:`Usage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from affectlens.errors import BackendError, ConfigError, MissingDependencyError
+from affectlens.llm.cache import ResponseCache, cache_key
+from affectlens.llm.settings import LLMSettings, default_cache_dir
+
+__all__ = ["ChatClient", "Usage"]
+
+_MODES = ("json_schema", "json_object", "text")
+_MAX_DELAY = 30.0
+
+
+@dataclass
+class Usage:
+    """What a run cost; backends add up their clients' usage."""
+
+    requests: int = 0
+    cached: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    parse_failures: int = 0
+    parse_retries: int = 0
+    dropped_spans: int = 0
+    repaired_spans: int = 0
+    dropped_labels: int = 0
+    mapped_labels: int = 0
+    failed_texts: int = 0
+    formats: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Usage) -> None:
+        for name, value in asdict(other).items():
+            if name == "formats":
+                for mode, n in value.items():
+                    self.formats[mode] = self.formats.get(mode, 0) + n
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["cost"] = round(self.cost, 6)
+        return out
+
+    def summary(self) -> str:
+        return (
+            f"{self.requests:,} requests ({self.cached:,} answered from the cache, {self.retries} retries), "
+            f"{self.prompt_tokens:,} tokens in / {self.completion_tokens:,} out, cost {self.cost:.4f}; "
+            f"{self.parse_failures} unparsable answers, {self.dropped_spans} spans and {self.dropped_labels} labels dropped"
+        )
+
+
+def _status(exc: Exception) -> int | None:
+    return getattr(exc, "status_code", None)
+
+
+class ChatClient:
+    """One run's connection to the endpoint (create it inside the event loop that uses it)."""
+
+    def __init__(self, settings: LLMSettings, *, strategy_id: str, http_client: Any = None) -> None:
+        try:
+            import openai
+        except ImportError as exc:
+            raise MissingDependencyError("openai", "llm", "the openai backend") from exc
+        self._openai = openai
+        self.settings = settings
+        self.strategy_id = strategy_id
+        self.usage = Usage()
+        self.mode = "json_schema" if settings.response_format == "auto" else settings.response_format
+        self._client = openai.AsyncOpenAI(
+            api_key=settings.resolved_api_key(),
+            base_url=settings.base_url,
+            timeout=settings.timeout,
+            max_retries=0,  # retries are ours, so they are counted and backed off
+            http_client=http_client,
+        )
+        self._semaphore = asyncio.Semaphore(settings.concurrency)
+        self.cache = ResponseCache(settings.cache_dir or default_cache_dir()) if settings.cache else None
+
+    @property
+    def endpoint(self) -> str:
+        return self.settings.base_url or "https://api.openai.com/v1"
+
+    async def close(self) -> None:
+        await self._client.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    async def complete(
+        self, messages: list[dict[str, str]], *, stage: str, schema_name: str, schema: dict[str, Any], sample: int = 0
+    ) -> str:
+        """The model's answer to ``messages`` (from the cache when possible)."""
+        key = cache_key(
+            endpoint=self.endpoint,
+            model=self.settings.model,
+            strategy=self.strategy_id,
+            stage=stage,
+            temperature=self.settings.effective_temperature,
+            max_tokens=self.settings.max_tokens,
+            response_format=self.settings.response_format,
+            sample=sample,
+            messages=messages,
+        )
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.usage.cached += 1
+                return hit[0]
+        async with self._semaphore:
+            content, prompt_tokens, completion_tokens = await self._request(messages, schema_name, schema)
+        if self.cache is not None:
+            self.cache.put(key, content, prompt_tokens, completion_tokens)
+        return content
+
+    async def _request(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> tuple[str, int, int]:
+        openai = self._openai
+        attempt = 0
+        while True:
+            kwargs: dict[str, Any] = {
+                "model": self.settings.model,
+                "messages": messages,
+                "temperature": self.settings.effective_temperature,
+                "max_tokens": self.settings.max_tokens,
+            }
+            if self.mode == "json_schema":
+                kwargs["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+                }
+            elif self.mode == "json_object":
+                kwargs["response_format"] = {"type": "json_object"}
+            try:
+                self.usage.requests += 1
+                response = await self._client.chat.completions.create(**kwargs)
+            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError) as exc:
+                attempt = await self._backoff(exc, attempt)
+                continue
+            except openai.AuthenticationError as exc:
+                raise ConfigError(
+                    f"{self.endpoint} refused the API key ({_status(exc)})", hint="check AFFECTLENS_API_KEY"
+                ) from exc
+            except openai.NotFoundError as exc:
+                raise ConfigError(
+                    f"{self.endpoint} has no model {self.settings.model!r} ({_status(exc)})", hint="check --model"
+                ) from exc
+            except openai.APIStatusError as exc:
+                status = _status(exc) or 0
+                if status >= 500:
+                    attempt = await self._backoff(exc, attempt)
+                    continue
+                if status in (400, 422) and self.settings.response_format == "auto" and self.mode != "text":
+                    self.mode = _MODES[_MODES.index(self.mode) + 1]  # the server does not take that format
+                    continue
+                raise BackendError(f"{self.endpoint} refused the request ({status}): {_short(exc)}") from exc
+            except openai.OpenAIError as exc:
+                raise BackendError(f"request to {self.endpoint} failed: {_short(exc)}") from exc
+            self.usage.formats[self.mode] = self.usage.formats.get(self.mode, 0) + 1
+            usage = response.usage
+            prompt_tokens = usage.prompt_tokens if usage else 0
+            completion_tokens = usage.completion_tokens if usage else 0
+            self.usage.prompt_tokens += prompt_tokens
+            self.usage.completion_tokens += completion_tokens
+            self.usage.cost += (
+                prompt_tokens * self.settings.price_input_per_million + completion_tokens * self.settings.price_output_per_million
+            ) / 1e6
+            content = response.choices[0].message.content if response.choices else None
+            return content or "", prompt_tokens, completion_tokens
+
+    async def _backoff(self, exc: Exception, attempt: int) -> int:
+        if attempt >= self.settings.max_retries:
+            raise BackendError(
+                f"{self.endpoint} kept failing after {attempt + 1} attempts: {type(exc).__name__}: {_short(exc)}",
+                hint="try later, lower --concurrency, or raise max_retries",
+            ) from exc
+        self.usage.retries += 1
+        delay = self.settings.backoff * (2**attempt) * (1 + random.random() / 4)
+        response = getattr(exc, "response", None)
+        retry_after = response.headers.get("retry-after") if response is not None else None
+        if retry_after:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep our own delay
+                delay = float(retry_after)
+        await asyncio.sleep(min(delay, _MAX_DELAY))
+        return attempt + 1
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]

@@ -1,0 +1,258 @@
+"""Perceive → reason → verify, for one text, with any chat client.
+
+1. **Perceive**: the model quotes cues from the text. Each quote is grounded
+   (:mod:`affectlens.llm.grounding`) — repaired to its real position, or dropped and
+   reported — *before* the next stage sees it, so reasoning rests on words that exist.
+2. **Reason** (after any middle hops of the strategy, e.g. aspect → opinion): labels with
+   probabilities and the cue ids that carry them, VAD, a rationale, a confidence; once, or
+   ``samples`` times for self-consistency (label frequencies become the probabilities, and
+   the share of samples agreeing on the majority label set the confidence).
+3. **Verify**: every label must be in the requested taxonomy or map to it through the
+   open-vocabulary normaliser; others are dropped with a warning. Evidence is the grounded
+   cues a kept label cites. A rationale that quotes words not in the text is replaced by
+   one built from the verified evidence.
+
+The text is always data: it travels as the value of ``"text"`` in a JSON object, under a
+system message that says so; nothing in it can change the instructions or the answer format
+(an answer in another format fails validation and is asked for again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from affectlens.errors import BackendError
+from affectlens.llm.client import Usage
+from affectlens.llm.grounding import ground
+from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse, strict_schema
+from affectlens.llm.strategies import SYSTEM, Stage, Strategy
+from affectlens.reasoning.rationale import rationale as template_rationale
+from affectlens.schema import VAD, Analysis, Evidence, Sentiment
+from affectlens.taxonomy import Taxonomy, load_taxonomy, map_label
+
+__all__ = ["Completer", "Context", "analyze_text", "analyze_texts"]
+
+_QUOTED = re.compile(r"[\"“‘']([^\"”’']{3,})[\"”’']")
+
+
+class Completer(Protocol):
+    usage: Usage
+
+    async def complete(
+        self, messages: list[dict[str, str]], *, stage: str, schema_name: str, schema: dict[str, Any], sample: int = 0
+    ) -> str: ...
+
+
+@dataclass
+class Context:
+    client: Completer
+    strategy: Strategy
+    taxonomy: Taxonomy
+    samples: int
+    parse_retries: int
+    backend_id: str
+    stimulus: str | None = None
+    demonstrations: Callable[[str], list[tuple[str, list[str]]]] | None = None
+
+
+@dataclass
+class _Notes:
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+def _instruction(ctx: Context, stage: Stage, text: str) -> str:
+    labels = ", ".join(ctx.taxonomy.names)
+    instruction = stage.instruction.replace("{taxonomy}", ctx.taxonomy.id).replace("{labels}", labels)
+    if stage.output == "emotions":
+        if ctx.demonstrations is not None:
+            demos = ctx.demonstrations(text)
+            if demos:
+                lines = "\n".join(f"- {json.dumps(t, ensure_ascii=False)} -> {', '.join(ls) or 'no emotion'}" for t, ls in demos)
+                instruction += f"\nLabelled examples of similar texts:\n{lines}"
+        if ctx.stimulus:
+            instruction += f"\n{ctx.stimulus}"
+    return f"{SYSTEM}\n\nTask: {instruction}"
+
+
+async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], notes: _Notes, sample: int = 0) -> Any:
+    """The stage's validated answer, asking again on a malformed one; None if it never parses."""
+    output = OUTPUTS[stage.output]
+    messages = [
+        {"role": "system", "content": _instruction(ctx, stage, text)},
+        {"role": "user", "content": json.dumps({"text": text, **payload}, ensure_ascii=False)},
+    ]
+    reason = ""
+    for attempt in range(ctx.parse_retries + 1):
+        content = await ctx.client.complete(
+            messages, stage=stage.name, schema_name=stage.output, schema=strict_schema(output), sample=sample
+        )
+        try:
+            return parse(stage.output, content)
+        except ValueError as exc:
+            reason = str(exc)
+            if attempt < ctx.parse_retries:
+                ctx.client.usage.parse_retries += 1
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": content[:2000]},
+                    {
+                        "role": "user",
+                        "content": f"That answer could not be used ({reason}). Answer again with JSON only, as asked.",
+                    },
+                ]
+    ctx.client.usage.parse_failures += 1
+    notes.add(f"the model's {stage.name} answer could not be parsed after {ctx.parse_retries + 1} attempts ({reason})")
+    return None
+
+
+def _grounded_cues(ctx: Context, text: str, answer: CuesAnswer | None, notes: _Notes) -> dict[int, tuple[int, int, str]]:
+    cues: dict[int, tuple[int, int, str]] = {}
+    for cue in answer.cues if answer else []:
+        found = ground(text, cue.quote)
+        if found is None:
+            ctx.client.usage.dropped_spans += 1
+            notes.add(f"dropped the cue {cue.quote[:60]!r}: it does not occur in the text")
+            continue
+        start, end, how = found
+        if how == "fuzzy":
+            ctx.client.usage.repaired_spans += 1
+        cues[cue.id] = (start, end, cue.type)
+    return cues
+
+
+def _normalise(ctx: Context, answer: EmotionsAnswer, notes: _Notes) -> dict[str, tuple[float, set[int]]]:
+    """Model labels → taxonomy labels: probability (noisy-OR when several land on one) and cue ids."""
+    out: dict[str, tuple[float, set[int]]] = {}
+    for emotion in answer.emotions:
+        word = emotion.label.strip().lower()
+        if word in ctx.taxonomy.names:
+            targets = [word]
+        else:
+            mapping = map_label(word, ctx.taxonomy)
+            targets = mapping.labels
+            if targets:
+                ctx.client.usage.mapped_labels += 1
+                notes.add(f"the model's label {emotion.label!r} was mapped to {targets} ({mapping.method})")
+            else:
+                ctx.client.usage.dropped_labels += 1
+                notes.add(f"dropped the model's label {emotion.label[:40]!r}: not in {ctx.taxonomy.id} nor a known emotion word")
+        p = float(np.clip(emotion.probability, 0.0, 1.0))
+        for target in targets:
+            before, cue_ids = out.get(target, (0.0, set()))
+            out[target] = (1 - (1 - before) * (1 - p), cue_ids | set(emotion.cue_ids))
+    return out
+
+
+def _sentiment(labels: list[str], taxonomy: Taxonomy) -> Sentiment:
+    sentiment = load_taxonomy("sentiment")
+    groups = {g for label in labels for g in map_label(label, sentiment, source=taxonomy).labels}
+    pos, neg = "positive" in groups, "negative" in groups
+    return "mixed" if pos and neg else "positive" if pos else "negative" if neg else "neutral"
+
+
+def _rationale_is_grounded(text: str, rationale: str) -> bool:
+    return all(ground(text, quote) is not None for quote in _QUOTED.findall(rationale))
+
+
+async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
+    notes = _Notes()
+    stages = ctx.strategy.stages
+    cues = _grounded_cues(ctx, text, await _ask(ctx, stages[0], text, {}, notes), notes)
+    payload: dict[str, Any] = {"cues": [{"id": i, "quote": text[a:b], "type": kind} for i, (a, b, kind) in sorted(cues.items())]}
+    for stage in stages[1:-1]:
+        answer = await _ask(ctx, stage, text, payload, notes)
+        if answer is not None:
+            payload[stage.output] = answer.model_dump()
+    answers = await asyncio.gather(*(_ask(ctx, stages[-1], text, payload, notes, sample=s) for s in range(ctx.samples)))
+    valid = [a for a in answers if a is not None]
+    if not valid:
+        return Analysis(id=id, text=text, taxonomy=ctx.taxonomy.id, backend=ctx.backend_id, warnings=notes.warnings)
+    normalised = [_normalise(ctx, a, notes) for a in valid]
+    names = ctx.taxonomy.names
+    if len(valid) == 1:
+        probs = {label: p for label, (p, _) in normalised[0].items()}
+        chosen = [label for label in names if probs.get(label, 0.0) >= 0.5]
+        confidence = float(np.clip(valid[0].confidence, 0.0, 1.0))
+    else:  # self-consistency
+        sets = [tuple(label for label in names if n.get(label, (0.0, set()))[0] >= 0.5) for n in normalised]
+        counts = Counter(label for s in sets for label in s)
+        probs = {label: counts[label] / len(sets) for label in counts}
+        majority, agreeing = Counter(sets).most_common(1)[0]
+        chosen = list(majority)
+        confidence = agreeing / len(sets)
+    if not chosen and ctx.taxonomy.neutral is not None:
+        probs[ctx.taxonomy.neutral] = max(probs.get(ctx.taxonomy.neutral, 0.0), 1.0 - max(probs.values(), default=0.0))
+        chosen = [ctx.taxonomy.neutral]
+    scores = {label: round(float(probs.get(label, 0.0)), 4) for label in names}
+    cited = {label: set().union(*(n[label][1] for n in normalised if label in n)) for label in chosen}
+    evidence = [
+        Evidence(label=label, start=cues[c][0], end=cues[c][1], text=text[cues[c][0] : cues[c][1]], weight=scores[label])
+        for label in chosen
+        for c in sorted(cited[label])
+        if c in cues
+    ]
+    vad = np.clip(np.mean([[a.valence, a.arousal, a.dominance] for a in valid], axis=0), -1.0, 1.0)
+    written = valid[0].rationale.strip()
+    if written and _rationale_is_grounded(text, written):
+        rationale = written
+    else:
+        if written:
+            notes.add(
+                "the model's rationale quoted words that are not in the text; "
+                "it was replaced by one built from the verified evidence"
+            )
+        spans = {label: [e.text for e in evidence if e.label == label] for label in chosen}
+        dominant = max(scores, key=scores.get)
+        rationale = template_rationale(
+            [(label, scores[label], spans[label]) for label in chosen], dominant=(dominant, scores[dominant])
+        )
+    return Analysis(
+        id=id,
+        text=text,
+        taxonomy=ctx.taxonomy.id,
+        scores=scores,
+        labels=chosen,
+        dominant=max(scores, key=scores.get),
+        vad=VAD(valence=round(float(vad[0]), 4), arousal=round(float(vad[1]), 4), dominance=round(float(vad[2]), 4)),
+        sentiment=_sentiment(chosen, ctx.taxonomy),
+        evidence=evidence,
+        rationale=rationale,
+        confidence=round(confidence, 4),
+        backend=ctx.backend_id,
+        warnings=notes.warnings,
+    )
+
+
+async def analyze_texts(ctx: Context, texts: list[str], ids: list[str | None]) -> list[Analysis]:
+    """All texts concurrently; a text whose requests keep failing gets a warning, and a run in
+    which every text fails raises :class:`BackendError`."""
+    results = await asyncio.gather(*(analyze_text(ctx, t, i) for t, i in zip(texts, ids)), return_exceptions=True)
+    out: list[Analysis] = []
+    failures = [r for r in results if isinstance(r, BackendError)]
+    if failures and len(failures) == len(results):
+        raise failures[0]
+    for text, id_, result in zip(texts, ids, results):
+        if isinstance(result, BackendError):
+            ctx.client.usage.failed_texts += 1
+            out.append(
+                Analysis(
+                    id=id_, text=text, taxonomy=ctx.taxonomy.id, backend=ctx.backend_id, warnings=[f"not analysed: {result}"]
+                )
+            )
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            out.append(result)
+    return out

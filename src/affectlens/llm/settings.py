@@ -1,0 +1,122 @@
+"""Settings of the LLM backends: from keyword arguments, a config file and the environment.
+
+Precedence: explicit settings (CLI options, Python keyword arguments) over the config file
+over the environment. The config file is TOML, ``--config FILE``, else
+``$AFFECTLENS_CONFIG``, else ``$XDG_CONFIG_HOME/affectlens/config.toml`` when it exists::
+
+    [llm]
+    base_url = "http://127.0.0.1:8080/v1"
+    model = "qwen2.5-7b-instruct"
+    strategy = "few-shot"
+    few_shot_pool = "labelled.jsonl"
+    price_input_per_million = 0.15
+
+The API key comes from ``api_key`` or ``$AFFECTLENS_API_KEY`` or ``$OPENAI_API_KEY``; it is
+never printed nor written into any output or cache key.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from affectlens.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["LLMSettings", "config_path", "default_cache_dir", "load_settings"]
+
+ResponseFormat = Literal["auto", "json_schema", "json_object", "text"]
+
+
+class LLMSettings(BaseModel):
+    """Everything an LLM backend needs; unknown settings are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field("gpt-4o-mini", description="model name at the endpoint")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None means OpenAI")
+    api_key: SecretStr | None = None
+    strategy: str = Field("zero-shot", description="prompt strategy (affectlens.llm.strategies)")
+    samples: int = Field(1, ge=1, le=20, description="self-consistency: reason this many times")
+    temperature: float | None = Field(None, ge=0.0, le=2.0, description="default 0, or 0.7 with samples > 1")
+    stimulus: str | None = Field(None, description="emotional-stimulus suffix (affectlens.llm.strategies)")
+    few_shot_pool: Path | None = Field(None, description="JSONL of labelled texts for few-shot retrieval")
+    few_shot_k: int = Field(4, ge=1, le=16)
+    response_format: ResponseFormat = "auto"
+    max_tokens: int = Field(800, ge=16)
+    concurrency: int = Field(8, ge=1, le=256)
+    timeout: float = Field(60.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+    backoff: float = Field(1.0, ge=0.0, description="first retry delay in seconds, doubled each time")
+    parse_retries: int = Field(2, ge=0, le=5)
+    cache: bool = True
+    cache_dir: Path | None = None
+    price_input_per_million: float = Field(0.0, ge=0.0)
+    price_output_per_million: float = Field(0.0, ge=0.0)
+
+    @property
+    def effective_temperature(self) -> float:
+        if self.temperature is not None:
+            return self.temperature
+        return 0.7 if self.samples > 1 else 0.0
+
+    def resolved_api_key(self) -> str:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        for name in ("AFFECTLENS_API_KEY", "OPENAI_API_KEY"):
+            if os.environ.get(name):
+                return os.environ[name]
+        if self.base_url is None:
+            raise ConfigError(
+                "no API key for OpenAI", hint="set AFFECTLENS_API_KEY or OPENAI_API_KEY, or point --base-url at a local server"
+            )
+        return "not-needed"  # local servers (llama.cpp, vLLM, Ollama) usually need none
+
+
+def config_path(explicit: str | Path | None = None) -> Path | None:
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} not found")
+        return path
+    if os.environ.get("AFFECTLENS_CONFIG"):
+        return config_path(os.environ["AFFECTLENS_CONFIG"])
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    path = home / "affectlens" / "config.toml"
+    return path if path.is_file() else None
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("AFFECTLENS_CACHE_DIR"):
+        return Path(os.environ["AFFECTLENS_CACHE_DIR"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "affectlens"
+
+
+def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> LLMSettings:
+    """Settings from the config file's ``[llm]`` table, overridden by ``overrides``."""
+    values: dict[str, Any] = {}
+    path = config_path(config)
+    if path is not None:
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")).get("llm", {}))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from exc
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return LLMSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"unknown setting {'.'.join(map(str, e['loc']))!r}"
+            if e["type"] == "extra_forbidden"
+            else f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid LLM settings: {problems}", hint=f"settings: {', '.join(LLMSettings.model_fields)}") from exc

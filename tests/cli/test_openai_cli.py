@@ -1,0 +1,47 @@
+"""Issue #4 acceptance: `affectlens analyze --backend openai` against a server on loopback
+that invents spans and labels."""
+
+import json
+
+from affectlens.api import clear_cache
+from tests.llm.conftest import ScriptedServer, emotions
+from tests.llm.loopback import serve
+
+
+def test_invented_spans_and_unknown_labels_are_dropped_and_reported(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_CACHE_DIR", str(tmp_path / "cache"))
+    clear_cache()
+    script = ScriptedServer()
+    script.answers["perceive"] = {
+        "cues": [
+            {"id": 1, "quote": "furious", "type": "emotion_word"},
+            {"id": 2, "quote": "my boss screamed at me", "type": "situation"},  # invented
+            {"id": 3, "quote": "", "type": "other"},
+        ]
+    }
+    script.answers["reason"] = emotions(
+        ("anger", 0.9, [1, 2]),
+        ("righteous-indignation-9000", 0.8, [2]),
+        ("outrage", 0.7, [1]),
+        ("enervation", 0.6, []),
+        rationale="They say 'my boss screamed at me'.",
+    )
+    texts = ["I am furious about the rent increase!", "Honestly furious, again."]
+    with serve(script) as url:
+        r = cli("analyze", *texts, "--backend", "openai", "--base-url", url, "--model", "tiny", "-f", "jsonl", "-t", "ekman")
+    assert r.code == 0, r.err
+    rows = [json.loads(line) for line in r.out.splitlines()]
+    assert len(rows) == 2 and len(script.requests) == 4
+    for row in rows:
+        assert row["labels"] == ["anger"]
+        assert set(row["labels"]) <= set(row["scores"]) == {"anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral"}
+        for e in row["evidence"]:
+            assert row["text"][e["start"] : e["end"]] == e["text"]
+        assert [e["text"] for e in row["evidence"]] == ["furious"]
+        warnings = " | ".join(row["warnings"])
+        assert "my boss screamed at me" in warnings and "does not occur" in warnings
+        assert "righteous-indignation-9000" in warnings and "enervation" in warnings
+        assert "'outrage' was mapped" in warnings
+        assert "'my boss" not in row["rationale"]
+    assert "openai: 4 requests" in r.err  # usage printed at the end of the run
+    clear_cache()
