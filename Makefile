@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/affectlens analyze -i examples/messages.jsonl --format jsonl --output examples/out/messages.analysed.jsonl
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow and not llm" -q
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow -q

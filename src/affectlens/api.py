@@ -22,6 +22,7 @@ backends: Registry[type[Analyzer]] = Registry("backend", entry_point_group="affe
 backends.register("embedded", "affectlens.analyzers.embedded:EmbeddedAnalyzer")
 backends.register("fake", "affectlens.analyzers.fake:FakeAnalyzer")
 backends.register("openai", "affectlens.analyzers.openai_backend:OpenAIAnalyzer")
+backends.register("transformers", "affectlens.analyzers.huggingface:TransformersAnalyzer")
 
 _instances: dict[str, Analyzer] = {}
 

@@ -51,6 +51,7 @@ def analyze(
     concurrency: int = llm_options.CONCURRENCY,
     no_cache: bool = llm_options.NO_CACHE,
     config: str = llm_options.CONFIG,
+    model_dir: str = llm_options.MODEL_DIR,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row instead of skipping it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
@@ -100,6 +101,7 @@ def analyze(
             concurrency=concurrency,
             no_cache=no_cache,
             config=config,
+            model_dir=model_dir,
         ),
     )
     bad: list[BadRow] = []

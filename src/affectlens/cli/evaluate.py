@@ -32,6 +32,7 @@ def evaluate_command(
     concurrency: int = llm_options.CONCURRENCY,
     no_cache: bool = llm_options.NO_CACHE,
     config: str = llm_options.CONFIG,
+    model_dir: str = llm_options.MODEL_DIR,
 ) -> None:
     """Score a backend on a dataset split and print its metrics."""
     from affectlens.errors import InputError
@@ -62,6 +63,7 @@ def evaluate_command(
         concurrency=concurrency,
         no_cache=no_cache,
         config=config,
+        model_dir=model_dir,
     )
     analyzer = get_analyzer(backend, **settings)
 

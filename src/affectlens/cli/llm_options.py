@@ -17,6 +17,7 @@ FEW_SHOT_POOL = typer.Option(None, "--few-shot-pool", help="JSONL of labelled te
 CONCURRENCY = typer.Option(None, "--concurrency", min=1, help="Requests in flight at once (LLM backends).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Do not read or write the answer cache (LLM backends).")
 CONFIG = typer.Option(None, "--config", help="TOML config file with an [llm] table.")
+MODEL_DIR = typer.Option(None, "--model-dir", help="Local Hugging Face model directory (--backend transformers).")
 
 
 def backend_settings(**given: Any) -> dict[str, Any]:

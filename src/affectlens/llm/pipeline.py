@@ -34,9 +34,10 @@ from affectlens.llm.client import Usage
 from affectlens.llm.grounding import ground
 from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse, strict_schema
 from affectlens.llm.strategies import SYSTEM, Stage, Strategy
+from affectlens.reasoning.projection import sentiment_of
 from affectlens.reasoning.rationale import rationale as template_rationale
-from affectlens.schema import VAD, Analysis, Evidence, Sentiment
-from affectlens.taxonomy import Taxonomy, load_taxonomy, map_label
+from affectlens.schema import VAD, Analysis, Evidence
+from affectlens.taxonomy import Taxonomy, map_label
 
 __all__ = ["Completer", "Context", "analyze_text", "analyze_texts"]
 
@@ -155,13 +156,6 @@ def _normalise(ctx: Context, answer: EmotionsAnswer, notes: _Notes) -> dict[str,
     return out
 
 
-def _sentiment(labels: list[str], taxonomy: Taxonomy) -> Sentiment:
-    sentiment = load_taxonomy("sentiment")
-    groups = {g for label in labels for g in map_label(label, sentiment, source=taxonomy).labels}
-    pos, neg = "positive" in groups, "negative" in groups
-    return "mixed" if pos and neg else "positive" if pos else "negative" if neg else "neutral"
-
-
 def _rationale_is_grounded(text: str, rationale: str) -> bool:
     return all(ground(text, quote) is not None for quote in _QUOTED.findall(rationale))
 
@@ -226,7 +220,7 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
         labels=chosen,
         dominant=max(scores, key=scores.get),
         vad=VAD(valence=round(float(vad[0]), 4), arousal=round(float(vad[1]), 4), dominance=round(float(vad[2]), 4)),
-        sentiment=_sentiment(chosen, ctx.taxonomy),
+        sentiment=sentiment_of(chosen, ctx.taxonomy),
         evidence=evidence,
         rationale=rationale,
         confidence=round(confidence, 4),

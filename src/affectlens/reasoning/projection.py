@@ -21,7 +21,17 @@ from affectlens.reasoning.calibration import TaxonomyCalibration, logit
 from affectlens.schema import Sentiment
 from affectlens.taxonomy import Taxonomy, load_taxonomy, mapping_matrix, noisy_or
 
-__all__ = ["Decisions", "TaxonomyProjector"]
+__all__ = ["Decisions", "TaxonomyProjector", "sentiment_of"]
+
+
+def sentiment_of(labels: list[str], taxonomy: Taxonomy) -> Sentiment:
+    """The overall sentiment of a set of ``taxonomy`` labels: both polarities make "mixed"."""
+    from affectlens.taxonomy import map_label
+
+    sentiment = load_taxonomy("sentiment")
+    groups = {g for label in labels for g in map_label(label, sentiment, source=taxonomy).labels}
+    pos, neg = "positive" in groups, "negative" in groups
+    return "mixed" if pos and neg else "positive" if pos else "negative" if neg else "neutral"
 
 
 @dataclass(frozen=True)
