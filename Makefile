@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 
-.PHONY: run test test-slow lint bench eval train peers-bench clean
+.PHONY: run test test-slow test-llm lint bench eval train peers-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ test: $(VENV)/.installed-dev
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow -q
+
+# LLM backends against real local models: the transformers backend with tiny random models the
+# tests build, and an OpenAI-compatible llama.cpp server on loopback serving a tiny random GGUF
+# model (llama-cpp-python compiles from source: about 4 minutes the first time).
+test-llm: $(VENV)/.installed-dev
+	$(BIN)/python -c "import llama_cpp, gguf, transformers" 2>/dev/null || \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[dev,transformers]' \
+	    'llama-cpp-python[server]==0.3.36' gguf
+	$(BIN)/python -m pytest -m llm -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks

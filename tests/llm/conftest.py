@@ -75,6 +75,10 @@ class ScriptedServer:
                 raise httpx2.ReadTimeout("scripted timeout", request=request)
             if failure == "json_schema" and body.get("response_format", {}).get("type") == "json_schema":
                 return httpx2.Response(400, json={"error": {"message": "response_format json_schema is not supported"}})
+            if failure == "json_schema_500" and body.get("response_format", {}).get("type") == "json_schema":
+                # llama-cpp-python's server answers a request it cannot validate with a 500
+                message = "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', 'type')}"
+                return httpx2.Response(500, json={"error": {"message": message}})
             if isinstance(failure, int):
                 return httpx2.Response(failure, json={"error": {"message": f"scripted {failure}"}}, headers={"retry-after": "0"})
         stage = self.stage_of(body)

@@ -117,7 +117,15 @@ def test_response_format_fallback(server, make_analyzer):
     analyzer.analyze("hello")
     formats = [r.get("response_format", {}).get("type") for r in server.requests]
     assert formats[0] == "json_schema" and formats[1] == "json_object"
-    assert analyzer.usage.formats == {"json_object": 2}
+    assert "properties" in server.requests[1]["response_format"]["schema"]  # JSON mode, constrained by the schema
+    assert analyzer.usage.formats == {"json_object_schema": 2}
+
+
+def test_a_500_that_names_response_format_is_a_format_refusal(server, make_analyzer):
+    server.failures = ["json_schema_500"]
+    analyzer = make_analyzer()
+    assert analyzer.analyze("hello").labels  # answered, not given up on
+    assert analyzer.usage.retries == 0 and analyzer.usage.formats == {"json_object_schema": 2}
 
 
 def test_text_mode_sends_no_response_format(server, make_analyzer):

@@ -6,8 +6,11 @@
   become :class:`~affectlens.errors.BackendError` or, for a bad key or model,
   :class:`~affectlens.errors.ConfigError`.
 - **Structured output**: ``json_schema`` first; a server that rejects it is asked with
-  ``json_object``, then with the schema in the prompt only (``text``) — remembered for the
-  rest of the run. ``response_format`` pins one mode.
+  ``json_object`` carrying the schema (llama.cpp's server constrains its output with it),
+  then plain ``json_object``, then with the schema in the prompt only (``text``) —
+  remembered for the rest of the run. ``response_format`` pins one mode. A refusal is a
+  400/422, or a 5xx whose message names ``response_format`` (llama-cpp-python's server
+  reports request validation errors as 500).
 - **Cache**: answers are stored by :mod:`affectlens.llm.cache`; a cached answer makes no
   request and costs nothing.
 - **Accounting**: requests, cache hits, retries, tokens and cost in :class:`Usage`.
@@ -27,7 +30,7 @@ from affectlens.llm.settings import LLMSettings, default_cache_dir
 
 __all__ = ["ChatClient", "Usage"]
 
-_MODES = ("json_schema", "json_object", "text")
+_MODES = ("json_schema", "json_object_schema", "json_object", "text")
 _MAX_DELAY = 30.0
 
 
@@ -137,23 +140,26 @@ class ChatClient:
         openai = self._openai
         attempt = 0
         while True:
+            mode = self.mode  # requests in flight at once may each meet a refusal: advance once per mode
             kwargs: dict[str, Any] = {
                 "model": self.settings.model,
                 "messages": messages,
                 "temperature": self.settings.effective_temperature,
                 "max_tokens": self.settings.max_tokens,
             }
-            if self.mode == "json_schema":
+            if mode == "json_schema":
                 kwargs["response_format"] = {
                     "type": "json_schema",
                     "json_schema": {"name": schema_name, "schema": schema, "strict": True},
                 }
-            elif self.mode == "json_object":
+            elif mode == "json_object_schema":
+                kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            elif mode == "json_object":
                 kwargs["response_format"] = {"type": "json_object"}
             try:
                 self.usage.requests += 1
                 response = await self._client.chat.completions.create(**kwargs)
-            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError) as exc:
+            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError) as exc:
                 attempt = await self._backoff(exc, attempt)
                 continue
             except openai.AuthenticationError as exc:
@@ -166,16 +172,18 @@ class ChatClient:
                 ) from exc
             except openai.APIStatusError as exc:
                 status = _status(exc) or 0
+                refused_format = status in (400, 422) or (status >= 500 and "response_format" in str(exc))
+                if refused_format and self.settings.response_format == "auto" and mode != "text":
+                    if self.mode == mode:  # the server does not take that format
+                        self.mode = _MODES[_MODES.index(mode) + 1]
+                    continue
                 if status >= 500:
                     attempt = await self._backoff(exc, attempt)
-                    continue
-                if status in (400, 422) and self.settings.response_format == "auto" and self.mode != "text":
-                    self.mode = _MODES[_MODES.index(self.mode) + 1]  # the server does not take that format
                     continue
                 raise BackendError(f"{self.endpoint} refused the request ({status}): {_short(exc)}") from exc
             except openai.OpenAIError as exc:
                 raise BackendError(f"request to {self.endpoint} failed: {_short(exc)}") from exc
-            self.usage.formats[self.mode] = self.usage.formats.get(self.mode, 0) + 1
+            self.usage.formats[mode] = self.usage.formats.get(mode, 0) + 1
             usage = response.usage
             prompt_tokens = usage.prompt_tokens if usage else 0
             completion_tokens = usage.completion_tokens if usage else 0

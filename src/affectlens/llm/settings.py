@@ -33,7 +33,7 @@ else:  # pragma: no cover
 
 __all__ = ["LLMSettings", "config_path", "default_cache_dir", "load_settings"]
 
-ResponseFormat = Literal["auto", "json_schema", "json_object", "text"]
+ResponseFormat = Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
 
 
 class LLMSettings(BaseModel):
