@@ -20,6 +20,7 @@ __all__ = [
     "mae",
     "micro_f1",
     "pearson",
+    "weighted_f1",
 ]
 
 
@@ -36,6 +37,7 @@ METRICS: dict[str, MetricInfo] = {
     for m in (
         MetricInfo("macro_f1", 1, True, "unweighted mean of per-label F1 (labels with no gold and no prediction count as 0)"),
         MetricInfo("micro_f1", 1, True, "F1 over all (text, label) decisions pooled"),
+        MetricInfo("weighted_f1", 1, True, "per-label F1 averaged with gold counts as weights"),
         MetricInfo("per_label_f1", 1, True, "F1 of each label"),
         MetricInfo(
             "ece",
@@ -77,6 +79,12 @@ def f1_per_label(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 def macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
     return float(f1_per_label(gold, pred).mean())
+
+
+def weighted_f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    """Per-label F1 averaged with each label's gold count as its weight."""
+    support = gold.sum(axis=0)
+    return float((f1_per_label(gold, pred) * support).sum() / max(support.sum(), 1.0))
 
 
 def micro_f1(gold: np.ndarray, pred: np.ndarray) -> float:

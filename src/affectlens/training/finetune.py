@@ -37,7 +37,7 @@ from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
 from affectlens.evaluation.metrics import macro_f1, pearson
 from affectlens.reasoning.calibration import fit_thresholds, sigmoid
 
-__all__ = ["FinetuneConfig", "finetune", "load_checkpoint", "select_best", "selection_score"]
+__all__ = ["FinetuneConfig", "finetune", "load_checkpoint", "save_checkpoint", "select_best", "selection_score"]
 
 _PART = "#part"
 
@@ -287,13 +287,19 @@ def select_best(run_dirs: list[Path]) -> tuple[Path, list[dict[str, Any]]]:
 
 
 def _save(cfg: FinetuneConfig, state: dict[str, Any], result: dict[str, Any]) -> None:
+    save_checkpoint(cfg.out_dir, state, base_model=cfg.base_model, dtype=cfg.save_dtype, shard_mb=cfg.shard_mb)
+    _write_log(cfg, result)
+
+
+def save_checkpoint(out_dir: Path, state: dict[str, Any], *, base_model: Path, dtype: str = "float32", shard_mb: int = 0) -> None:
+    """Write ``state`` as safetensors (split into files of at most ``shard_mb`` MiB when > 0)."""
     import torch
     from safetensors.torch import save_file
 
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    dtype = getattr(torch, cfg.save_dtype)
-    tensors = {k: (v.to(dtype) if v.is_floating_point() else v).contiguous() for k, v in state.items()}
-    limit = cfg.shard_mb * 2**20
+    out_dir.mkdir(parents=True, exist_ok=True)
+    to = getattr(torch, dtype)
+    tensors = {k: (v.to(to) if v.is_floating_point() else v).contiguous() for k, v in state.items()}
+    limit = shard_mb * 2**20
     pieces: dict[str, Any] = {}
     for key, tensor in tensors.items():
         nbytes = tensor.numel() * tensor.element_size()
@@ -314,9 +320,8 @@ def _save(cfg: FinetuneConfig, state: dict[str, Any], result: dict[str, Any]) ->
         size += nbytes
     for i, shard in enumerate(shards):
         name = "model.safetensors" if len(shards) == 1 else f"model-{i:02d}.safetensors"
-        save_file(shard, str(cfg.out_dir / name))
-    (cfg.out_dir / "encoder_config.json").write_text((cfg.base_model / "config.json").read_text())
-    _write_log(cfg, result)
+        save_file(shard, str(out_dir / name))
+    (out_dir / "encoder_config.json").write_text((base_model / "config.json").read_text())
 
 
 def _write_log(cfg: FinetuneConfig, result: dict[str, Any]) -> None:
