@@ -64,13 +64,18 @@ class OnnxEncoder:
 
     max_tokens = 128  # the window, special tokens included
 
-    def __init__(self, model_dir: Path, *, threads: int | None = None, batch_size: int = 64) -> None:
+    def __init__(
+        self, model_dir: Path, *, threads: int | None = None, batch_size: int = 64, vocab_dir: Path | None = None
+    ) -> None:
+        """``vocab_dir``: where ``tokenizer.json`` and ``embeddings.npz`` are, when another
+        model's (a model fine-tuned with the word embeddings frozen shares them)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        vocab_dir = vocab_dir or model_dir
         try:
-            self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-            table = np.load(model_dir / "embeddings.npz")
+            self._tokenizer = Tokenizer.from_file(str(vocab_dir / "tokenizer.json"))
+            table = np.load(vocab_dir / "embeddings.npz")
             self._table, self._scale = table["q"], table["scale"].astype(np.float32)
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads or os.cpu_count() or 1

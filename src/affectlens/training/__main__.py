@@ -53,6 +53,19 @@ def _conversation(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     print(json.dumps(result["best"], indent=2))
 
 
+def _conversation_build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.conversation_build import build_conversation
+
+    manifest = build_conversation(
+        checkpoint=Path(args.checkpoint),
+        data_dir=Path(args.data_dir),
+        asset_dir=Path(args.asset_dir),
+        vocab_dir=Path(args.vocab_dir),
+        command=" ".join(["python -m affectlens.training", *sys.argv[1:]]),
+    )
+    print(json.dumps(manifest["scores"], indent=2))
+
+
 def _pick(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     from affectlens.training.finetune import select_best
 
@@ -106,6 +119,12 @@ def main(argv: list[str] | None = None) -> None:
     conv.add_argument("--dailydialog", action="store_true", help="also train on DailyDialog (non-commercial: never ship)")
     _config_options(conv, ConversationConfig, skip={"data_dir", "base_model", "init", "out_dir", "dailydialog"})
 
+    cb = sub.add_parser("conversation-build", help="export the conversation model, fit its temperature, score it")
+    cb.add_argument("checkpoint")
+    cb.add_argument("--data-dir", required=True)
+    cb.add_argument("--asset-dir", default="src/affectlens/assets/minilm-meld-context-v1")
+    cb.add_argument("--vocab-dir", default="src/affectlens/assets/minilm-goemotions-v1", help="the model whose vocabulary it shares")
+
     aug = sub.add_parser("augment", help="generate the negation/contrast/intensity/sarcasm training texts")
     aug.add_argument("--out", required=True)
     aug.add_argument("--seed", type=int, default=7)
@@ -121,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    commands = {"finetune": _finetune, "conversation": _conversation, "augment": _augment, "pick": _pick, "build": _build}
+    commands = {"finetune": _finetune, "conversation": _conversation, "conversation-build": _conversation_build, "augment": _augment, "pick": _pick, "build": _build}
     commands[args.command](args, extra)
 
 

@@ -179,13 +179,17 @@ def _git_commit() -> dict[str, Any]:
 
 
 def _write_manifest(asset_dir: Path, extra: dict[str, Any]) -> None:
+    _write_files(asset_dir, {"name": MODEL_NAME, "version": MODEL_VERSION, "native_taxonomy": "goemotions", **extra})
+
+
+def _write_files(asset_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write ``MANIFEST.json``: ``manifest`` plus the size and sha256 of every file beside it."""
     files = {
         f.name: {"bytes": f.stat().st_size, "sha256": _sha256(f)}
         for f in sorted(asset_dir.iterdir())
         if f.is_file() and f.name != "MANIFEST.json"
     }
-    manifest = {"name": MODEL_NAME, "version": MODEL_VERSION, "native_taxonomy": "goemotions", **extra, "files": files}
-    (asset_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (asset_dir / "MANIFEST.json").write_text(json.dumps({**manifest, "files": files}, indent=2) + "\n", encoding="utf-8")
 
 
 def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) -> dict[str, Any]:

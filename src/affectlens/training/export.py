@@ -22,7 +22,7 @@ import numpy as np
 
 from affectlens.training.finetune import load_checkpoint
 
-__all__ = ["export", "quantize_per_token"]
+__all__ = ["export", "export_encoder", "quantize_per_token"]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -31,12 +31,35 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def export(checkpoint: Path, base_model: Path, out_dir: Path, sample_texts: list[str]) -> dict[str, Any]:
     """Write the runtime files into ``out_dir``; return fidelity checks against torch fp32."""
+    state = load_checkpoint(checkpoint)
+    checks = export_encoder(state, checkpoint / "encoder_config.json", base_model, out_dir, sample_texts)
+    vad_std, vad_mean = state["vad_std"].numpy(), state["vad_mean"].numpy()
+    np.savez(
+        out_dir / "heads.npz",
+        emotion_w=state["emotion_head.weight"].numpy().T.astype(np.float32),
+        emotion_b=state["emotion_head.bias"].numpy().astype(np.float32),
+        vad_w=(state["vad_head.weight"].numpy().T * vad_std).astype(np.float32),
+        vad_b=(state["vad_head.bias"].numpy() * vad_std + vad_mean).astype(np.float32),
+    )
+    shutil.copyfile(base_model / "tokenizer.json", out_dir / "tokenizer.json")
+    return checks
+
+
+def export_encoder(
+    state: dict[str, Any],
+    config_path: Path,
+    base_model: Path,
+    out_dir: Path,
+    sample_texts: list[str],
+    *,
+    write_embeddings: bool = True,
+) -> dict[str, Any]:
+    """Write ``encoder.onnx`` (int8) and, unless told not to, ``embeddings.npz``; check both."""
     import torch
     from transformers import BertConfig, BertModel
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = load_checkpoint(checkpoint)
-    config = BertConfig.from_json_file(str(checkpoint / "encoder_config.json"))
+    config = BertConfig.from_json_file(str(config_path))
     config._attn_implementation = "eager"
     encoder = BertModel(config, add_pooling_layer=False).eval()
     encoder_state = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
@@ -85,18 +108,9 @@ def export(checkpoint: Path, base_model: Path, out_dir: Path, sample_texts: list
 
     scale = np.maximum(np.abs(table).max(axis=1), 1e-8) / 127.0
     q = np.clip(np.rint(table / scale[:, None]), -127, 127).astype(np.int8)
-    np.savez(out_dir / "embeddings.npz", q=q, scale=scale.astype(np.float32))
+    if write_embeddings:
+        np.savez(out_dir / "embeddings.npz", q=q, scale=scale.astype(np.float32))
     table_q = q.astype(np.float32) * scale[:, None].astype(np.float32)
-
-    vad_std, vad_mean = state["vad_std"].numpy(), state["vad_mean"].numpy()
-    np.savez(
-        out_dir / "heads.npz",
-        emotion_w=state["emotion_head.weight"].numpy().T.astype(np.float32),
-        emotion_b=state["emotion_head.bias"].numpy().astype(np.float32),
-        vad_w=(state["vad_head.weight"].numpy().T * vad_std).astype(np.float32),
-        vad_b=(state["vad_head.bias"].numpy() * vad_std + vad_mean).astype(np.float32),
-    )
-    shutil.copyfile(base_model / "tokenizer.json", out_dir / "tokenizer.json")
 
     quantised = _run_onnx(out_dir / "encoder.onnx", table_q[ids], mask)
     m = mask[..., None]
