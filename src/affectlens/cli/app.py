@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from affectlens import __version__
-from affectlens.cli import analyze, backends, bench, evaluate, taxonomy
+from affectlens.cli import analyze, backends, bench, conversation, evaluate, taxonomy
 from affectlens.cli.console import err
 from affectlens.errors import AffectlensError
 
@@ -30,6 +30,7 @@ app.command("eval")(evaluate.evaluate_command)
 app.command("bench")(bench.bench)
 app.command("backends")(backends.backends_command)
 app.add_typer(taxonomy.app, name="taxonomy")
+app.add_typer(conversation.app, name="conversation")
 
 
 def _version(value: bool) -> None:

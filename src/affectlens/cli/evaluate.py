@@ -16,8 +16,10 @@ def evaluate_command(
         None, "--data-dir", help="Folder with the datasets [default: $AFFECTLENS_DATA_DIR, else ../shared/data]."
     ),
     split: str = typer.Option("test", "--split", help="Split to score (thresholds and calibration always come from dev)."),
-    backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to score."),
-    limit: int = typer.Option(None, "--limit", min=1, help="Score only the first N items."),
+    backend: str = typer.Option(
+        None, "--backend", "-b", help="Analyzer to score [default: embedded; for conversation datasets the context model]."
+    ),
+    limit: int = typer.Option(None, "--limit", min=1, help="Score only the first N items (dialogues for conversation datasets)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     output: str = typer.Option(None, "--output", "-o", help="Also write the JSON result to FILE."),
     explain: bool = typer.Option(False, "--explain", help="Also measure the faithfulness of the evidence (ERASER)."),
@@ -51,7 +53,7 @@ def evaluate_command(
         raise InputError("which dataset?", hint="affectlens eval --list")
 
     from affectlens.api import get_analyzer
-    from affectlens.evaluation.runner import evaluate
+    from affectlens.evaluation.runner import conversation_analyzer, evaluate
 
     settings = llm_options.backend_settings(
         base_url=base_url,
@@ -65,10 +67,18 @@ def evaluate_command(
         config=config,
         model_dir=model_dir,
     )
-    analyzer = get_analyzer(backend, **settings)
+    spec = datasets.get(dataset)
+    if spec.kind in ("conversation", "causes") and not settings:
+        analyzer = conversation_analyzer(spec, backend)
+    elif spec.kind in ("conversation", "causes"):
+        from affectlens.conversation.analyzer import ConversationAnalyzer
+
+        analyzer = ConversationAnalyzer(backend=backend or "embedded", **settings)
+    else:
+        analyzer = get_analyzer(backend or "embedded", **settings)
 
     if as_json or not err.is_terminal:
-        result = evaluate(dataset, data_dir=data_dir, split=split, backend=backend, limit=limit, explain=explain, plots_dir=plots)
+        result = evaluate(dataset, data_dir=data_dir, split=split, analyzer=analyzer, limit=limit, explain=explain, plots_dir=plots)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

@@ -43,22 +43,26 @@ class ContextModel:
 
     labels = MELD_LABELS
 
-    def __init__(self, model_dir: str | Path | None = None, *, threads: int | None = None) -> None:
+    def __init__(self, model_dir: str | Path | None = None, *, threads: int | None = None, head: Path | None = None) -> None:
+        """``head``: another head over the same encoder (a locally built ``.npz``), uncalibrated."""
         self.model_dir = Path(model_dir) if model_dir is not None else _asset(CONTEXT_MODEL)
         self.manifest = verify_assets(self.model_dir)
         vocab_dir = self.model_dir / self.manifest["vocab_from"] if self.manifest.get("vocab_from") else None
         self.encoder = OnnxEncoder(self.model_dir, threads=threads, vocab_dir=vocab_dir)
         try:
-            heads = np.load(self.model_dir / "heads.npz")
+            heads = np.load(head or self.model_dir / "heads.npz")
             self._w, self._b = heads["emotion_w"], heads["emotion_b"]
-            self.temperature = float(json.loads((self.model_dir / "calibration.json").read_text())["temperature"])
+            calibration = json.loads((self.model_dir / "calibration.json").read_text())
+            self.temperature = 1.0 if head else float(calibration["temperature"])
         except (OSError, KeyError, ValueError) as exc:
-            raise ModelAssetError(f"cannot load the conversation model heads from {self.model_dir}: {exc}") from exc
+            raise ModelAssetError(f"cannot load the conversation model heads ({head or self.model_dir}): {exc}") from exc
+        self.head_name = head.stem if head else None
         self.context_turns = int(self.manifest.get("context_turns", 3))
 
     @property
     def model_id(self) -> str:
-        return f"{self.manifest['name']}@{self.manifest['version']}"
+        model = f"{self.manifest['name']}@{self.manifest['version']}"
+        return f"{model}+{self.head_name}" if self.head_name else model
 
     def inputs(self, texts: Sequence[str]) -> list[str]:
         return [

@@ -38,6 +38,9 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("macro_f1", 1, True, "unweighted mean of per-label F1 (labels with no gold and no prediction count as 0)"),
         MetricInfo("micro_f1", 1, True, "F1 over all (text, label) decisions pooled"),
         MetricInfo("weighted_f1", 1, True, "per-label F1 averaged with gold counts as weights"),
+        MetricInfo("accuracy", 1, True, "share of turns whose dominant label is the gold label"),
+        MetricInfo("pos_f1", 1, True, "causal emotion entailment: F1 of the cause class over (effect, candidate) pairs"),
+        MetricInfo("neg_f1", 1, True, "causal emotion entailment: F1 of the non-cause class"),
         MetricInfo("per_label_f1", 1, True, "F1 of each label"),
         MetricInfo(
             "ece",

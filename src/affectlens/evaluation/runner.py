@@ -28,6 +28,7 @@ from affectlens.taxonomy import load_taxonomy
 __all__ = ["evaluate", "score_analyses"]
 
 Progress = Callable[[int, int], None]
+_DIALOGUE_KINDS = ("conversation", "causes")
 _CHUNK = 256
 
 
@@ -36,14 +37,19 @@ def evaluate(
     *,
     data_dir: str | Path | None = None,
     split: str = "test",
-    backend: str = "embedded",
-    analyzer: Analyzer | None = None,
+    backend: str | None = None,
+    analyzer: Any = None,
     limit: int | None = None,
     explain: bool = False,
     plots_dir: str | Path | None = None,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Score ``backend`` (or a ready ``analyzer``) on ``dataset``'s ``split``.
+
+    Text datasets take an :class:`Analyzer` (default backend ``embedded``); conversation
+    datasets a :class:`~affectlens.conversation.analyzer.ConversationAnalyzer` (default: the
+    shipped context model, with the locally built DailyDialog head for ``dailydialog``
+    when there is one). ``limit`` counts texts, or dialogues for conversation datasets.
 
     ``explain`` adds the faithfulness of the evidence (classification datasets);
     ``plots_dir`` receives reliability diagrams (classification) or VAD scatter plots.
@@ -57,12 +63,21 @@ def evaluate(
         from affectlens.evaluation.plots import require_matplotlib
 
         require_matplotlib()
-    analyzer = analyzer or get_analyzer(backend)
-    usage_before = _usage(analyzer)
+    if analyzer is None:
+        analyzer = conversation_analyzer(spec, backend) if spec.kind in _DIALOGUE_KINDS else get_analyzer(backend or "embedded")
+    usage_before = _usage(getattr(analyzer, "turn_backend", analyzer))
     started = time.perf_counter()
     plots: list[str] = []
     if spec.kind == "pairs":
         metrics, n = _pairs(analyzer, spec.suite or "minimal_pairs")
+    elif spec.kind in _DIALOGUE_KINDS:
+        from affectlens.evaluation.conversations import score_conversations
+
+        data = spec.load(resolve_data_dir(data_dir), split)
+        if limit is not None:
+            data = data.head(limit)
+        metrics = score_conversations(spec, data, analyzer, on_progress)
+        n = len(data.dialogues or [])
     else:
         data = spec.load(resolve_data_dir(data_dir), split)
         if limit is not None:
@@ -96,10 +111,22 @@ def evaluate(
     if plots:
         result["plots"] = plots
     if usage_before is not None:  # LLM backends: requests, tokens, cost, dropped spans and labels of this run
-        after = _usage(analyzer)
+        after = _usage(getattr(analyzer, "turn_backend", analyzer))
         assert after is not None
         result["usage"] = {k: (round(v - usage_before[k], 6) if isinstance(v, int | float) else v) for k, v in after.items()}
     return result
+
+
+def conversation_analyzer(spec: DatasetSpec, backend: str | None) -> Any:
+    """The conversation analyzer ``eval`` uses for a conversation dataset."""
+    from affectlens.conversation.analyzer import CONTEXT_BACKEND, ConversationAnalyzer
+    from affectlens.conversation.causes import local_model_dir
+    from affectlens.conversation.local import DAILYDIALOG_HEAD_FILE
+
+    backend = backend or CONTEXT_BACKEND
+    local_head = spec.name == "dailydialog" and (local_model_dir() / DAILYDIALOG_HEAD_FILE).is_file()
+    head = "dailydialog" if local_head and backend == CONTEXT_BACKEND else "meld"
+    return ConversationAnalyzer(backend=backend, head=head)
 
 
 def _usage(analyzer: Analyzer) -> dict[str, Any] | None:

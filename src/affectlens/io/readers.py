@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ class Record:
     text: str | None
     id: str | None = None
     error: str | None = None
+    extra: dict[str, Any] | None = None  # the ``extra`` columns asked for (None where a row lacks one)
 
 
 def detect_format(path: str, explicit: str | None = None) -> str:
@@ -59,15 +60,29 @@ def read_records(
     input_format: str | None = None,
     text_column: str | None = None,
     id_column: str | None = None,
+    extra: Sequence[str] = (),
+    required: Sequence[str] = (),
 ) -> Iterator[Record]:
     """Records of ``path`` (``"-"`` for stdin). ``text_column`` defaults to ``text``;
-    ``id_column`` defaults to ``id`` when such a column or field exists."""
+    ``id_column`` defaults to ``id`` when such a column or field exists. ``extra`` columns
+    are carried in :attr:`Record.extra`; a CSV or Parquet file without one of the
+    ``required`` ones is refused as a whole."""
     fmt = detect_format(path, input_format)
-    if fmt == "txt" and (text_column or id_column):
+    if fmt == "txt" and (text_column or id_column or extra):
         raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
     if fmt == "parquet":
-        yield from _read_parquet(path, text_column or "text", id_column)
-        return
+        records = _read_parquet(path, text_column or "text", id_column, extra, required)
+    else:
+        records = _read_lines(path, fmt, text_column or "text", id_column, extra, required)
+    for record in records:
+        if record.extra is not None or extra:  # keep only the asked-for columns
+            record = replace(record, extra={k: (record.extra or {}).get(k) for k in extra} if extra else None)
+        yield record
+
+
+def _read_lines(
+    path: str, fmt: str, text_column: str, id_column: str | None, extra: Sequence[str], required: Sequence[str]
+) -> Iterator[Record]:
     stream = _open_binary(path)
     try:
         lines = _decoded_lines(stream, path)
@@ -75,9 +90,9 @@ def read_records(
             for n, line in lines:
                 yield Record(n, line.rstrip("\r\n"))
         elif fmt == "jsonl":
-            yield from _read_jsonl(lines, text_column or "text", id_column)
+            yield from _read_jsonl(lines, text_column, id_column)
         else:
-            yield from _read_csv(lines, path, text_column or "text", id_column)
+            yield from _read_csv(lines, path, text_column, id_column, required)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -154,7 +169,9 @@ def _read_jsonl(lines: Iterator[tuple[int, str]], text_key: str, id_key: str | N
         yield _record(n, value, text_key, id_key, "field")
 
 
-def _read_csv(lines: Iterator[tuple[int, str]], path: str, text_column: str, id_column: str | None) -> Iterator[Record]:
+def _read_csv(
+    lines: Iterator[tuple[int, str]], path: str, text_column: str, id_column: str | None, required: Sequence[str] = ()
+) -> Iterator[Record]:
     reader = csv.reader(line for _, line in lines)
     try:
         header = next(reader)
@@ -162,9 +179,8 @@ def _read_csv(lines: Iterator[tuple[int, str]], path: str, text_column: str, id_
         return
     except csv.Error as exc:
         raise InputError(f"{_name(path)} is not valid CSV: {exc}") from exc
-    _require_column(text_column, header, path)
-    if id_column is not None:
-        _require_column(id_column, header, path)
+    for column in (text_column, *([id_column] if id_column else []), *required):
+        _require_column(column, header, path)
     n = 0
     while True:
         n += 1
@@ -183,7 +199,9 @@ def _read_csv(lines: Iterator[tuple[int, str]], path: str, text_column: str, id_
         yield _record(n, dict(zip(header, row)), text_column, id_column, "column")
 
 
-def _read_parquet(path: str, text_column: str, id_column: str | None) -> Iterator[Record]:
+def _read_parquet(
+    path: str, text_column: str, id_column: str | None, extra: Sequence[str] = (), required: Sequence[str] = ()
+) -> Iterator[Record]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -198,11 +216,11 @@ def _read_parquet(path: str, text_column: str, id_column: str | None) -> Iterato
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{_name(path)} is not a readable Parquet file: {exc}") from exc
     names = file.schema_arrow.names
-    _require_column(text_column, names, path)
-    if id_column is not None:
-        _require_column(id_column, names, path)
+    for column in (text_column, *([id_column] if id_column else []), *required):
+        _require_column(column, names, path)
     wanted_id = id_column or ("id" if "id" in names else None)
     columns = [text_column] + ([wanted_id] if wanted_id and wanted_id != text_column else [])
+    columns += [c for c in extra if c in names and c not in columns]
     n = 0
     for batch in file.iter_batches(batch_size=_PARQUET_BATCH, columns=columns):
         for row in batch.to_pylist():
@@ -220,7 +238,7 @@ def _record(n: int, row: dict[str, Any], text_key: str, id_key: str | None, kind
         return Record(n, None, error=f"{kind} {text_key!r} holds {type(text).__name__}, not a string")
     key = id_key or ("id" if "id" in row else None)
     raw_id = row.get(key) if key else None
-    return Record(n, text, None if raw_id is None else str(raw_id))
+    return Record(n, text, None if raw_id is None else str(raw_id), extra=row)
 
 
 def _require_column(column: str, header: list[str], path: str) -> None:

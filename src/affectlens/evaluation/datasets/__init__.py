@@ -9,33 +9,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from affectlens.registry import Registry
+
+if TYPE_CHECKING:
+    from affectlens.evaluation.datasets.dialogues import Dialogue
 
 __all__ = ["DatasetSpec", "EvalData", "datasets"]
 
 
 @dataclass(frozen=True)
 class EvalData:
-    """One split: texts with gold label indicators ``[n, L]`` or gold VAD ``[n, 3]``."""
+    """One split: texts with gold label indicators ``[n, L]`` or gold VAD ``[n, 3]``; or,
+    for conversation datasets, whole dialogues with their gold labels and causes."""
 
     ids: list[str]
     texts: list[str]
     label_names: list[str] | None = None
     gold: np.ndarray | None = None
     vad: np.ndarray | None = None
+    dialogues: list[Dialogue] | None = None
 
     def head(self, n: int) -> EvalData:
-        """The first ``n`` items (``eval --limit``)."""
+        """The first ``n`` items, or dialogues for conversation datasets (``eval --limit``)."""
         return EvalData(
             self.ids[:n],
             self.texts[:n],
             self.label_names,
             None if self.gold is None else self.gold[:n],
             None if self.vad is None else self.vad[:n],
+            None if self.dialogues is None else self.dialogues[:n],
         )
 
 
@@ -43,7 +49,7 @@ class EvalData:
 class DatasetSpec:
     name: str
     version: int
-    kind: Literal["multilabel", "vad", "pairs"]
+    kind: Literal["multilabel", "vad", "pairs", "conversation", "causes"]
     taxonomy: str
     splits: tuple[str, ...]
     licence: str
@@ -70,3 +76,5 @@ for _name, _attr in (
     ("minimal-pairs-holdout", "MINIMAL_PAIRS_HOLDOUT"),
 ):
     datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")
+for _name, _attr in (("meld", "MELD"), ("dailydialog", "DAILYDIALOG"), ("reccon", "RECCON")):
+    datasets.register(_name, f"affectlens.evaluation.datasets.conversations:{_attr}")

@@ -1,0 +1,167 @@
+"""Analyse whole conversations: per-turn emotions in context, dynamics, causes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.conversation.causes import cause_features, load_cause_model
+from affectlens.conversation.dynamics import DEFAULT_ESCALATION_TURNS, DEFAULT_SHIFT_THRESHOLD, dynamics
+from affectlens.conversation.schema import Cause, ConversationAnalysis, TurnAnalysis
+from affectlens.errors import ConfigError
+from affectlens.reasoning.projection import sentiment_of
+from affectlens.schema import VAD, Analysis
+from affectlens.taxonomy import load_taxonomy
+
+__all__ = ["CONTEXT_BACKEND", "Conversation", "ConversationAnalyzer", "TurnSignals"]
+
+CONTEXT_BACKEND = "context"  # the shipped conversation model; any other name is an ordinary backend
+
+
+@dataclass
+class Conversation:
+    id: str
+    speakers: list[str]
+    texts: list[str]
+    timestamps: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.timestamps:
+            self.timestamps = [None] * len(self.texts)
+
+
+@dataclass
+class TurnSignals:
+    """What the models say about each turn, before dynamics and causes."""
+
+    analyses: list[Analysis]
+    emotional: np.ndarray  # [n] probability of carrying an emotion
+    vad: np.ndarray  # [n, 3]
+    vectors: np.ndarray  # [n, d] sentence vectors of the turns alone
+
+
+class ConversationAnalyzer:
+    """Per-turn emotions (Ekman + neutral) read in context, VAD, dynamics and causes.
+
+    ``backend="context"`` (default) uses the shipped conversation model, which reads each
+    turn with the turns before it; any other backend name (``embedded``, ``openai``…) scores
+    each turn on its own through that backend. VAD and the sentence vectors used for causes
+    always come from the embedded model.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: str = CONTEXT_BACKEND,
+        model_dir: str | Path | None = None,
+        local_dir: str | Path | None = None,
+        threads: int | None = None,
+        shift_threshold: float = DEFAULT_SHIFT_THRESHOLD,
+        escalation_turns: int = DEFAULT_ESCALATION_TURNS,
+        head: str = "meld",
+        **backend_options: Any,
+    ) -> None:
+        from affectlens.api import get_analyzer
+        from affectlens.conversation.causes import local_model_dir
+        from affectlens.conversation.local import DAILYDIALOG_HEAD_FILE
+        from affectlens.conversation.model import ContextModel
+
+        local = Path(local_dir) if local_dir else local_model_dir()
+        head_file = None
+        if head == "dailydialog":
+            head_file = local / DAILYDIALOG_HEAD_FILE
+            if not head_file.is_file():
+                raise ConfigError(f"no DailyDialog head in {local}", hint="build it: affectlens conversation build --data-dir DIR")
+        elif head != "meld":
+            raise ConfigError(f"unknown head {head!r}", hint="meld (shipped) or dailydialog (built locally)")
+        self.taxonomy = load_taxonomy("ekman")
+        self.embedded = get_analyzer("embedded", threads=threads)
+        self.context = ContextModel(model_dir, threads=threads, head=head_file) if backend == CONTEXT_BACKEND else None
+        if self.context is None:
+            self.turn_backend = self.embedded if backend == "embedded" and not backend_options else get_analyzer(backend, **backend_options)
+        self.causes = load_cause_model(local)
+        self.shift_threshold = shift_threshold
+        self.escalation_turns = escalation_turns
+
+    @property
+    def backend_id(self) -> str:
+        turns = f"conversation/{self.context.model_id}" if self.context else self.turn_backend.backend_id
+        return f"{turns}+causes/{self.causes.id}"
+
+    def signals(self, texts: list[str]) -> TurnSignals:
+        raw = self.embedded.predict_raw(texts)
+        vectors = np.stack([e.pooled.mean(axis=0) for e in raw.encoded]) if texts else np.zeros((0, 384))
+        if self.context is None:
+            analyses = self.turn_backend.analyze_batch(texts, taxonomy="ekman")
+            emotional = np.asarray([1.0 - a.scores.get("neutral", 0.0) for a in analyses])
+            vad = np.asarray([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses]).reshape(len(texts), 3)
+            return TurnSignals(analyses, emotional, vad, vectors)
+        probs = self.context.probabilities(texts)
+        labels = self.context.labels
+        analyses = []
+        for i, text in enumerate(texts):
+            scores = {label: round(float(p), 4) for label, p in zip(labels, probs[i])}
+            top = labels[int(probs[i].argmax())]
+            v, a, d = (round(float(x), 4) for x in raw.vad[i])
+            analyses.append(
+                Analysis(
+                    text=text,
+                    taxonomy=self.taxonomy.id,
+                    scores=scores,
+                    labels=[top],
+                    dominant=top,
+                    vad=VAD(valence=v, arousal=a, dominance=d),
+                    sentiment=sentiment_of([top], self.taxonomy),
+                    confidence=round(float(probs[i].max()), 4),
+                    backend=f"conversation/{self.context.model_id}",
+                    warnings=[] if text.strip() else ["empty turn: scored from its context only"],
+                )
+            )
+        return TurnSignals(analyses, 1.0 - probs[:, labels.index("neutral")], raw.vad.astype(float), vectors)
+
+    def analyze(self, conversation: Conversation) -> ConversationAnalysis:
+        s = self.signals(conversation.texts)
+        dominant = [a.dominant for a in s.analyses]
+        effects = [i for i, label in enumerate(dominant) if label not in (None, "neutral")]
+        causes: list[Cause] = []
+        if effects:
+            labels = [str(dominant[i]) for i in effects]
+            features = cause_features(effects, labels, conversation.speakers, s.vectors, s.emotional, s.vad[:, 0])
+            scores = self.causes.scores(features)
+            causes = [
+                Cause(effect_turn=t, cause_turn=j, label=str(dominant[t]), score=round(float(p), 4))
+                for (t, j), p in zip(features.pairs, scores)
+                if p >= self.causes.threshold
+            ]
+        warnings = []
+        if self.causes.id.startswith("positional"):
+            warnings.append("causes come from the positional rule; `affectlens conversation build` trains the RECCON model")
+        return ConversationAnalysis(
+            conversation_id=conversation.id,
+            backend=self.backend_id,
+            turns=[
+                TurnAnalysis(index=i, speaker=sp, timestamp=ts, analysis=a)
+                for i, (sp, ts, a) in enumerate(zip(conversation.speakers, conversation.timestamps, s.analyses))
+            ],
+            dynamics=(
+                d := dynamics(
+                    conversation.speakers,
+                    dominant,
+                    s.vad,
+                    shift_threshold=self.shift_threshold,
+                    escalation_turns=self.escalation_turns,
+                )
+            ),
+            escalation=d.escalation,
+            causes=causes,
+            cause_model=self.causes.id,
+            warnings=warnings,
+        )
+
+    def analyze_many(self, conversations: Iterable[Conversation]) -> Iterator[ConversationAnalysis]:
+        for conversation in conversations:
+            yield self.analyze(conversation)

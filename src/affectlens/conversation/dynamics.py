@@ -1,0 +1,127 @@
+"""Emotion dynamics of one conversation, from its turns' speakers, labels and VAD.
+
+Definitions (docs/conversations.md has a worked example of each):
+
+- **trajectory** of a speaker: their turns' valence, arousal and dominance, in order.
+- **shift** at turn *i* of speaker *s*, against *s*'s previous turn *j*: ``"label"`` when the
+  dominant labels differ, ``"vad"`` when valence or arousal moved by more than
+  ``shift_threshold`` (default 0.5 on the [-1, 1] scale). A turn can shift in both ways.
+- **inertia**: over all pairs (*j*, *i*) of a speaker's consecutive turns, the share whose
+  dominant label stays the same; ``valence_inertia`` is the Pearson r of valence over the
+  same pairs.
+- **contagion**: over all pairs of adjacent turns (*i* − 1, *i*) by different speakers where
+  turn *i* − 1 carries an emotion (not neutral), the share where turn *i* has the same
+  dominant label; ``valence_contagion`` is the Pearson r of valence over all adjacent
+  cross-speaker pairs.
+- **escalation**: ``escalation_turns`` (default 3) consecutive turns, whoever speaks, all
+  with negative valence and strictly rising arousal; overlapping windows merge into one span.
+
+Rates are ``None`` when there is no pair to count, correlations when there are fewer than
+three pairs or no variance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from affectlens.conversation.schema import Dynamics, Escalation, Shift, Trajectory
+
+__all__ = ["DEFAULT_ESCALATION_TURNS", "DEFAULT_SHIFT_THRESHOLD", "dynamics"]
+
+DEFAULT_SHIFT_THRESHOLD = 0.5
+DEFAULT_ESCALATION_TURNS = 3
+NEUTRAL = "neutral"
+
+
+def _rate(hits: list[bool]) -> float | None:
+    return round(sum(hits) / len(hits), 4) if hits else None
+
+
+def _pearson(pairs: list[tuple[float, float]]) -> float | None:
+    if len(pairs) < 3:
+        return None
+    a, b = np.asarray(pairs, dtype=float).T
+    if a.std() == 0 or b.std() == 0:
+        return None
+    return round(float(np.corrcoef(a, b)[0, 1]), 4)
+
+
+def dynamics(
+    speakers: Sequence[str],
+    labels: Sequence[str | None],
+    vad: np.ndarray,
+    *,
+    shift_threshold: float = DEFAULT_SHIFT_THRESHOLD,
+    escalation_turns: int = DEFAULT_ESCALATION_TURNS,
+) -> Dynamics:
+    """The dynamics of turns with ``speakers``, dominant ``labels`` and ``vad`` ``[n, 3]``."""
+    n = len(speakers)
+    vad = np.asarray(vad, dtype=float).reshape(n, 3)
+    previous_of: dict[str, int] = {}
+    shifts: list[Shift] = []
+    same_pairs: list[tuple[int, int]] = []
+    trajectories: dict[str, Trajectory] = {}
+    for i, speaker in enumerate(speakers):
+        t = trajectories.setdefault(speaker, Trajectory(speaker=speaker))
+        t.turns.append(i)
+        t.valence.append(round(float(vad[i, 0]), 4))
+        t.arousal.append(round(float(vad[i, 1]), 4))
+        t.dominance.append(round(float(vad[i, 2]), 4))
+        j = previous_of.get(speaker)
+        previous_of[speaker] = i
+        if j is None:
+            continue
+        same_pairs.append((j, i))
+        kinds = []
+        if labels[i] != labels[j]:
+            kinds.append("label")
+        dv, da = float(vad[i, 0] - vad[j, 0]), float(vad[i, 1] - vad[j, 1])
+        if max(abs(dv), abs(da)) > shift_threshold:
+            kinds.append("vad")
+        if kinds:
+            shifts.append(
+                Shift(
+                    turn=i,
+                    speaker=speaker,
+                    previous_turn=j,
+                    kinds=kinds,
+                    from_label=labels[j],
+                    to_label=labels[i],
+                    delta_valence=round(dv, 4),
+                    delta_arousal=round(da, 4),
+                )
+            )
+    for t in trajectories.values():
+        pairs = [(j, i) for j, i in same_pairs if speakers[i] == t.speaker]
+        t.inertia = _rate([labels[i] == labels[j] for j, i in pairs])
+
+    cross = [(i - 1, i) for i in range(1, n) if speakers[i] != speakers[i - 1]]
+    return Dynamics(
+        trajectories=list(trajectories.values()),
+        shifts=shifts,
+        inertia=_rate([labels[i] == labels[j] for j, i in same_pairs]),
+        valence_inertia=_pearson([(vad[j, 0], vad[i, 0]) for j, i in same_pairs]),
+        contagion=_rate([labels[i] == labels[j] for j, i in cross if labels[j] not in (None, NEUTRAL)]),
+        valence_contagion=_pearson([(vad[j, 0], vad[i, 0]) for j, i in cross]),
+        escalations=_escalations(vad, escalation_turns),
+        shift_threshold=shift_threshold,
+        escalation_turns=escalation_turns,
+    )
+
+
+def _escalations(vad: np.ndarray, window: int) -> list[Escalation]:
+    spans: list[list[int]] = []
+    for end in range(window - 1, len(vad)):
+        start = end - window + 1
+        turns = vad[start : end + 1]
+        if (turns[:, 0] < 0).all() and (np.diff(turns[:, 1]) > 0).all():
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = end
+            else:
+                spans.append([start, end])
+    return [
+        Escalation(start_turn=a, end_turn=b, arousal_from=round(float(vad[a, 1]), 4), arousal_to=round(float(vad[b, 1]), 4))
+        for a, b in spans
+    ]

@@ -1,0 +1,83 @@
+"""The output of ``affectlens conversation``: one :class:`ConversationAnalysis` per conversation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from affectlens.schema import Analysis
+
+__all__ = ["Cause", "ConversationAnalysis", "Dynamics", "Escalation", "Shift", "Trajectory", "TurnAnalysis"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TurnAnalysis(_Model):
+    index: int = Field(description="0-based position in the conversation")
+    speaker: str
+    timestamp: str | None = None
+    analysis: Analysis
+
+
+class Trajectory(_Model):
+    speaker: str
+    turns: list[int] = Field(default_factory=list)
+    valence: list[float] = Field(default_factory=list)
+    arousal: list[float] = Field(default_factory=list)
+    dominance: list[float] = Field(default_factory=list)
+    inertia: float | None = Field(None, description="share of this speaker's consecutive turns keeping their label")
+
+
+class Shift(_Model):
+    turn: int
+    speaker: str
+    previous_turn: int = Field(description="the same speaker's previous turn")
+    kinds: list[Literal["label", "vad"]]
+    from_label: str | None
+    to_label: str | None
+    delta_valence: float
+    delta_arousal: float
+
+
+class Escalation(_Model):
+    start_turn: int
+    end_turn: int
+    arousal_from: float
+    arousal_to: float
+
+
+class Dynamics(_Model):
+    trajectories: list[Trajectory]
+    shifts: list[Shift]
+    inertia: float | None
+    valence_inertia: float | None
+    contagion: float | None
+    valence_contagion: float | None
+    escalations: list[Escalation]
+    shift_threshold: float
+    escalation_turns: int
+
+    @property
+    def escalation(self) -> bool:
+        return bool(self.escalations)
+
+
+class Cause(_Model):
+    effect_turn: int
+    cause_turn: int
+    label: str = Field(description="the effect turn's emotion")
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class ConversationAnalysis(_Model):
+    conversation_id: str
+    backend: str
+    turns: list[TurnAnalysis]
+    dynamics: Dynamics
+    escalation: bool
+    causes: list[Cause]
+    cause_model: str
+    warnings: list[str] = Field(default_factory=list)
