@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from affectlens.evaluation.datasets.readers import ENV_DATA_DIR
 
 REPO = Path(__file__).resolve().parents[1]
+# Models a developer built locally (`affectlens conversation build`) must not change test results.
+os.environ["AFFECTLENS_MODEL_DIR"] = tempfile.mkdtemp(prefix="affectlens-test-models-")
 
 
 def _find_data_dir() -> Path | None:

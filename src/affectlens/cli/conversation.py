@@ -10,7 +10,9 @@ from rich.markup import escape
 
 from affectlens.cli.console import err, out, progress
 
-app = typer.Typer(help="Conversations: per-turn emotions in context, shifts, contagion, escalation, causes.", no_args_is_help=True)
+app = typer.Typer(
+    help="Conversations: per-turn emotions in context, shifts, contagion, escalation, causes.", no_args_is_help=True
+)
 
 _FORMATS = ("table", "json", "jsonl")
 _MAX_REPORTED = 20
@@ -57,7 +59,9 @@ def analyze_command(
     if len(read.problems) > _MAX_REPORTED:
         err.print(f"[yellow]... and {len(read.problems) - _MAX_REPORTED} more problems[/]")
     if not read.conversations:
-        raise InputError(f"no conversation to analyse in {input!r}", hint="each row needs a conversation id, a speaker and a text")
+        raise InputError(
+            f"no conversation to analyse in {input!r}", hint="each row needs a conversation id, a speaker and a text"
+        )
 
     analyzer = ConversationAnalyzer(
         backend=backend, shift_threshold=shift_threshold, escalation_turns=escalation_turns, local_dir=local_dir
@@ -109,7 +113,9 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
     causes: dict[int, list[str]] = {}
     for c in result.causes:
         causes.setdefault(c.effect_turn, []).append(f"{c.cause_turn} ({c.score:.2f})")
-    table = Table("#", "speaker", "text", "emotion", "V / A", "shift", "caused by", header_style="bold", title=result.conversation_id)
+    table = Table(
+        "#", "speaker", "text", "emotion", "V / A", "shift", "caused by", header_style="bold", title=result.conversation_id
+    )
     for t in result.turns:
         a = t.analysis
         text = a.text if len(a.text) <= 60 else a.text[:59] + "…"
@@ -140,8 +146,12 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
 
 @app.command("build")
 def build_command(
-    data_dir: str = typer.Option(None, "--data-dir", help="Folder with reccon/ and dailydialog/ [default: $AFFECTLENS_DATA_DIR]."),
-    out_dir: str = typer.Option(None, "--out", help="Where to write the models [default: $AFFECTLENS_MODEL_DIR or the user data folder]."),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="Folder with reccon/ and dailydialog/ [default: $AFFECTLENS_DATA_DIR]."
+    ),
+    out_dir: str = typer.Option(
+        None, "--out", help="Where to write the models [default: $AFFECTLENS_MODEL_DIR or the user data folder]."
+    ),
     no_dailydialog: bool = typer.Option(False, "--no-dailydialog", help="Only the cause model (skips encoding 90k turns)."),
 ) -> None:
     """Train the models whose data may not be shipped: the RECCON cause model and the DailyDialog head.

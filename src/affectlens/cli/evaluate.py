@@ -78,7 +78,9 @@ def evaluate_command(
         analyzer = get_analyzer(backend or "embedded", **settings)
 
     if as_json or not err.is_terminal:
-        result = evaluate(dataset, data_dir=data_dir, split=split, analyzer=analyzer, limit=limit, explain=explain, plots_dir=plots)
+        result = evaluate(
+            dataset, data_dir=data_dir, split=split, analyzer=analyzer, limit=limit, explain=explain, plots_dir=plots
+        )
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

@@ -75,14 +75,18 @@ class ConversationAnalyzer:
         if head == "dailydialog":
             head_file = local / DAILYDIALOG_HEAD_FILE
             if not head_file.is_file():
-                raise ConfigError(f"no DailyDialog head in {local}", hint="build it: affectlens conversation build --data-dir DIR")
+                raise ConfigError(
+                    f"no DailyDialog head in {local}", hint="build it: affectlens conversation build --data-dir DIR"
+                )
         elif head != "meld":
             raise ConfigError(f"unknown head {head!r}", hint="meld (shipped) or dailydialog (built locally)")
         self.taxonomy = load_taxonomy("ekman")
         self.embedded = get_analyzer("embedded", threads=threads)
         self.context = ContextModel(model_dir, threads=threads, head=head_file) if backend == CONTEXT_BACKEND else None
         if self.context is None:
-            self.turn_backend = self.embedded if backend == "embedded" and not backend_options else get_analyzer(backend, **backend_options)
+            self.turn_backend = (
+                self.embedded if backend == "embedded" and not backend_options else get_analyzer(backend, **backend_options)
+            )
         self.causes = load_cause_model(local)
         self.shift_threshold = shift_threshold
         self.escalation_turns = escalation_turns

@@ -113,10 +113,10 @@ class PositionalCauses:
 
     id = "positional-rule@1"
     threshold = 0.5
-    _scores = {0: 0.9, 1: 0.6, 2: 0.3}
+    by_distance = (0.9, 0.6, 0.3)  # the turn itself, one back, two back; older turns 0.1
 
     def scores(self, features: CandidateFeatures) -> np.ndarray:
-        return np.asarray([self._scores.get(t - j, 0.1) for t, j in features.pairs])
+        return np.asarray([self.by_distance[t - j] if t - j < len(self.by_distance) else 0.1 for t, j in features.pairs])
 
 
 class TrainedCauses:
@@ -143,7 +143,9 @@ def load_cause_model(directory: Path | None = None) -> TrainedCauses | Positiona
     try:
         return TrainedCauses(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelAssetError(f"cannot read the cause model {path}: {exc}", hint="rebuild: affectlens conversation build") from exc
+        raise ModelAssetError(
+            f"cannot read the cause model {path}: {exc}", hint="rebuild: affectlens conversation build"
+        ) from exc
 
 
 def cee_scores(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:

@@ -81,7 +81,9 @@ def read_conversations(path: str, *, columns: Columns = Columns(), input_format:
             continue
         extra = record.extra or {}
         conversation_id, speaker = extra.get(columns.conversation), extra.get(columns.speaker)
-        missing = [name for name, value in ((columns.conversation, conversation_id), (columns.speaker, speaker)) if value in (None, "")]
+        missing = [
+            name for name, value in ((columns.conversation, conversation_id), (columns.speaker, speaker)) if value in (None, "")
+        ]
         if missing:
             result.problems.append(Problem(record.line, None, f"has no {' or '.join(repr(m) for m in missing)}"))
             continue

@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.conversation.causes import CAUSE_MODEL_FILE, CandidateFeatures, TrainedCauses, cause_features, cee_scores, train_causes
+from affectlens.conversation.causes import (
+    CAUSE_MODEL_FILE,
+    CandidateFeatures,
+    TrainedCauses,
+    cause_features,
+    cee_scores,
+    train_causes,
+)
 from affectlens.evaluation.datasets.dialogues import MELD_LABELS, Dialogue, read_dailydialog, read_reccon
 
 __all__ = ["DAILYDIALOG_HEAD_FILE", "build_local_models", "reccon_candidates"]

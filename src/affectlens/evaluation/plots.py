@@ -109,7 +109,12 @@ def conversation_plot(analysis, path: Path) -> Path:  # type: ignore[no-untyped-
                 "",
                 xy=(c.effect_turn, values[c.effect_turn][0]),
                 xytext=(c.cause_turn, values[c.cause_turn][0]),
-                arrowprops={"arrowstyle": "->", "color": "tab:purple", "alpha": min(1.0, 0.3 + c.score), "connectionstyle": "arc3,rad=0.3"},
+                arrowprops={
+                    "arrowstyle": "->",
+                    "color": "tab:purple",
+                    "alpha": min(1.0, 0.3 + c.score),
+                    "connectionstyle": "arc3,rad=0.3",
+                },
             )
     axes[0].legend(loc="upper right", fontsize=7, ncol=4)
     axes[1].set_xlabel("turn (arrows: cause → effect; shaded: escalation)")

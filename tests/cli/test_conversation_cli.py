@@ -1,0 +1,39 @@
+"""`affectlens conversation analyze`: outputs, plots, bad input."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_cli_writes_one_json_object_per_conversation(cli, tmp_path):
+    out = tmp_path / "out.jsonl"
+    r = cli("conversation", "analyze", "examples/conversation.jsonl", "-o", str(out), "--quiet")
+    assert r.code == 0, r.err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["conversation_id"] for r in rows] == ["support-1", "friends-1"]
+    assert len(rows[0]["turns"]) == 7 and {"inertia", "contagion", "shifts", "escalations"} <= set(rows[0]["dynamics"])
+
+
+def test_cli_table_plot_and_bad_rows(cli, tmp_path):
+    turns = tmp_path / "turns.jsonl"
+    turns.write_text(
+        '{"conversation_id": "a", "speaker": "x", "text": "I am so angry."}\n{"conversation_id": "a", "text": "no speaker"}\n'
+        '{"conversation_id": "a", "speaker": "y", "text": "Calm down, please."}\n',
+        encoding="utf-8",
+    )
+    plot = tmp_path / "a.png"
+    r = cli("conversation", "analyze", str(turns), "--plot", str(plot))
+    assert r.code == 0 and plot.stat().st_size > 1000
+    assert "I am so angry." in r.out and "inertia" in r.out and "anger" in r.out
+    assert "skipped line 2: has no 'speaker'" in r.err
+    r = cli("conversation", "analyze", str(turns), "-f", "json")
+    assert [len(c["turns"]) for c in json.loads(r.out)] == [2]
+
+
+def test_cli_refuses_input_with_nothing_to_analyse(cli, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"conversation_id": "a"}\n', encoding="utf-8")
+    r = cli("conversation", "analyze", str(empty))
+    assert r.code == 2 and "no conversation to analyse" in r.err and "has no 'text' field" in r.err
+    assert cli("conversation", "analyze", str(empty), "-f", "xml").code == 2
+    assert cli("conversation", "analyze", str(tmp_path / "missing.jsonl")).code == 2

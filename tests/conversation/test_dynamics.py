@@ -1,0 +1,79 @@
+"""Dynamics definitions on hand-built conversations; every expected value is worked out by
+hand in the comments (docs/conversations.md uses the first conversation as its example)."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+
+from affectlens.conversation.dynamics import dynamics
+
+# turn:      0      1      2        3        4
+SPEAKERS = ["A", "B", "A", "B", "A"]
+LABELS = ["joy", "joy", "anger", "anger", "anger"]
+VAD = np.array(
+    [
+        [0.6, 0.2, 0.1],
+        [0.5, 0.3, 0.0],
+        [-0.3, 0.1, 0.2],
+        [-0.4, 0.3, 0.1],
+        [-0.6, 0.6, 0.3],
+    ]
+)
+
+
+def test_worked_example():
+    d = dynamics(SPEAKERS, LABELS, VAD)
+    # same-speaker pairs: A (0,2) joy->anger, A (2,4) anger->anger, B (1,3) joy->anger: 1 of 3 keeps its label
+    assert d.inertia == pytest.approx(1 / 3, abs=1e-4)
+    by_speaker = {t.speaker: t for t in d.trajectories}
+    assert by_speaker["A"].inertia == 0.5 and by_speaker["B"].inertia == 0.0
+    assert by_speaker["A"].turns == [0, 2, 4] and by_speaker["A"].valence == [0.6, -0.3, -0.6]
+    # adjacent cross-speaker pairs, previous turn emotional: (0,1) joy=joy, (1,2) joy!=anger,
+    # (2,3) anger=anger, (3,4) anger=anger: 3 of 4
+    assert d.contagion == 0.75
+    # shifts: turn 2 vs 0 (label; dV = -0.9 -> vad), turn 3 vs 1 (label; dV = -0.9 -> vad), turn 4 vs 2 (dV -0.3, dA +0.5 -> none)
+    assert [(s.turn, s.previous_turn, s.kinds) for s in d.shifts] == [(2, 0, ["label", "vad"]), (3, 1, ["label", "vad"])]
+    assert d.shifts[0].delta_valence == pytest.approx(-0.9) and d.shifts[0].from_label == "joy"
+    # escalation (3 turns): turns 2,3,4 have V < 0 and A 0.1 < 0.3 < 0.6; windows starting at 0 or 1 have V > 0
+    assert [(e.start_turn, e.end_turn, e.arousal_from, e.arousal_to) for e in d.escalations] == [(2, 4, 0.1, 0.6)]
+    assert d.escalation
+    # valence inertia: r over (0.6,-0.3), (-0.3,-0.6), (0.5,-0.4); contagion: r over the 4 cross pairs
+    assert d.valence_inertia == pytest.approx(statistics.correlation([0.6, -0.3, 0.5], [-0.3, -0.6, -0.4]), abs=1e-4)
+    assert d.valence_contagion == pytest.approx(statistics.correlation([0.6, 0.5, -0.3, -0.4], [0.5, -0.3, -0.4, -0.6]), abs=1e-4)
+
+
+def test_neutral_turns_carry_nothing_over_and_missing_pairs_give_none():
+    # A neutral, B joy, A joy: the only cross pair with an emotional first turn is (1,2): joy=joy
+    d = dynamics(["A", "B", "A"], ["neutral", "joy", "joy"], np.zeros((3, 3)))
+    assert d.contagion == 1.0
+    assert d.inertia == 0.0  # A: neutral -> joy
+    assert d.valence_inertia is None  # one pair only
+    mono = dynamics(["A", "A"], ["joy", "joy"], np.zeros((2, 3)))
+    assert mono.contagion is None and mono.valence_contagion is None and mono.inertia == 1.0
+    assert dynamics([], [], np.zeros((0, 3))).inertia is None
+
+
+def test_vad_shift_threshold_is_strict():
+    vad = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.51, 0.0]])
+    d = dynamics(["A", "B", "A", "B", "A"], ["joy"] * 5, vad)
+    # A: turn 2 moves V by exactly 0.5 (not beyond), turn 4 moves V by -0.5 and A by 0.51 (beyond)
+    assert [(s.turn, s.kinds) for s in d.shifts] == [(4, ["vad"])]
+    assert [s.turn for s in dynamics(["A", "B", "A", "B", "A"], ["joy"] * 5, vad, shift_threshold=0.4).shifts] == [2, 4]
+
+
+def test_escalation_windows_merge_and_need_strictly_rising_arousal():
+    valence = [-0.2] * 6
+    arousal = [0.0, 0.1, 0.2, 0.3, 0.3, 0.4]  # rises over 0..3, then stalls at 3->4
+    vad = np.column_stack([valence, arousal, np.zeros(6)])
+    d = dynamics(["A", "B"] * 3, ["anger"] * 6, vad)
+    # windows [0,2] and [1,3] rise strictly and merge into 0..3; [2,4], [3,5] contain the stall
+    assert [(e.start_turn, e.end_turn) for e in d.escalations] == [(0, 3)]
+    assert [(e.start_turn, e.end_turn) for e in dynamics(["A", "B"] * 3, ["anger"] * 6, vad, escalation_turns=2).escalations] == [
+        (0, 3),
+        (4, 5),
+    ]
+    positive = np.column_stack([[0.2] * 6, arousal, np.zeros(6)])
+    assert dynamics(["A", "B"] * 3, ["anger"] * 6, positive).escalations == []
