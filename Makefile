@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 
-.PHONY: run test test-slow test-llm lint bench eval train peers-bench clean
+.PHONY: run test test-slow test-llm lint bench eval train train-conversation peers-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,8 @@ run: $(VENV)/.installed
 	$(BIN)/affectlens analyze -i examples/texts.txt
 	$(BIN)/affectlens analyze -i examples/reviews.csv --taxonomy ekman
 	$(BIN)/affectlens analyze -i examples/messages.jsonl --format jsonl --output examples/out/messages.analysed.jsonl
+	$(BIN)/affectlens conversation analyze examples/conversation.jsonl
+	$(BIN)/affectlens conversation analyze examples/conversation.jsonl --quiet --output examples/out/conversation.analysed.jsonl
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not slow and not llm" -q
@@ -47,7 +49,7 @@ bench: $(VENV)/.installed
 	$(BIN)/affectlens bench
 
 eval: $(VENV)/.installed
-	@for d in goemotions goemotions-ekman goemotions-sentiment emobank; do \
+	@for d in goemotions goemotions-ekman goemotions-sentiment emobank meld dailydialog reccon; do \
 	  $(BIN)/affectlens eval $$d --data-dir $(DATA) --json; done
 
 # Re-train the embedded model (2 CPU cores: about 90 minutes; a GPU: minutes). See docs/training.md.
@@ -56,6 +58,12 @@ train: $(VENV)/.installed-dev
 	$(BIN)/python -m affectlens.training augment --out runs/augment.jsonl
 	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5 --augment runs/augment.jsonl --augment-vad-weight 0.25 --seed 13
 	$(BIN)/python -m affectlens.training build runs/finetune --data-dir $(DATA)
+
+# Re-train the conversation model (MELD train; a GPU: minutes, 2 CPU cores: about an hour). Needs runs/finetune from `make train`.
+train-conversation: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[train]'
+	$(BIN)/python -m affectlens.training conversation --data-dir $(DATA) --init runs/finetune --out runs/conversation --lr 4e-5 --epochs 5 --seed 7
+	$(BIN)/python -m affectlens.training conversation-build runs/conversation --data-dir $(DATA)
 
 # Score the offline peer tools beside affectlens for docs/benchmarks.md. They get their own
 # virtual environment: EmoAtlas pins spaCy 3.7, whose pins (typer < 0.10) must not constrain ours.

@@ -45,3 +45,19 @@ def test_invented_spans_and_unknown_labels_are_dropped_and_reported(cli, tmp_pat
         assert "'my boss" not in row["rationale"]
     assert "openai: 4 requests" in r.err  # usage printed at the end of the run
     clear_cache()
+
+
+def test_eval_json_scores_an_llm_backend_and_reports_usage(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_CACHE_DIR", str(tmp_path / "cache"))
+    clear_cache()
+    script = ScriptedServer()
+    script.answers["reason"] = emotions(("amusement", 0.9, []), ("zorblax", 0.5, []))
+    with serve(script) as url:
+        r = cli("eval", "minimal-pairs", "--backend", "openai", "--base-url", url, "--model", "tiny", "--limit", "3", "--json")
+    assert r.code == 0, r.err
+    result = json.loads(r.out)
+    assert result["backend"].startswith("openai/tiny+zero-shot@1")
+    usage = result["usage"]
+    assert usage["requests"] == len(script.requests) > 0 and usage["dropped_labels"] > 0  # "zorblax" maps nowhere
+    assert 0.0 <= result["metrics"]["pass_rate"] <= 1.0
+    clear_cache()

@@ -67,6 +67,8 @@ def analyze_command(
         backend=backend, shift_threshold=shift_threshold, escalation_turns=escalation_turns, local_dir=local_dir
     )
     results = []
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
     sink = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115 (closed below)
     try:
         with progress("turns", read.turns, enabled=not quiet and err.is_terminal) as advance:
