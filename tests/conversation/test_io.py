@@ -44,14 +44,16 @@ def test_bad_rows_are_reported_and_the_rest_carries_on(tmp_path):
             {"conversation_id": "a", "text": "no speaker"},
             {"conversation_id": "a", "speaker": "x", "text": "bad index", "index": "two"},
             {"conversation_id": "a", "speaker": "y", "text": "also fine"},
+            {"conversation_id": "a", "speaker": "y", "text": "x" * 101},
         ],
     )
-    read = read_conversations(path)
+    read = read_conversations(path, max_chars=100)
     assert read.conversations[0].texts == ["fine", "also fine"]
     messages = [str(p) for p in read.problems]
     assert messages[0].startswith("line 2: not valid JSON")
     assert messages[1] == "line 3: has no 'speaker'"
     assert "'index' is 'two', not a whole number" in messages[2]
+    assert messages[3] == "line 6: text has 101 characters, over 100"
 
 
 def test_out_of_order_turns_skip_that_conversation_only(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli.console import err, out, progress
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ def analyze_command(
     shift_threshold: float = typer.Option(0.5, "--shift-threshold", min=0.0, help="VAD jump that counts as a shift."),
     escalation_turns: int = typer.Option(3, "--escalation-turns", min=2, help="Turns of rising negative arousal for escalation."),
     plot: str = typer.Option(None, "--plot", help="Write a PNG per conversation (FILE, or FILE-<id>.png for several)."),
+    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Skip turns longer than this (reported)."),
     local_dir: str = typer.Option(None, "--local-models", help="Folder of locally built models [default: the user data folder]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
 ) -> None:
@@ -53,7 +55,9 @@ def analyze_command(
 
         require_matplotlib()
     columns = Columns(conversation_column, speaker_column, text_column, index_column, timestamp_column)
-    read = read_conversations(input, columns=columns, input_format=input_format or ("jsonl" if input == "-" else None))
+    read = read_conversations(
+        input, columns=columns, input_format=input_format or ("jsonl" if input == "-" else None), max_chars=max_chars
+    )
     for problem in read.problems[:_MAX_REPORTED]:
         err.print(f"[yellow]skipped {escape(str(problem))}[/]", highlight=False, soft_wrap=True)
     if len(read.problems) > _MAX_REPORTED:

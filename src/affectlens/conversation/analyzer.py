@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +92,7 @@ class ConversationAnalyzer:
 
     @property
     def backend_id(self) -> str:
+        assert self.context is not None or self.turn_backend is not None
         turns = f"conversation/{self.context.model_id}" if self.context else self.turn_backend.backend_id
         return f"{turns}+causes/{self.causes.id}"
 
@@ -100,6 +100,7 @@ class ConversationAnalyzer:
         raw = self.embedded.predict_raw(texts)
         vectors = np.stack([e.pooled.mean(axis=0) for e in raw.encoded]) if texts else np.zeros((0, 384))
         if self.context is None:
+            assert self.turn_backend is not None
             analyses = self.turn_backend.analyze_batch(texts, taxonomy="ekman")
             emotional = np.asarray([1.0 - a.scores.get("neutral", 0.0) for a in analyses])
             vad = np.asarray([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses]).reshape(len(texts), 3)
@@ -165,7 +166,3 @@ class ConversationAnalyzer:
             cause_model=self.causes.id,
             warnings=warnings,
         )
-
-    def analyze_many(self, conversations: Iterable[Conversation]) -> Iterator[ConversationAnalysis]:
-        for conversation in conversations:
-            yield self.analyze(conversation)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.conversation.analyzer import Conversation
 from affectlens.io.readers import read_records
 
@@ -64,8 +65,11 @@ def _iso(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def read_conversations(path: str, *, columns: Columns = Columns(), input_format: str | None = None) -> ReadResult:
-    """All conversations of ``path``, in order of first appearance, and the problems met."""
+def read_conversations(
+    path: str, *, columns: Columns = Columns(), input_format: str | None = None, max_chars: int = DEFAULT_MAX_CHARS
+) -> ReadResult:
+    """All conversations of ``path``, in order of first appearance, and the problems met.
+    A turn longer than ``max_chars`` is a bad row (never cut silently)."""
     result = ReadResult([])
     building: dict[str, _Building] = {}
     records = read_records(
@@ -86,6 +90,9 @@ def read_conversations(path: str, *, columns: Columns = Columns(), input_format:
         ]
         if missing:
             result.problems.append(Problem(record.line, None, f"has no {' or '.join(repr(m) for m in missing)}"))
+            continue
+        if len(record.text or "") > max_chars:
+            result.problems.append(Problem(record.line, None, f"text has {len(record.text or ''):,} characters, over {max_chars:,}"))
             continue
         key = str(conversation_id)
         b = building.setdefault(key, _Building(Conversation(key, [], [], [])))
