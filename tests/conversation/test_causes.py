@@ -69,3 +69,10 @@ def test_missing_model_falls_back_to_the_rule_and_a_broken_one_is_an_error(tmp_p
     (tmp_path / CAUSE_MODEL_FILE).write_text("{broken")
     with pytest.raises(ModelAssetError, match="cannot read the cause model"):
         load_cause_model(tmp_path)
+
+
+def test_the_window_limits_how_far_back_candidates_go():
+    n = 6
+    f = cause_features([5], ["fear"], ["A", "B"] * 3, np.eye(n), np.ones(n), np.zeros(n), max_back=2)
+    assert f.pairs == [(5, 3), (5, 4), (5, 5)] and f.x.shape == (3, len(FEATURES))
+    assert cause_features([], [], [], np.zeros((0, 2)), np.zeros(0), np.zeros(0)).x.shape == (0, len(FEATURES))

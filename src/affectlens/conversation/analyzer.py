@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.conversation.causes import cause_features, load_cause_model
+from affectlens.conversation.causes import CAUSE_WINDOW, cause_features, load_cause_model
 from affectlens.conversation.dynamics import DEFAULT_ESCALATION_TURNS, DEFAULT_SHIFT_THRESHOLD, dynamics
 from affectlens.conversation.schema import Cause, ConversationAnalysis, TurnAnalysis
 from affectlens.errors import ConfigError
@@ -135,7 +135,9 @@ class ConversationAnalyzer:
         causes: list[Cause] = []
         if effects:
             labels = [str(dominant[i]) for i in effects]
-            features = cause_features(effects, labels, conversation.speakers, s.vectors, s.emotional, s.vad[:, 0])
+            features = cause_features(
+                effects, labels, conversation.speakers, s.vectors, s.emotional, s.vad[:, 0], max_back=CAUSE_WINDOW
+            )
             scores = self.causes.scores(features)
             causes = [
                 Cause(effect_turn=t, cause_turn=j, label=str(dominant[t]), score=round(float(p), 4))

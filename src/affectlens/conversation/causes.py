@@ -32,6 +32,7 @@ from affectlens.errors import ModelAssetError
 
 __all__ = [
     "CAUSE_MODEL_FILE",
+    "CAUSE_WINDOW",
     "CandidateFeatures",
     "PositionalCauses",
     "TrainedCauses",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 CAUSE_MODEL_FILE = "reccon-causes-v1.json"
+CAUSE_WINDOW = 10  # `analyze` looks this many turns back for causes (RECCON evaluation looks at all)
 EMOTIONS = ("joy", "surprise", "anger", "sadness", "disgust", "fear")
 FEATURES = (
     "self",
@@ -78,34 +80,35 @@ def cause_features(
     vectors: np.ndarray,
     emotional: np.ndarray,
     valence: np.ndarray,
+    *,
+    max_back: int | None = None,
 ) -> CandidateFeatures:
-    """Features of every (effect, candidate ≤ effect) pair.
+    """Features of every (effect, candidate ≤ effect) pair, candidates at most ``max_back``
+    turns back when given.
 
     ``vectors`` ``[n, d]``: the turns' sentence vectors; ``emotional`` ``[n]``: each turn's
     probability of carrying an emotion (1 − P(neutral)); ``valence`` ``[n]``.
     """
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-    pairs, rows = [], []
+    speaker_ids = np.unique(np.asarray(speakers, dtype=object), return_inverse=True)[1] if len(speakers) else np.zeros(0, int)
+    emotional, valence = np.asarray(emotional, dtype=np.float64), np.asarray(valence, dtype=np.float64)
+    pairs: list[tuple[int, int]] = []
+    blocks = []
     for t, label in zip(effects, effect_labels):
-        for j in range(t + 1):
-            back = t - j
-            rows.append(
-                [
-                    back == 0,
-                    back == 1,
-                    back == 2,
-                    back >= 3,
-                    speakers[j] == speakers[t],
-                    float(unit[t] @ unit[j]),
-                    float(emotional[j]),
-                    float(valence[j]),
-                    abs(float(valence[t] - valence[j])),
-                    j == 0,
-                    *(label == e for e in EMOTIONS),
-                ]
-            )
-            pairs.append((t, j))
-    return CandidateFeatures(pairs, np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES)))
+        j = np.arange(0 if max_back is None else max(0, t - max_back), t + 1)
+        back = t - j
+        block = np.empty((len(j), len(FEATURES)))
+        block[:, 0], block[:, 1], block[:, 2], block[:, 3] = back == 0, back == 1, back == 2, back >= 3
+        block[:, 4] = speaker_ids[j] == speaker_ids[t]
+        block[:, 5] = unit[j] @ unit[t]
+        block[:, 6], block[:, 7] = emotional[j], valence[j]
+        block[:, 8] = np.abs(valence[t] - valence[j])
+        block[:, 9] = j == 0
+        block[:, 10:] = np.asarray([label == e for e in EMOTIONS], dtype=np.float64)
+        blocks.append(block)
+        pairs.extend((t, int(k)) for k in j)
+    x = np.concatenate(blocks) if blocks else np.zeros((0, len(FEATURES)))
+    return CandidateFeatures(pairs, x)
 
 
 class PositionalCauses:

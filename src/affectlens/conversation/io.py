@@ -92,7 +92,9 @@ def read_conversations(
             result.problems.append(Problem(record.line, None, f"has no {' or '.join(repr(m) for m in missing)}"))
             continue
         if len(record.text or "") > max_chars:
-            result.problems.append(Problem(record.line, None, f"text has {len(record.text or ''):,} characters, over {max_chars:,}"))
+            result.problems.append(
+                Problem(record.line, None, f"text has {len(record.text or ''):,} characters, over {max_chars:,}")
+            )
             continue
         key = str(conversation_id)
         b = building.setdefault(key, _Building(Conversation(key, [], [], [])))

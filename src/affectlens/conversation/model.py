@@ -71,7 +71,11 @@ class ContextModel:
 
     def pooled(self, inputs: Sequence[str]) -> np.ndarray:
         """One vector per input (windows of an over-long turn averaged)."""
-        return np.stack([e.pooled.mean(axis=0) for e in self.encoder.encode(inputs)]) if inputs else np.zeros((0, self.encoder.hidden))
+        return (
+            np.stack([e.pooled.mean(axis=0) for e in self.encoder.encode(inputs)])
+            if inputs
+            else np.zeros((0, self.encoder.hidden))
+        )
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         return self.pooled(self.inputs(texts)) @ self._w + self._b
