@@ -26,6 +26,7 @@ from affectlens.conversation.causes import (
     cee_scores,
     train_causes,
 )
+from affectlens.errors import MissingDependencyError
 from affectlens.evaluation.datasets.dialogues import MELD_LABELS, Dialogue, read_dailydialog, read_reccon
 
 __all__ = ["DAILYDIALOG_HEAD_FILE", "build_local_models", "reccon_candidates"]
@@ -66,6 +67,11 @@ def dailydialog_scores(logits: np.ndarray, gold: np.ndarray) -> dict[str, float]
 def build_local_models(data_dir: Path, out_dir: Path, *, log: Log = print, dailydialog: bool = True) -> dict[str, Any]:
     """Train the cause model (and the DailyDialog head) into ``out_dir``; return their scores."""
     from affectlens.conversation.analyzer import ConversationAnalyzer
+
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError("scikit-learn", "conversation", "affectlens conversation build") from exc
 
     out_dir.mkdir(parents=True, exist_ok=True)
     analyzer = ConversationAnalyzer()
