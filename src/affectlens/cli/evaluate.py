@@ -68,9 +68,9 @@ def evaluate_command(
         model_dir=model_dir,
     )
     spec = datasets.get(dataset)
-    if spec.kind in ("conversation", "causes") and not settings:
+    if spec.conversational and not settings:
         analyzer = conversation_analyzer(spec, backend)
-    elif spec.kind in ("conversation", "causes"):
+    elif spec.conversational:
         from affectlens.conversation.analyzer import ConversationAnalyzer
 
         analyzer = ConversationAnalyzer(backend=backend or "embedded", **settings)

@@ -28,7 +28,6 @@ from affectlens.taxonomy import load_taxonomy
 __all__ = ["evaluate", "score_analyses"]
 
 Progress = Callable[[int, int], None]
-_DIALOGUE_KINDS = ("conversation", "causes")
 _CHUNK = 256
 
 
@@ -64,13 +63,13 @@ def evaluate(
 
         require_matplotlib()
     if analyzer is None:
-        analyzer = conversation_analyzer(spec, backend) if spec.kind in _DIALOGUE_KINDS else get_analyzer(backend or "embedded")
+        analyzer = conversation_analyzer(spec, backend) if spec.conversational else get_analyzer(backend or "embedded")
     usage_before = _usage(getattr(analyzer, "turn_backend", None) or analyzer)
     started = time.perf_counter()
     plots: list[str] = []
     if spec.kind == "pairs":
         metrics, n = _pairs(analyzer, spec.suite or "minimal_pairs")
-    elif spec.kind in _DIALOGUE_KINDS:
+    elif spec.conversational:
         from affectlens.evaluation.conversations import score_conversations
 
         data = spec.load(resolve_data_dir(data_dir), split)

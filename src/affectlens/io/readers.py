@@ -68,7 +68,12 @@ def read_records(
     are carried in :attr:`Record.extra`; a CSV or Parquet file without one of the
     ``required`` ones is refused as a whole."""
     fmt = detect_format(path, input_format)
-    if fmt == "txt" and (text_column or id_column or extra):
+    if fmt == "txt" and extra:
+        raise InputError(
+            f"{_name(path)} is plain text, but this input needs the fields {', '.join(map(repr, extra))}",
+            hint="give a CSV, JSONL or Parquet file (or --input-format)",
+        )
+    if fmt == "txt" and (text_column or id_column):
         raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
     if fmt == "parquet":
         records = _read_parquet(path, text_column or "text", id_column, extra, required)

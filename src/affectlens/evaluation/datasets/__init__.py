@@ -59,6 +59,11 @@ class DatasetSpec:
     suite: str | None = None  # for kind "pairs": the suite file shipped in evaluation/suites
 
     @property
+    def conversational(self) -> bool:
+        """Whether items are whole dialogues (scored by a conversation analyzer)."""
+        return self.kind in ("conversation", "causes")
+
+    @property
     def id(self) -> str:
         return f"{self.name}@{self.version}"
 
