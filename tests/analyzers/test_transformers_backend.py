@@ -3,20 +3,24 @@
 import json
 
 import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers
+
+from affectlens.analyzers.huggingface import TransformersAnalyzer
 
 pytestmark = pytest.mark.llm
 
-torch = pytest.importorskip("torch", reason="needs affectlens[transformers]: run `make test-llm`")
-transformers = pytest.importorskip("transformers", reason="needs affectlens[transformers]: run `make test-llm`")
-
-from tokenizers import Tokenizer, models, pre_tokenizers  # noqa: E402
-
-from affectlens.analyzers.huggingface import TransformersAnalyzer  # noqa: E402
 
 WORDS = ["i", "am", "so", "happy", "sad", "angry", "furious", "the", "a", "text", "thanks", "for", "nothing"]
 
 
-def _tokenizer():
+@pytest.fixture(scope="module")
+def hf():
+    """torch and transformers, imported only when these (llm-marked) tests run."""
+    reason = "needs affectlens[transformers]: run `make test-llm`"
+    return pytest.importorskip("torch", reason=reason), pytest.importorskip("transformers", reason=reason)
+
+
+def _tokenizer(transformers):
     vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, **{w: i + 4 for i, w in enumerate(WORDS)}}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -24,7 +28,8 @@ def _tokenizer():
 
 
 @pytest.fixture(scope="module")
-def classifier_dir(tmp_path_factory):
+def classifier_dir(tmp_path_factory, hf):
+    torch, transformers = hf
     folder = tmp_path_factory.mktemp("classifier")
     labels = {0: "joy", 1: "Furious", 2: "zorblax"}
     config = transformers.BertConfig(
@@ -44,16 +49,17 @@ def classifier_dir(tmp_path_factory):
         model.classifier.weight.zero_()
         model.classifier.bias.fill_(5.0)
     model.save_pretrained(folder)
-    _tokenizer().save_pretrained(folder)
+    _tokenizer(transformers).save_pretrained(folder)
     return folder
 
 
 @pytest.fixture(scope="module")
-def generator_dir(tmp_path_factory):
+def generator_dir(tmp_path_factory, hf):
+    _, transformers = hf
     folder = tmp_path_factory.mktemp("generator")
     config = transformers.GPT2Config(vocab_size=len(WORDS) + 4, n_positions=2048, n_embd=16, n_layer=1, n_head=2)
     transformers.GPT2LMHeadModel(config).save_pretrained(folder)
-    _tokenizer().save_pretrained(folder)
+    _tokenizer(transformers).save_pretrained(folder)
     return folder
 
 

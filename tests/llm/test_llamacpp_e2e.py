@@ -12,12 +12,10 @@ import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.llm
-pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server]: run `make test-llm`")
-pytest.importorskip("gguf", reason="needs gguf: run `make test-llm`")
+from affectlens.analyzers.openai_backend import OpenAIAnalyzer
+from tests.llm.tiny_gguf import write_tiny_llama
 
-from affectlens.analyzers.openai_backend import OpenAIAnalyzer  # noqa: E402
-from tests.llm.tiny_gguf import write_tiny_llama  # noqa: E402
+pytestmark = pytest.mark.llm
 
 
 def _free_port() -> int:
@@ -28,6 +26,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server]: run `make test-llm`")
+    pytest.importorskip("gguf", reason="needs gguf: run `make test-llm`")
     model = write_tiny_llama(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
     port = _free_port()
     log = tmp_path_factory.mktemp("log") / "server.log"
