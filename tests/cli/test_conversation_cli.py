@@ -11,7 +11,12 @@ def test_cli_writes_one_json_object_per_conversation(cli, tmp_path):
     assert r.code == 0, r.err
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["conversation_id"] for r in rows] == ["support-1", "friends-1"]
-    assert len(rows[0]["turns"]) == 7 and {"inertia", "contagion", "shifts", "escalations"} <= set(rows[0]["dynamics"])
+    assert len(rows[0]["turns"]) == 7 and {"inertia", "contagion", "shifts", "escalations", "escalation"} <= set(
+        rows[0]["dynamics"]
+    )
+    from affectlens.conversation.schema import ConversationAnalysis
+
+    assert ConversationAnalysis.model_validate(rows[0]).conversation_id == "support-1"  # the output reads back
 
 
 def test_cli_table_plot_and_bad_rows(cli, tmp_path):

@@ -154,16 +154,13 @@ class ConversationAnalyzer:
                 TurnAnalysis(index=i, speaker=sp, timestamp=ts, analysis=a)
                 for i, (sp, ts, a) in enumerate(zip(conversation.speakers, conversation.timestamps, s.analyses))
             ],
-            dynamics=(
-                d := dynamics(
-                    conversation.speakers,
-                    dominant,
-                    s.vad,
-                    shift_threshold=self.shift_threshold,
-                    escalation_turns=self.escalation_turns,
-                )
+            dynamics=dynamics(
+                conversation.speakers,
+                dominant,
+                s.vad,
+                shift_threshold=self.shift_threshold,
+                escalation_turns=self.escalation_turns,
             ),
-            escalation=d.escalation,
             causes=causes,
             cause_model=self.causes.id,
             warnings=warnings,

@@ -98,6 +98,7 @@ def dynamics(
         t.inertia = _rate([labels[i] == labels[j] for j, i in pairs])
 
     cross = [(i - 1, i) for i in range(1, n) if speakers[i] != speakers[i - 1]]
+    escalations = _escalations(vad, escalation_turns)
     return Dynamics(
         trajectories=list(trajectories.values()),
         shifts=shifts,
@@ -105,7 +106,8 @@ def dynamics(
         valence_inertia=_pearson([(vad[j, 0], vad[i, 0]) for j, i in same_pairs]),
         contagion=_rate([labels[i] == labels[j] for j, i in cross if labels[j] not in (None, NEUTRAL)]),
         valence_contagion=_pearson([(vad[j, 0], vad[i, 0]) for j, i in cross]),
-        escalations=_escalations(vad, escalation_turns),
+        escalations=escalations,
+        escalation=bool(escalations),
         shift_threshold=shift_threshold,
         escalation_turns=escalation_turns,
     )

@@ -58,10 +58,11 @@ def _dailydialog_vectors(analyzer: Any, dialogues: list[Dialogue]) -> tuple[np.n
 
 
 def dailydialog_scores(logits: np.ndarray, gold: np.ndarray) -> dict[str, float]:
-    from affectlens.evaluation.metrics import macro_f1, micro_f1
+    """DailyDialog's micro-F1 over the six emotions, and macro-F1."""
+    from affectlens.evaluation.conversations import turn_metrics
 
-    truth, pred = np.eye(len(MELD_LABELS))[gold], np.eye(len(MELD_LABELS))[logits.argmax(1)]
-    return {"micro_f1": round(micro_f1(truth[:, 1:], pred[:, 1:]), 4), "macro_f1": round(macro_f1(truth, pred), 4)}
+    scores = turn_metrics(gold, logits.argmax(1))
+    return {"micro_f1": scores["micro_f1"], "macro_f1": scores["macro_f1"]}
 
 
 def build_local_models(data_dir: Path, out_dir: Path, *, log: Log = print, dailydialog: bool = True) -> dict[str, Any]:

@@ -57,12 +57,9 @@ class Dynamics(_Model):
     contagion: float | None
     valence_contagion: float | None
     escalations: list[Escalation]
+    escalation: bool = Field(description="whether any escalation was found")
     shift_threshold: float
     escalation_turns: int
-
-    @property
-    def escalation(self) -> bool:
-        return bool(self.escalations)
 
 
 class Cause(_Model):
@@ -77,7 +74,6 @@ class ConversationAnalysis(_Model):
     backend: str
     turns: list[TurnAnalysis]
     dynamics: Dynamics
-    escalation: bool
     causes: list[Cause]
     cause_model: str
     warnings: list[str] = Field(default_factory=list)

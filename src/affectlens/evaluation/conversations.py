@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,23 @@ from affectlens.evaluation import metrics as m
 from affectlens.evaluation.datasets import DatasetSpec, EvalData
 from affectlens.evaluation.datasets.dialogues import MELD_LABELS
 
-__all__ = ["score_conversations"]
+__all__ = ["score_conversations", "turn_metrics"]
+
+
+def turn_metrics(gold: Sequence[int] | np.ndarray, pred: Sequence[int] | np.ndarray) -> dict[str, Any]:
+    """Single-label metrics over :data:`MELD_LABELS` class indices (neutral is class 0):
+    weighted-F1 (MELD's standard), macro-F1, micro-F1 over the six emotions (DailyDialog's),
+    accuracy and per-label F1."""
+    gold, pred = np.asarray(gold), np.asarray(pred)
+    truth, decided = np.eye(len(MELD_LABELS))[gold], np.eye(len(MELD_LABELS))[pred]
+    per_label = m.f1_per_label(truth, decided)
+    return {
+        "weighted_f1": round(m.weighted_f1(truth, decided), 4),
+        "macro_f1": round(float(per_label.mean()), 4),
+        "micro_f1": round(m.micro_f1(truth[:, 1:], decided[:, 1:]), 4),
+        "accuracy": round(float((gold == pred).mean()), 4),
+        "per_label_f1": {label: round(float(f), 4) for label, f in zip(MELD_LABELS, per_label)},
+    }
 
 
 def score_conversations(
@@ -35,13 +51,4 @@ def score_conversations(
         pred.extend(MELD_LABELS.index(a.dominant or "neutral") for a in analyses)
         if on_progress:
             on_progress(k + 1, len(data.dialogues))
-    truth, decided = np.eye(len(MELD_LABELS))[gold], np.eye(len(MELD_LABELS))[pred]
-    per_label = m.f1_per_label(truth, decided)
-    return {
-        "weighted_f1": round(m.weighted_f1(truth, decided), 4),
-        "macro_f1": round(float(per_label.mean()), 4),
-        "micro_f1": round(m.micro_f1(truth[:, 1:], decided[:, 1:]), 4),  # over the six emotions, neutral left out
-        "accuracy": round(float((np.asarray(gold) == np.asarray(pred)).mean()), 4),
-        "per_label_f1": {label: round(float(f), 4) for label, f in zip(MELD_LABELS, per_label)},
-        "turns": len(gold),
-    }
+    return {**turn_metrics(gold, pred), "turns": len(gold)}

@@ -64,7 +64,8 @@ def evaluate(
         require_matplotlib()
     if analyzer is None:
         analyzer = conversation_analyzer(spec, backend) if spec.conversational else get_analyzer(backend or "embedded")
-    usage_before = _usage(getattr(analyzer, "turn_backend", None) or analyzer)
+    usage_source = getattr(analyzer, "turn_backend", None) or analyzer  # a conversation analyzer's LLM backend
+    usage_before = _usage(usage_source)
     started = time.perf_counter()
     plots: list[str] = []
     if spec.kind == "pairs":
@@ -110,7 +111,7 @@ def evaluate(
     if plots:
         result["plots"] = plots
     if usage_before is not None:  # LLM backends: requests, tokens, cost, dropped spans and labels of this run
-        after = _usage(getattr(analyzer, "turn_backend", None) or analyzer)
+        after = _usage(usage_source)
         assert after is not None
         result["usage"] = {k: (round(v - usage_before[k], 6) if isinstance(v, int | float) else v) for k, v in after.items()}
     return result

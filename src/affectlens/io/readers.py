@@ -12,7 +12,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -76,13 +76,9 @@ def read_records(
     if fmt == "txt" and (text_column or id_column):
         raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
     if fmt == "parquet":
-        records = _read_parquet(path, text_column or "text", id_column, extra, required)
+        yield from _read_parquet(path, text_column or "text", id_column, extra, required)
     else:
-        records = _read_lines(path, fmt, text_column or "text", id_column, extra, required)
-    for record in records:
-        if record.extra is not None or extra:  # keep only the asked-for columns
-            record = replace(record, extra={k: (record.extra or {}).get(k) for k in extra} if extra else None)
-        yield record
+        yield from _read_lines(path, fmt, text_column or "text", id_column, extra, required)
 
 
 def _read_lines(
@@ -95,9 +91,9 @@ def _read_lines(
             for n, line in lines:
                 yield Record(n, line.rstrip("\r\n"))
         elif fmt == "jsonl":
-            yield from _read_jsonl(lines, text_column, id_column)
+            yield from _read_jsonl(lines, text_column, id_column, extra)
         else:
-            yield from _read_csv(lines, path, text_column, id_column, required)
+            yield from _read_csv(lines, path, text_column, id_column, extra, required)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -156,7 +152,7 @@ def _decoded_lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, str]]:
         raise InputError(f"cannot read {_name(path)}: {exc}") from exc
 
 
-def _read_jsonl(lines: Iterator[tuple[int, str]], text_key: str, id_key: str | None) -> Iterator[Record]:
+def _read_jsonl(lines: Iterator[tuple[int, str]], text_key: str, id_key: str | None, extra: Sequence[str]) -> Iterator[Record]:
     for n, line in lines:
         if not line.strip():
             continue
@@ -171,11 +167,16 @@ def _read_jsonl(lines: Iterator[tuple[int, str]], text_key: str, id_key: str | N
         if not isinstance(value, dict):
             yield Record(n, None, error=f"expected a JSON object or string, got {type(value).__name__}")
             continue
-        yield _record(n, value, text_key, id_key, "field")
+        yield _record(n, value, text_key, id_key, "field", extra)
 
 
 def _read_csv(
-    lines: Iterator[tuple[int, str]], path: str, text_column: str, id_column: str | None, required: Sequence[str] = ()
+    lines: Iterator[tuple[int, str]],
+    path: str,
+    text_column: str,
+    id_column: str | None,
+    extra: Sequence[str] = (),
+    required: Sequence[str] = (),
 ) -> Iterator[Record]:
     reader = csv.reader(line for _, line in lines)
     try:
@@ -201,7 +202,7 @@ def _read_csv(
         if len(row) != len(header):
             yield Record(n, None, error=f"has {len(row)} fields, the header has {len(header)}")
             continue
-        yield _record(n, dict(zip(header, row)), text_column, id_column, "column")
+        yield _record(n, dict(zip(header, row)), text_column, id_column, "column", extra)
 
 
 def _read_parquet(
@@ -230,10 +231,10 @@ def _read_parquet(
     for batch in file.iter_batches(batch_size=_PARQUET_BATCH, columns=columns):
         for row in batch.to_pylist():
             n += 1
-            yield _record(n, row, text_column, wanted_id, "column")
+            yield _record(n, row, text_column, wanted_id, "column", extra)
 
 
-def _record(n: int, row: dict[str, Any], text_key: str, id_key: str | None, kind: str) -> Record:
+def _record(n: int, row: dict[str, Any], text_key: str, id_key: str | None, kind: str, extra: Sequence[str] = ()) -> Record:
     if text_key not in row:
         return Record(n, None, error=f"has no {text_key!r} {kind}")
     text = row[text_key]
@@ -243,7 +244,8 @@ def _record(n: int, row: dict[str, Any], text_key: str, id_key: str | None, kind
         return Record(n, None, error=f"{kind} {text_key!r} holds {type(text).__name__}, not a string")
     key = id_key or ("id" if "id" in row else None)
     raw_id = row.get(key) if key else None
-    return Record(n, text, None if raw_id is None else str(raw_id), extra=row)
+    kept = {k: row.get(k) for k in extra} if extra else None
+    return Record(n, text, None if raw_id is None else str(raw_id), extra=kept)
 
 
 def _require_column(column: str, header: list[str], path: str) -> None:

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from affectlens.conversation.context import CONTEXT_TURNS, context_input
+from affectlens.evaluation.conversations import turn_metrics
 from affectlens.evaluation.datasets.dialogues import MELD_LABELS, Dialogue, read_dailydialog, read_meld
-from affectlens.evaluation.metrics import micro_f1, weighted_f1
 
 __all__ = ["ConversationConfig", "dialogue_inputs", "train_conversation"]
 
@@ -63,16 +63,10 @@ def dialogue_inputs(dialogues: list[Dialogue], count_tokens: Any, turns: int = C
     return inputs, gold
 
 
-def _one_hot(gold: list[int] | np.ndarray, n: int = len(MELD_LABELS)) -> np.ndarray:
-    return np.eye(n, dtype=np.float32)[np.asarray(gold)]
-
-
 def dev_scores(logits: np.ndarray, gold: list[int], corpus: str) -> dict[str, float]:
     """MELD: weighted-F1 over 7 classes; DailyDialog: micro-F1 over the six emotions."""
-    pred, truth = _one_hot(logits.argmax(1)), _one_hot(gold)
-    if corpus == "meld":
-        return {"weighted_f1": weighted_f1(truth, pred)}
-    return {"micro_f1": micro_f1(truth[:, 1:], pred[:, 1:])}
+    key = "weighted_f1" if corpus == "meld" else "micro_f1"
+    return {key: turn_metrics(gold, logits.argmax(1))[key]}
 
 
 def train_conversation(cfg: ConversationConfig, *, log: Any = print) -> dict[str, Any]:

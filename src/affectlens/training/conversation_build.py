@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.evaluation.conversations import turn_metrics
 from affectlens.evaluation.datasets.dialogues import MELD_LABELS, read_meld
-from affectlens.evaluation.metrics import macro_f1, weighted_f1
 
 __all__ = ["build_conversation", "fit_temperature"]
 
@@ -72,11 +72,11 @@ def build_conversation(*, checkpoint: Path, data_dir: Path, asset_dir: Path, voc
     (asset_dir / "calibration.json").write_text(json.dumps({"temperature": round(temperature, 4), "fitted_on": "meld dev"}))
     scores = {}
     for split, (logits, gold) in {"dev": (dev_logits, dev_gold), "test": _scores(model, data_dir, "test")}.items():
-        truth, pred = np.eye(7)[gold], np.eye(7)[logits.argmax(1)]
         probs = softmax(logits, temperature)
+        measured = turn_metrics(gold, logits.argmax(1))
         scores[f"meld_{split}"] = {
-            "weighted_f1": round(weighted_f1(truth, pred), 4),
-            "macro_f1": round(macro_f1(truth, pred), 4),
+            "weighted_f1": measured["weighted_f1"],
+            "macro_f1": measured["macro_f1"],
             "nll": round(float(-np.log(probs[np.arange(len(gold)), gold] + 1e-12).mean()), 4),
         }
     train_log = json.loads((checkpoint / "train_log.json").read_text())
