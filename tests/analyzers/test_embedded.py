@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from affectlens.analyzers.embedded import EmbeddedAnalyzer, default_model_dir, verify_assets
 from affectlens.analyzers.encoder import OnnxEncoder
+from affectlens.analyzers.session import int8_session
 from affectlens.errors import ModelAssetError
 from affectlens.taxonomy import list_taxonomies, load_taxonomy
 
@@ -68,12 +69,8 @@ def test_graph_optimisations_do_not_change_results():
     texts = ["I love this so much", "What a terrible, awful day this has been for everyone"]
     ids = [enc._tokenizer.encode(t, add_special_tokens=False).ids for t in texts]
     outputs = []
-    for level in (ort.GraphOptimizationLevel.ORT_ENABLE_BASIC, ort.GraphOptimizationLevel.ORT_ENABLE_ALL):
-        options = ort.SessionOptions()
-        options.graph_optimization_level = level
-        enc._session = ort.InferenceSession(
-            str(default_model_dir() / "encoder.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+    for level in (ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED, ort.GraphOptimizationLevel.ORT_ENABLE_ALL):
+        enc._session = int8_session(default_model_dir() / "encoder.onnx", optimization_level=level)
         outputs.append(enc._run(ids)[0])
     np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-4)
 

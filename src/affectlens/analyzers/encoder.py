@@ -14,7 +14,6 @@ overlapping windows; each window is encoded on its own and mean-pooled.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,19 +68,16 @@ class OnnxEncoder:
     ) -> None:
         """``vocab_dir``: where ``tokenizer.json`` and ``embeddings.npz`` are, when another
         model's (a model fine-tuned with the word embeddings frozen shares them)."""
-        import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        from affectlens.analyzers.session import int8_session
 
         vocab_dir = vocab_dir or model_dir
         try:
             self._tokenizer = Tokenizer.from_file(str(vocab_dir / "tokenizer.json"))
             table = np.load(vocab_dir / "embeddings.npz")
             self._table, self._scale = table["q"], table["scale"].astype(np.float32)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or os.cpu_count() or 1
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            self._session = ort.InferenceSession(str(model_dir / "encoder.onnx"), options, providers=["CPUExecutionProvider"])
+            self._session = int8_session(model_dir / "encoder.onnx", threads=threads)
         except Exception as exc:  # tokenizers and onnxruntime raise their own plain types
             raise ModelAssetError(f"cannot load the embedded model from {model_dir}: {exc}") from exc
         self._tokenizer.no_padding()

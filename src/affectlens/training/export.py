@@ -127,9 +127,9 @@ def export_encoder(
 
 
 def _run_onnx(path: Path, embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    import onnxruntime as ort
+    from affectlens.analyzers.session import int8_session
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = int8_session(path)
     (out,) = session.run(["last_hidden_state"], {"inputs_embeds": embeds.astype(np.float32), "attention_mask": mask})
     return out
 
