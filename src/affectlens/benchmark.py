@@ -19,7 +19,10 @@ import numpy as np
 
 from affectlens import __version__
 
-__all__ = ["benchmark", "benchmark_texts"]
+__all__ = ["SPEED_FLAGS", "benchmark", "benchmark_texts", "cpu_info"]
+
+#: instruction-set flags (as /proc/cpuinfo names them) that change int8 inference speed
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
 
 
 def benchmark_texts() -> list[str]:
@@ -31,6 +34,43 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def cpu_info(cpuinfo: str | None = None) -> dict[str, Any]:
+    """The CPU model and which of :data:`SPEED_FLAGS` it has, and the int8 kernel class.
+
+    Speed figures are only comparable within a class: an x86 CPU without VNNI runs our int8
+    model about three times slower than one with it (docs/benchmarks.md). Reads
+    ``/proc/cpuinfo`` (Linux); elsewhere the model is ``platform.processor()`` and flags are
+    unknown (``None``).
+    """
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            cpuinfo = ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip().lower(), value.strip())
+    model = fields.get("model name") or fields.get("cpu model") or platform.processor() or platform.machine()
+    raw = fields.get("flags") or fields.get("features")
+    if raw is None:
+        return {"model": model, "flags": None, "int8_class": "unknown"}
+    present = set(raw.split())
+    flags = {name: name in present for name in SPEED_FLAGS}
+    if flags["amx_int8"]:
+        kind = "x86 AMX"
+    elif flags["avx512_vnni"] or flags["avx_vnni"]:
+        kind = "x86 VNNI"
+    elif flags["avx2"]:
+        kind = "x86 AVX2 without VNNI"
+    elif flags["asimddp"]:
+        kind = "ARM dot product"
+    else:
+        kind = "other"
+    return {"model": model, "flags": flags, "int8_class": kind}
 
 
 def benchmark(
@@ -80,7 +120,18 @@ def benchmark(
         "model_load_s": round(load_seconds, 3),
         "cores": _cores(),
         "machine": f"{platform.system()} {platform.machine()}",
+        "cpu": cpu_info(),
+        "onnxruntime": _version_of("onnxruntime"),
         "python": platform.python_version(),
         "affectlens": __version__,
         "date": dt.date.today().isoformat(),
     }
+
+
+def _version_of(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None

@@ -4,6 +4,8 @@
   The CLI exits with code 2, the service answers 4xx.
 - :class:`BackendError` — something failed while running (a model asset, a remote endpoint);
   the CLI exits with code 1, the service answers 5xx.
+- :class:`OutputError` — the machine refused to store the results (disk full, permission
+  denied, a closed stream); the CLI exits with code 1, the service answers 5xx.
 - :class:`ProgrammingError` — the library was called in a way it does not support.
 
 Every message says what is wrong; ``hint`` says what to do next.
@@ -23,6 +25,7 @@ __all__ = [
     "InputError",
     "MissingDependencyError",
     "ModelAssetError",
+    "OutputError",
     "ProgrammingError",
     "UnknownNameError",
     "UserError",
@@ -94,6 +97,18 @@ class BackendError(AffectlensError):
 
 class ModelAssetError(BackendError):
     """A model file shipped with affectlens is missing or does not match its manifest."""
+
+
+class OutputError(AffectlensError):
+    """Results could not be written: the disk is full, a folder is not writable, and the like."""
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, what: str | None = None) -> OutputError:
+        """One line for ``exc``: what could not be written, and why."""
+        target = what or (repr(exc.filename) if exc.filename else "the output")
+        reason = exc.strerror or type(exc).__name__
+        hint = "free some space, or write elsewhere with -o" if exc.errno == 28 else None
+        return cls(f"cannot write {target}: {reason}", hint=hint)
 
 
 class ProgrammingError(AffectlensError):

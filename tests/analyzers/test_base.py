@@ -40,3 +40,10 @@ def test_options_are_validated(fake):
     base = AnalyzeOptions(taxonomy="ekman")
     assert fake.analyze("sad", options=base).taxonomy == "ekman@1"
     assert fake.analyze("sad", options=base, taxonomy="plutchik").taxonomy == "plutchik@1"
+
+
+def test_unpaired_surrogates_are_replaced_with_a_warning_so_output_can_be_written(fake):
+    a = fake.analyze("so happy \ud800 today", id="s")
+    assert a.text == "so happy \ufffd today"
+    assert a.warnings[0].startswith("replaced 1 unpaired surrogate")
+    assert '"so happy \ufffd today"' in a.model_dump_json()

@@ -8,6 +8,7 @@ the order and the ids.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -18,10 +19,17 @@ from affectlens.errors import ConfigError, InputError
 from affectlens.schema import Analysis
 from affectlens.taxonomy import Taxonomy, load_taxonomy
 
-__all__ = ["DEFAULT_MAX_CHARS", "AnalyzeOptions", "Analyzer", "check_text"]
+__all__ = ["DEFAULT_MAX_CHARS", "AnalyzeOptions", "Analyzer", "check_text", "replace_surrogates"]
 
 DEFAULT_MAX_CHARS = 200_000
 EMPTY_WARNING = "empty text: nothing to analyse"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with each unpaired surrogate (``"\\ud800"`` from JSON; not valid Unicode, so
+    it cannot be written out) replaced by U+FFFD, and how many there were. Same length."""
+    return _SURROGATE.subn("\ufffd", text) if not text.isascii() else (text, 0)
 
 
 class AnalyzeOptions(BaseModel):
@@ -105,7 +113,8 @@ class Analyzer(ABC):
     ) -> list[Analysis]:
         """Analyse ``texts``; keyword options (``taxonomy="ekman"``) override ``options``.
 
-        Empty or whitespace-only texts get an Analysis with no labels and a warning.
+        Empty or whitespace-only texts get an Analysis with no labels and a warning;
+        unpaired surrogates are replaced by U+FFFD (see :func:`replace_surrogates`), with a warning.
         """
         opts = AnalyzeOptions.build(options, overrides)
         taxonomy = load_taxonomy(opts.taxonomy)
@@ -115,8 +124,12 @@ class Analyzer(ABC):
         id_list = list(ids) if ids is not None else [None] * len(texts)
         if len(id_list) != len(texts):
             raise InputError(f"{len(id_list)} ids for {len(texts)} texts")
+        replaced: dict[int, int] = {}
         for n, text in enumerate(texts):
             check_text(text, max_chars=opts.max_chars, where=f"text {n}")
+            texts[n], count = replace_surrogates(text)
+            if count:
+                replaced[n] = count
         todo = [n for n, text in enumerate(texts) if text.strip()]
         done = self._analyze_texts([texts[n] for n in todo], [id_list[n] for n in todo], opts, taxonomy) if todo else []
         out: list[Analysis | None] = [None] * len(texts)
@@ -129,6 +142,9 @@ class Analyzer(ABC):
                 )
             elif out[n].confidence < opts.min_confidence:  # type: ignore[union-attr]
                 out[n] = _abstain(out[n], opts.min_confidence)  # type: ignore[arg-type]
+        for n, count in replaced.items():
+            note = f"replaced {count} unpaired surrogate code point(s) (not valid Unicode) with U+FFFD"
+            out[n] = out[n].model_copy(update={"warnings": [note, *out[n].warnings]})  # type: ignore[union-attr]
         return out  # type: ignore[return-value]
 
     def analyze(self, text: str, *, id: str | None = None, options: AnalyzeOptions | None = None, **overrides: Any) -> Analysis:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 
 import typer
-from rich.markup import escape
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
+from affectlens.io.terminal import safe
 
 _MAX_REPORTED = 20
 
@@ -109,7 +109,7 @@ def analyze(
     def report(row: BadRow) -> None:
         bad.append(row)
         if len(bad) <= _MAX_REPORTED:
-            err.print(f"[yellow]skipped row {row.line}:[/] {escape(row.reason)}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]skipped row {row.line}:[/] {safe(row.reason)}", highlight=False, soft_wrap=True)
 
     writer = open_writer(fmt, output, labels=labels, console=out)
     show_progress = bool(input) and not quiet and err.is_terminal

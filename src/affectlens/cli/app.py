@@ -6,16 +6,21 @@ a failure inside the run. Set ``AFFECTLENS_DEBUG=1`` to see tracebacks.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
 import typer
-from rich.markup import escape
 
 from affectlens import __version__
 from affectlens.cli import analyze, backends, bench, conversation, evaluate, taxonomy
-from affectlens.cli.console import err
-from affectlens.errors import AffectlensError
+from affectlens.cli.console import err, safe, set_color
+from affectlens.errors import AffectlensError, OutputError
+
+try:  # recent typer carries its own copy of click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
 
 app = typer.Typer(
     name="affectlens",
@@ -23,7 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # help texts are plain: "[llm]" or "[default: text]" must not be read as markup
 )
 app.command("analyze")(analyze.analyze)
 app.command("eval")(evaluate.evaluate_command)
@@ -42,35 +47,77 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours in what is printed (also: the NO_COLOR variable)."),
 ) -> None:
     """affectlens: emotions, valence-arousal-dominance and sentiment, offline by default."""
+    set_color(not no_color)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: runs a command and turns every way it can end into an exit
+    code — 0 ok, 1 a failure inside the run (a backend, the disk), 2 bad usage or input, 130
+    interrupted — with one line on stderr that says what to do."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach a model hub
+    _open_closed_streams()
+    command = typer.main.get_command(app)
     try:
-        app(args=argv, prog_name="affectlens")
-    except AffectlensError as exc:
-        err.print(f"[bold red]affectlens: error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
-        if exc.hint:
-            err.print(f"  [dim]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
+        try:
+            with command.make_context("affectlens", list(sys.argv[1:] if argv is None else argv)) as ctx:
+                command.invoke(ctx)
+        except OSError as exc:
+            _os_error(exc)
+        except EOFError as exc:
+            raise typer.Abort() from exc
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("affectlens: aborted", highlight=False)
+        sys.exit(1)
+    except AffectlensError as exc:
+        _error(exc)
     except KeyboardInterrupt:
-        err.print("affectlens: interrupted")
+        err.print("affectlens: interrupted", highlight=False)
         sys.exit(130)
-    except BrokenPipeError:
-        # the reader went away (e.g. `| head`); stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
     except Exception as exc:
         if os.environ.get("AFFECTLENS_DEBUG"):
             raise
-        err.print(
-            f"[bold red]affectlens: internal error:[/] {type(exc).__name__}: {escape(str(exc))}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        err.print(f"[bold red]affectlens: internal error:[/] {type(exc).__name__}: {safe(exc)}", highlight=False, soft_wrap=True)
         err.print("  [dim]hint:[/] this is a bug; please report it with AFFECTLENS_DEBUG=1 output", highlight=False)
         sys.exit(1)
+
+
+def _error(exc: AffectlensError) -> None:
+    err.print(f"[bold red]affectlens: error:[/] {safe(exc.message)}", highlight=False, soft_wrap=True)
+    if exc.hint:
+        err.print(f"  [dim]hint:[/] {safe(exc.hint)}", highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
+def _os_error(exc: OSError) -> None:
+    """A closed pipe (``| head``) ends the run quietly; any other OS error is one line, exit 1."""
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+        # the reader went away: stop writing, and keep the interpreter's final flush quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    if os.environ.get("AFFECTLENS_DEBUG"):
+        raise exc
+    _error(OutputError.from_os_error(exc) if exc.errno in _WRITE_ERRNOS else _system_error(exc))
+
+
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _system_error(exc: OSError) -> AffectlensError:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return AffectlensError(f"{exc.strerror or type(exc).__name__}{where}")
+
+
+def _open_closed_streams() -> None:
+    """Started with stdout or stderr closed (``>&-``): write there into the void, as to a closed pipe."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (lives as long as the process)

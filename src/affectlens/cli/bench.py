@@ -7,6 +7,7 @@ import json
 import typer
 
 from affectlens.cli.console import err, out
+from affectlens.io.terminal import safe
 
 
 def bench(
@@ -33,7 +34,8 @@ def bench(
         return
     how = " with explanations" if explain else ""
     out.print(
-        f"[bold]{result['backend']}[/]{how} on {result['cores']} cores ({result['machine']}), "
+        f"[bold]{result['backend']}[/]{how} on {result['cores']} cores of {safe(result['cpu']['model'])} "
+        f"({result['cpu']['int8_class']}), "
         f"texts of {result['mean_words']} words:\n"
         f"  batch:  {result['batch_texts_per_s']:,.0f} texts/s\n"
         f"  single: p50 {result['single_p50_ms']:.1f} ms, p95 {result['single_p95_ms']:.1f} ms\n"

@@ -1,4 +1,8 @@
-"""The consoles the CLI prints to (results on stdout, everything else on stderr), and progress."""
+"""The consoles the CLI prints to (results on stdout, everything else on stderr), and progress.
+
+Text from users goes through :mod:`affectlens.io.terminal` (``safe`` inside markup strings,
+``plain`` as a Text). ``NO_COLOR`` (any value) or ``--no-color`` turns colour off.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,18 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-out = Console()
-err = Console(stderr=True)
+from affectlens.io.terminal import plain, safe, visible
+
+__all__ = ["err", "out", "plain", "progress", "safe", "set_color", "visible"]
+
+# emoji=False: ":smile:" in a text stays ":smile:"
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
+
+def set_color(enabled: bool) -> None:
+    """Colour on or off on both consoles (``--no-color``)."""
+    for console in (out, err):
+        console.no_color = not enabled
 
 
 @contextmanager

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli.console import err, out, progress
+from affectlens.io.terminal import plain, safe
 
 app = typer.Typer(
     help="Conversations: per-turn emotions in context, shifts, contagion, escalation, causes.", no_args_is_help=True
@@ -59,7 +59,7 @@ def analyze_command(
         input, columns=columns, input_format=input_format or ("jsonl" if input == "-" else None), max_chars=max_chars
     )
     for problem in read.problems[:_MAX_REPORTED]:
-        err.print(f"[yellow]skipped {escape(str(problem))}[/]", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped {safe(str(problem))}[/]", highlight=False, soft_wrap=True)
     if len(read.problems) > _MAX_REPORTED:
         err.print(f"[yellow]... and {len(read.problems) - _MAX_REPORTED} more problems[/]")
     if not read.conversations:
@@ -129,8 +129,8 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
         emotion = f"{a.dominant} {a.scores.get(a.dominant or '', 0):.2f}" if a.dominant else ""
         table.add_row(
             str(t.index),
-            escape(t.speaker),
-            escape(text),
+            plain(t.speaker),
+            plain(text),
             emotion,
             f"{a.vad.valence:+.2f} / {a.vad.arousal:+.2f}",
             shift,

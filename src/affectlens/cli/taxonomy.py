@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.markup import escape
 
 from affectlens.cli.console import out
+from affectlens.io.terminal import safe
 
 app = typer.Typer(help="Label sets: list them, show one, map labels between them.", no_args_is_help=True)
 
@@ -88,5 +88,5 @@ def map_command(
     for row in rows:
         labels = ", ".join(row["labels"]) or "(nothing)"
         origin = f" ({row['from']})" if row["from"] else ""
-        detail = escape(f"[{row['method']}] {row['detail']}")
-        out.print(f"{escape(row['word'])}{origin} -> {escape(labels)}  [dim]{detail}[/]", highlight=False)
+        detail = safe(f"[{row['method']}] {row['detail']}")
+        out.print(f"{safe(row['word'])}{origin} -> {safe(labels)}  [dim]{detail}[/]", highlight=False)

@@ -1,9 +1,27 @@
 """Streaming readers for the input formats: ``.txt``, ``.csv``, ``.jsonl``, ``.parquet``.
 
-Readers yield :class:`Record` objects one at a time. A row that cannot be used (malformed
-JSON, no text field, a text that is not a string) becomes a record with ``error`` set, so
-the caller can report it and carry on. Problems with the whole file (not found, not UTF-8,
-binary content, a missing column) raise :class:`~affectlens.errors.InputError`.
+Readers yield :class:`Record` objects one at a time, in file order. **Nothing is lost:** a
+row that cannot be used becomes a record with ``error`` set (the caller reports it and
+carries on), and one bad row never costs another:
+
+- a line that is not valid UTF-8, or holds a NUL byte, is a bad row of its own;
+- a line longer than the limit (from ``max_chars``) is refused while it is read, in
+  chunks, so a 2 GB line without a newline never sits in memory;
+- in CSV, a record that does not parse (an unterminated quote, text after a closing
+  quote, too many or too few fields) is reported at the line where it starts, and reading
+  starts again on the line after it — so the rows an unterminated quote would have
+  swallowed come back as rows of their own (a stray quote is found when the text after it
+  does not parse; when it does — the next quoted text starts with a line break or a comma —
+  the bytes are valid CSV and no reader can tell them from what was meant);
+- in Parquet, a row group that cannot be read is reported row by row and the next one read.
+
+Only problems with the whole file raise :class:`~affectlens.errors.InputError`: not found,
+binary (or UTF-16) content, an unreadable CSV header, a missing column.
+
+``Record.line`` is the 1-based physical line where the row starts (txt, jsonl, csv: the
+header is line 1) or the 1-based row (parquet). Strings that JSON can carry but Unicode
+cannot (an unpaired surrogate such as ``"\\ud800"``) are kept in texts — the analyzer
+replaces them, with a warning — and written as ``\\ud800`` in ids and other fields.
 """
 
 from __future__ import annotations
@@ -11,26 +29,41 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from affectlens.errors import InputError, MissingDependencyError
 
-__all__ = ["INPUT_FORMATS", "Record", "count_records", "detect_format", "read_records"]
+__all__ = ["INPUT_FORMATS", "Record", "count_records", "detect_format", "line_limit", "read_records"]
 
 INPUT_FORMATS = ("txt", "csv", "jsonl", "parquet")
 _SUFFIXES = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH = 1024
-csv.field_size_limit(2**31 - 1)  # long texts are refused by the analyzer's limit, with a clear message
+_SNIFF = 8192
+_BINARY_MAGIC = {  # first bytes -> (what the file is, what to do)
+    b"PAR1": ("a Parquet file", "name it .parquet, or pass --input-format parquet"),
+    b"PK\x03\x04": ("a zip archive", "unpack it first"),
+    b"\x1f\x8b": ("a gzip file", "unpack it first: gunzip FILE"),
+    b"\xff\xfe": ("UTF-16 text", "convert it: iconv -f utf-16 -t utf-8 FILE"),
+    b"\xfe\xff": ("UTF-16 text", "convert it: iconv -f utf-16 -t utf-8 FILE"),
+}
+_ICONV = "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8 in.txt > out.txt"
+
+
+def line_limit(max_chars: int) -> int:
+    """The longest line (bytes) read for texts of up to ``max_chars`` characters: room for
+    each character as a JSON escape, and 1 MiB for the other fields of a row."""
+    return max_chars * 8 + (1 << 20)
 
 
 @dataclass(frozen=True)
 class Record:
     """One input row: where it came from, its id and text, or why it cannot be used."""
 
-    line: int  # 1-based line (txt, jsonl), data row (csv, parquet)
+    line: int  # 1-based physical line where the row starts (txt, jsonl, csv), row (parquet)
     text: str | None
     id: str | None = None
     error: str | None = None
@@ -61,12 +94,17 @@ def read_records(
     text_column: str | None = None,
     id_column: str | None = None,
     extra: Sequence[str] = (),
-    required: Sequence[str] = (),
+    required: Sequence[str] | Mapping[str, str] = (),
+    max_chars: int | None = None,
 ) -> Iterator[Record]:
     """Records of ``path`` (``"-"`` for stdin). ``text_column`` defaults to ``text``;
     ``id_column`` defaults to ``id`` when such a column or field exists. ``extra`` columns
     are carried in :attr:`Record.extra`; a CSV or Parquet file without one of the
-    ``required`` ones is refused as a whole."""
+    ``required`` ones is refused as a whole (a mapping gives, per column, the option that
+    names it, for the hint). Lines longer than :func:`line_limit` of ``max_chars`` (default:
+    the analyzers' limit) are bad rows."""
+    from affectlens.analyzers.base import DEFAULT_MAX_CHARS
+
     fmt = detect_format(path, input_format)
     if fmt == "txt" and extra:
         raise InputError(
@@ -75,27 +113,22 @@ def read_records(
         )
     if fmt == "txt" and (text_column or id_column):
         raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
+    columns = _Columns(text_column or "text", id_column, tuple(extra), _options_of(required, text_column, id_column))
     if fmt == "parquet":
-        yield from _read_parquet(path, text_column or "text", id_column, extra, required)
-    else:
-        yield from _read_lines(path, fmt, text_column or "text", id_column, extra, required)
-
-
-def _read_lines(
-    path: str, fmt: str, text_column: str, id_column: str | None, extra: Sequence[str], required: Sequence[str]
-) -> Iterator[Record]:
+        yield from _read_parquet(path, columns)
+        return
     stream = _open_binary(path)
     try:
-        lines = _decoded_lines(stream, path)
+        lines = _Lines(stream, path, line_limit(max_chars or DEFAULT_MAX_CHARS))
         if fmt == "txt":
-            for n, line in lines:
-                yield Record(n, line.rstrip("\r\n"))
+            for line in lines:
+                yield Record(line.number, None, error=line.error) if line.error else Record(line.number, line.text.rstrip("\r\n"))
         elif fmt == "jsonl":
-            yield from _read_jsonl(lines, text_column, id_column, extra)
+            yield from _read_jsonl(lines, columns)
         else:
-            yield from _read_csv(lines, path, text_column, id_column, extra, required)
+            yield from _read_csv(lines, path, columns)
     finally:
-        if stream is not sys.stdin.buffer:
+        if stream is not _stdin():
             stream.close()
 
 
@@ -116,9 +149,32 @@ def count_records(path: str, *, input_format: str | None = None) -> int | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Columns:
+    text: str
+    id: str | None
+    extra: tuple[str, ...]
+    required: dict[str, str]  # column -> the option that names it
+
+
+def _options_of(required: Sequence[str] | Mapping[str, str], text: str | None, id_: str | None) -> dict[str, str]:
+    named = dict(required) if isinstance(required, Mapping) else dict.fromkeys(required, "")
+    named.setdefault(text or "text", "--text-column")
+    if id_:
+        named.setdefault(id_, "--id-column")
+    return named
+
+
+def _stdin() -> IO[bytes] | None:
+    return sys.stdin.buffer if sys.stdin is not None else None
+
+
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
-        return sys.stdin.buffer
+        stream = _stdin()
+        if stream is None:
+            raise InputError("standard input is closed: there is nothing to read", hint="pass a file with -i FILE")
+        return stream
     try:
         return open(path, "rb")
     except FileNotFoundError as exc:
@@ -129,85 +185,182 @@ def _open_binary(path: str) -> IO[bytes]:
         raise InputError(f"cannot read input file {path!r}: {exc.strerror}") from exc
 
 
-def _decoded_lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, str]]:
-    """Lines with their numbers, decoded one by one so an error names the exact line;
-    invalid UTF-8 or NUL bytes stop the file with a clear error."""
-    n = 0
-    try:
-        for n, raw in enumerate(stream, start=1):
-            if b"\x00" in raw:
-                raise InputError(
-                    f"{_name(path)} line {n} contains NUL bytes: this looks like a binary file, not text",
-                    hint="give a UTF-8 text, CSV, JSONL or Parquet file",
-                )
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{_name(path)} is not valid UTF-8: line {n}, byte {exc.start + 1} is {raw[exc.start : exc.start + 1]!r}",
-                    hint="convert it, e.g. `iconv -f latin1 -t utf-8 in.txt > out.txt`",
-                ) from exc
-            yield n, line.removeprefix("\ufeff") if n == 1 else line
-    except OSError as exc:
-        raise InputError(f"cannot read {_name(path)}: {exc}") from exc
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    text: str  # decoded; with U+FFFD where bytes were invalid (``error`` then says so)
+    error: str | None = None
 
 
-def _read_jsonl(lines: Iterator[tuple[int, str]], text_key: str, id_key: str | None, extra: Sequence[str]) -> Iterator[Record]:
-    for n, line in lines:
-        if not line.strip():
+class _Lines:
+    """Physical lines of a byte stream, decoded one by one, each at most ``limit`` bytes.
+
+    A line that is too long is consumed in chunks without being kept; one that is not
+    UTF-8 or holds NUL bytes carries an ``error`` (and a replacement-decoded text, so a
+    CSV parser still sees its quotes). Whole-file problems (binary content) raise.
+    """
+
+    def __init__(self, stream: IO[bytes], path: str, limit: int) -> None:
+        self.stream, self.path, self.limit = stream, path, limit
+        self.number = 0
+        head = stream.peek(_SNIFF)[:_SNIFF] if hasattr(stream, "peek") else b""
+        _refuse_binary(head, path)
+
+    def __iter__(self) -> Iterator[_Line]:
+        return self
+
+    def __next__(self) -> _Line:
+        try:
+            raw = self.stream.readline(self.limit + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {_name(self.path)}: {exc.strerror or exc}") from exc
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        if len(raw) > self.limit and not raw.endswith(b"\n"):
+            size = len(raw) + self._skip_rest()
+            return _Line(
+                self.number,
+                "",
+                f"is {size:,} bytes long, over the limit of {self.limit:,} (raise it with --max-chars)",
+            )
+        if self.number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        error = None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            error = f"is not valid UTF-8 (byte {exc.start + 1} is {raw[exc.start : exc.start + 1]!r}); {_ICONV}"
+        if "\x00" in text:
+            text = text.replace("\x00", "\ufffd")
+            error = error or "holds a NUL byte: it looks binary, not text"
+        return _Line(self.number, text, error)
+
+    def _skip_rest(self) -> int:
+        skipped = 0
+        while True:
+            chunk = self.stream.readline(1 << 20)
+            skipped += len(chunk)
+            if not chunk or chunk.endswith(b"\n"):
+                return skipped
+
+
+def _refuse_binary(head: bytes, path: str) -> None:
+    for magic, (what, hint) in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(f"{_name(path)} is {what}, not UTF-8 text", hint=hint)
+    if len(head) >= 256 and head.count(0) * 10 > len(head):  # one NUL in a short file is a bad row, not a binary file
+        raise InputError(
+            f"{_name(path)} contains NUL bytes: this looks like a binary file, not text",
+            hint="give a UTF-8 text, CSV, JSONL or Parquet file",
+        )
+
+
+def _read_jsonl(lines: _Lines, columns: _Columns) -> Iterator[Record]:
+    for line in lines:
+        if line.error:
+            yield Record(line.number, None, error=line.error)
+            continue
+        if not line.text.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line.text)
         except json.JSONDecodeError as exc:
-            yield Record(n, None, error=f"not valid JSON ({exc.msg} at column {exc.colno})")
+            yield Record(line.number, None, error=f"is not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield Record(line.number, None, error="is JSON nested too deeply to read")
             continue
         if isinstance(value, str):
-            yield Record(n, value)
+            yield Record(line.number, value)
             continue
         if not isinstance(value, dict):
-            yield Record(n, None, error=f"expected a JSON object or string, got {type(value).__name__}")
+            yield Record(line.number, None, error=f"expected a JSON object or string, got {type(value).__name__}")
             continue
-        yield _record(n, value, text_key, id_key, "field", extra)
+        yield _record(line.number, value, columns, "field")
 
 
-def _read_csv(
-    lines: Iterator[tuple[int, str]],
-    path: str,
-    text_column: str,
-    id_column: str | None,
-    extra: Sequence[str] = (),
-    required: Sequence[str] = (),
-) -> Iterator[Record]:
-    reader = csv.reader(line for _, line in lines)
+class _Pushback:
+    """Lines with the ability to read some of them again (CSV resynchronisation); keeps the
+    lines the current record took, and refuses a record bigger than ``limit`` bytes."""
+
+    def __init__(self, lines: _Lines) -> None:
+        self.lines = lines
+        self.again: deque[_Line] = deque()
+        self.taken: list[_Line] = []
+        self.taken_chars = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self.again.popleft() if self.again else next(self.lines)
+        self.taken.append(line)
+        self.taken_chars += len(line.text)
+        if self.taken_chars > self.lines.limit:
+            raise _RecordTooLong
+        return line.text
+
+    def start_record(self) -> None:
+        self.taken = []
+        self.taken_chars = 0
+
+    def retry_after_first(self) -> None:
+        """The current record is bad: read all its lines but the first again."""
+        self.again.extendleft(reversed(self.taken[1:]))
+
+
+class _RecordTooLong(Exception):
+    pass
+
+
+def _read_csv(lines: _Lines, path: str, columns: _Columns) -> Iterator[Record]:
+    csv.field_size_limit(lines.limit)
+    source = _Pushback(lines)
+    reader = csv.reader(source, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
-    except csv.Error as exc:
-        raise InputError(f"{_name(path)} is not valid CSV: {exc}") from exc
-    for column in (text_column, *([id_column] if id_column else []), *required):
-        _require_column(column, header, path)
-    n = 0
+    except (csv.Error, _RecordTooLong) as exc:
+        raise InputError(f"{_name(path)} has no readable CSV header: {exc}") from exc
+    if source.taken and source.taken[0].error:
+        raise InputError(f"the CSV header of {_name(path)} {source.taken[0].error}")
+    for column, option in columns.required.items():
+        _require_column(column, header, path, option)
     while True:
-        n += 1
+        source.start_record()
         try:
             row = next(reader)
+            error = None
         except StopIteration:
             return
-        except csv.Error as exc:
-            yield Record(n, None, error=f"is not valid CSV ({exc})")
+        except (csv.Error, _RecordTooLong) as exc:
+            row, error = None, (
+                f"is too long (over {lines.limit:,} characters)" if isinstance(exc, _RecordTooLong) else f"is not valid CSV ({exc})"
+            )
+            reader = csv.reader(source, strict=True)  # the old reader is mid-record; start afresh
+        taken = source.taken
+        if not taken:
+            return
+        first = taken[0]
+        if row is not None and len(row) != len(header) and row != []:
+            error = f"has {len(row)} fields, the header has {len(header)}"
+        if error is not None:  # the row's structure is broken: a stray quote may have swallowed the rows after it
+            yield Record(first.number, None, error=error)
+            if len(taken) > 1:
+                source.retry_after_first()
             continue
-        if not row:
-            continue
-        if len(row) != len(header):
-            yield Record(n, None, error=f"has {len(row)} fields, the header has {len(header)}")
-            continue
-        yield _record(n, dict(zip(header, row)), text_column, id_column, "column", extra)
+        tainted = next((line for line in taken if line.error), None)
+        if tainted is not None:  # well formed, but holds bytes that are not text
+            error = tainted.error if tainted is first else f"line {tainted.number} of this row {tainted.error}"
+            yield Record(first.number, None, error=error)
+        elif row:
+            yield _record(first.number, dict(zip(header, row)), columns, "column")
 
 
-def _read_parquet(
-    path: str, text_column: str, id_column: str | None, extra: Sequence[str] = (), required: Sequence[str] = ()
-) -> Iterator[Record]:
+def _read_parquet(path: str, columns: _Columns) -> Iterator[Record]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -216,43 +369,64 @@ def _read_parquet(
     if path == "-":
         raise InputError("Parquet cannot be read from stdin", hint="pass the file path with -i")
     try:
-        file = pq.ParquetFile(path)
+        file = pq.ParquetFile(path, page_checksum_verification=True)  # checks pages that carry a checksum
     except FileNotFoundError as exc:
         raise InputError(f"input file {path!r} not found") from exc
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{_name(path)} is not a readable Parquet file: {exc}") from exc
     names = file.schema_arrow.names
-    for column in (text_column, *([id_column] if id_column else []), *required):
-        _require_column(column, names, path)
-    wanted_id = id_column or ("id" if "id" in names else None)
-    columns = [text_column] + ([wanted_id] if wanted_id and wanted_id != text_column else [])
-    columns += [c for c in extra if c in names and c not in columns]
+    for column, option in columns.required.items():
+        _require_column(column, names, path, option)
+    wanted_id = columns.id or ("id" if "id" in names else None)
+    wanted = [columns.text] + ([wanted_id] if wanted_id and wanted_id != columns.text else [])
+    wanted += [c for c in columns.extra if c in names and c not in wanted]
+    resolved = _Columns(columns.text, wanted_id, columns.extra, columns.required)
     n = 0
-    for batch in file.iter_batches(batch_size=_PARQUET_BATCH, columns=columns):
-        for row in batch.to_pylist():
+    for group in range(file.num_row_groups):
+        size = file.metadata.row_group(group).num_rows
+        try:
+            rows = file.read_row_group(group, columns=wanted).to_pylist()
+        except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError) as exc:
+            reason = f"is in row group {group + 1}, which cannot be read ({str(exc).splitlines()[0][:200]})"
+            for _ in range(size):
+                n += 1
+                yield Record(n, None, error=reason)
+            continue
+        for row in rows:
             n += 1
-            yield _record(n, row, text_column, wanted_id, "column", extra)
+            yield _record(n, row, resolved, "column")
 
 
-def _record(n: int, row: dict[str, Any], text_key: str, id_key: str | None, kind: str, extra: Sequence[str] = ()) -> Record:
-    if text_key not in row:
-        return Record(n, None, error=f"has no {text_key!r} {kind}")
-    text = row[text_key]
+def _printable(value: str) -> str:
+    """``value`` with unpaired surrogates written as ``\\udXXX`` (so it can be encoded)."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
+
+
+def _record(n: int, row: dict[str, Any], columns: _Columns, kind: str) -> Record:
+    if columns.text not in row:
+        return Record(n, None, error=f"has no {columns.text!r} {kind}")
+    text = row[columns.text]
     if text is None:
         text = ""
     if not isinstance(text, str):
-        return Record(n, None, error=f"{kind} {text_key!r} holds {type(text).__name__}, not a string")
-    key = id_key or ("id" if "id" in row else None)
+        return Record(n, None, error=f"{kind} {columns.text!r} holds {type(text).__name__}, not a string")
+    key = columns.id or ("id" if "id" in row else None)
     raw_id = row.get(key) if key else None
-    kept = {k: row.get(k) for k in extra} if extra else None
-    return Record(n, text, None if raw_id is None else str(raw_id), extra=kept)
+    kept = None
+    if columns.extra:
+        kept = {k: _printable(v) if isinstance(v, str) else v for k in columns.extra for v in [row.get(k)]}
+    return Record(n, text, None if raw_id is None else _printable(str(raw_id)), extra=kept)
 
 
-def _require_column(column: str, header: list[str], path: str) -> None:
+def _require_column(column: str, header: list[str], path: str, option: str = "") -> None:
     if column not in header:
         raise InputError(
             f"{_name(path)} has no column {column!r}; columns: {', '.join(header) or '(none)'}",
-            hint="choose one with --text-column / --id-column",
+            hint=f"name the column with {option}" if option else "check the file's header",
         )
 
 

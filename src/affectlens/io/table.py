@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from affectlens.io.terminal import plain
 from affectlens.schema import Analysis
 
 __all__ = ["analyses_table"]
@@ -12,9 +13,9 @@ __all__ = ["analyses_table"]
 _TEXT_WIDTH = 60
 
 
-def _short(text: str, width: int = _TEXT_WIDTH) -> str:
+def _short(text: str, width: int = _TEXT_WIDTH) -> Text:
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return plain(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 _STYLES = ("bold red", "bold blue", "bold green", "bold magenta", "bold yellow", "bold cyan")
@@ -22,7 +23,7 @@ _STYLES = ("bold red", "bold blue", "bold green", "bold magenta", "bold yellow",
 
 def highlighted(analysis: Analysis) -> Text:
     """The full text with each evidence span styled by its label."""
-    text = Text(analysis.text)
+    text = plain(analysis.text)  # same length as the text: evidence offsets still hold
     order = list(dict.fromkeys(e.label for e in analysis.evidence))
     for ev in sorted(analysis.evidence, key=lambda e: e.weight):
         text.stylize(f"{_STYLES[order.index(ev.label) % len(_STYLES)]} underline", ev.start, ev.end)
@@ -48,12 +49,19 @@ def analyses_table(analyses: list[Analysis], *, top: int = 3) -> Table:
     for n, a in enumerate(analyses, start=1):
         shown = a.labels or ([a.dominant] if a.dominant else [])
         ranked = sorted(shown, key=lambda label: -a.scores.get(label, 0.0))[:top]
-        labels = Text(", ".join(f"{label} {a.scores.get(label, 0.0):.2f}" for label in ranked) or "—")
+        labels = plain(", ".join(f"{label} {a.scores.get(label, 0.0):.2f}" for label in ranked) or "—")
         if not a.labels and a.dominant:
             labels.stylize("dim")
         vad = f"{a.vad.valence:+.2f} / {a.vad.arousal:+.2f} / {a.vad.dominance:+.2f}"
-        row = [a.id or str(n), highlighted(a) if explained else _short(a.text), labels, vad, a.sentiment, f"{a.confidence:.2f}"]
+        row = [
+            plain(a.id or str(n)),
+            highlighted(a) if explained else _short(a.text),
+            labels,
+            vad,
+            a.sentiment,
+            f"{a.confidence:.2f}",
+        ]
         if explained:
-            row.append(a.rationale or "")
+            row.append(plain(a.rationale or ""))
         table.add_row(*row)
     return table

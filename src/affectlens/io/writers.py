@@ -201,14 +201,13 @@ class _TableWriter:
         self.rows.extend(analyses)
 
     def close(self) -> None:
-        from rich.markup import escape
-
         from affectlens.io.table import analyses_table
+        from affectlens.io.terminal import safe
 
         if self.rows:
             self.console.print(analyses_table(self.rows))
         for n, a in enumerate(self.rows, start=1):
             for warning in a.warnings:
-                self.console.print(f"[yellow]warning[/] ({escape(a.id or str(n))}): {escape(warning)}")
+                self.console.print(f"[yellow]warning[/] ({safe(a.id or str(n))}): {safe(warning)}")
         if self.file is not None:
             self.file.close()
