@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from affectlens.errors import InputError
-from affectlens.io.writers import format_for, open_writer
+from affectlens.errors import InputError, OutputError
+from affectlens.io.writers import format_for, open_output, parts_folder
 from affectlens.schema import Analysis
 
 
@@ -13,39 +13,47 @@ def analyses(fake):
     return fake.analyze_batch(["so happy, thanks", "", 'a "quoted", text\nwith a newline'], ids=["a", "b", None])
 
 
-def test_jsonl_and_json_round_trip(tmp_path, analyses):
-    for fmt in ("jsonl", "json"):
-        path = tmp_path / f"out.{fmt}"
-        w = open_writer(fmt, str(path), labels=[])
-        w.write(analyses[:2])
-        w.write(analyses[2:])
-        w.close()
-        text = path.read_text(encoding="utf-8")
-        items = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
-        assert [Analysis.model_validate(i) for i in items] == analyses
+def write(fmt, path, analyses, labels=(), chunks=1, **kw):
+    out = open_output(fmt, str(path), labels=list(labels), **kw)
+    size = max(-(-len(analyses) // chunks), 1)
+    for i in range(0, len(analyses), size):
+        out.write(analyses[i : i + size])
+        out.commit()
+    out.finish()
+
+
+def read_back(fmt, path):
+    text = path.read_text(encoding="utf-8")
+    items = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
+    return [Analysis.model_validate(i) for i in items]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_jsonl_and_json_round_trip(tmp_path, analyses, fmt):
+    path = tmp_path / f"out.{fmt}"
+    write(fmt, path, analyses, chunks=2)
+    assert read_back(fmt, path) == analyses
+    assert not parts_folder(path).exists()  # the parts of a JSON output are gone once it is complete
 
 
 def test_missing_output_folders_are_created(tmp_path, analyses):
     for fmt in ("jsonl", "parquet"):
         path = tmp_path / "new" / fmt / f"out.{fmt}"
-        w = open_writer(fmt, str(path), labels=list(analyses[0].scores))
-        w.write(analyses)
-        w.close()
+        write(fmt, path, analyses, labels=analyses[0].scores)
         assert path.stat().st_size > 0
 
 
-def test_empty_json_is_a_valid_array(tmp_path):
-    path = tmp_path / "out.json"
-    open_writer("json", str(path), labels=[]).close()
-    assert json.loads(path.read_text()) == []
+def test_empty_outputs_are_valid(tmp_path):
+    write("json", tmp_path / "out.json", [])
+    assert json.loads((tmp_path / "out.json").read_text()) == []
+    write("csv", tmp_path / "out.csv", [], labels=["joy"])
+    assert (tmp_path / "out.csv").read_text().startswith("id,text,")
 
 
 def test_csv_is_flat_with_one_column_per_label(tmp_path, analyses):
     labels = list(analyses[0].scores)
     path = tmp_path / "out.csv"
-    w = open_writer("csv", str(path), labels=labels)
-    w.write(analyses)
-    w.close()
+    write("csv", path, analyses, labels=labels, chunks=3)
     rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
     assert [r["id"] for r in rows] == ["a", "b", ""]
     assert rows[0]["labels"] == "gratitude;joy" and float(rows[0]["score_joy"]) == analyses[0].scores["joy"]
@@ -57,13 +65,59 @@ def test_parquet(tmp_path, analyses):
     pq = pytest.importorskip("pyarrow.parquet")
     labels = list(analyses[0].scores)
     path = tmp_path / "out.parquet"
-    w = open_writer("parquet", str(path), labels=labels)
-    w.write(analyses)
-    w.close()
+    write("parquet", path, analyses, labels=labels, chunks=3)
     table = pq.read_table(path).to_pylist()
     assert [r["id"] for r in table] == ["a", "b", None]
     assert table[0]["score_gratitude"] == analyses[0].scores["gratitude"]
     assert table[1]["score_joy"] is None  # empty text has no scores
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "json", "parquet"])
+def test_resuming_drops_what_came_after_the_last_commit(tmp_path, analyses, fmt):
+    pytest.importorskip("pyarrow")
+    labels = list(analyses[0].scores)
+    path = tmp_path / f"out.{fmt}"
+    out = open_output(fmt, str(path), labels=labels)
+    out.write(analyses[:1])
+    marker = out.commit()
+    out.write(analyses[1:])  # written, never committed: the run is "killed" here
+    if fmt in ("jsonl", "csv"):
+        out.stream.flush()
+        with open(path, "ab") as f:
+            f.write(b'{"torn": ')  # half a row
+    else:
+        out.commit()  # a part committed after the marker the checkpoint holds
+    out.abandon()
+    resumed = open_output(fmt, str(path), labels=labels, resume_from=marker)
+    resumed.write(analyses[1:])
+    resumed.commit()
+    resumed.finish()
+    if fmt == "csv":
+        assert [r["id"] for r in csv.DictReader(path.open(encoding="utf-8", newline=""))] == ["a", "b", ""]
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert [r["id"] for r in pq.read_table(path).to_pylist()] == ["a", "b", None]
+    else:
+        assert read_back(fmt, path) == analyses
+
+
+def test_an_unfinished_json_output_leaves_the_old_file(tmp_path, analyses):
+    path = tmp_path / "out.json"
+    path.write_text("[]\n")
+    out = open_output("json", str(path), labels=[])
+    out.write(analyses)
+    out.commit()
+    out.abandon()
+    assert path.read_text() == "[]\n"
+    assert len(list(parts_folder(path).glob("part-*"))) == 1
+
+
+def test_a_full_disk_is_one_clear_error(analyses):
+    out = open_output("jsonl", "/dev/full", labels=[])
+    with pytest.raises(OutputError, match="cannot write '/dev/full': No space left on device"):
+        out.write(analyses * 2000)  # more than the write buffer: the first flush fails
+        out.commit()
 
 
 def test_format_choice():
@@ -73,4 +127,4 @@ def test_format_choice():
     with pytest.raises(InputError):
         format_for("x.xlsx", None)
     with pytest.raises(InputError, match="needs a file"):
-        open_writer("parquet", None, labels=[])
+        open_output("parquet", None, labels=[])

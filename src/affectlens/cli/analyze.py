@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import typer
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
@@ -52,22 +50,24 @@ def analyze(
     no_cache: bool = llm_options.NO_CACHE,
     config: str = llm_options.CONFIG,
     model_dir: str = llm_options.MODEL_DIR,
+    timeout: float = llm_options.TIMEOUT,
+    deadline: float = llm_options.DEADLINE,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row instead of skipping it."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue an interrupted run into the same -o file (jsonl, csv, json, parquet)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
-    """Analyse texts: emotions, valence-arousal-dominance, sentiment, confidence."""
-    from affectlens.analyzers.base import AnalyzeOptions
-    from affectlens.api import get_analyzer
-    from affectlens.batch import BadRow, analyze_records
-    from affectlens.errors import InputError
-    from affectlens.io.readers import Record, count_records, read_records
-    from affectlens.io.writers import format_for, open_writer
-    from affectlens.taxonomy import load_taxonomy
+    """Analyse texts: emotions, valence-arousal-dominance, sentiment, confidence.
 
-    if texts and input:
-        raise InputError("give texts as arguments or a file with -i, not both")
-    if not texts and not input:
-        raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
+    File outputs are committed as they go: an interrupted run (Ctrl-C, a crash, kill -9)
+    continues where it stopped with the same command and --resume.
+    """
+    from affectlens.analyzers.base import AnalyzeOptions
+    from affectlens.batch import BadRow, BatchJob, run_batch
+    from affectlens.checkpoint import checkpoint_path
+    from affectlens.errors import InputError
+
     options = AnalyzeOptions.build(
         None,
         {
@@ -78,20 +78,17 @@ def analyze(
             "vad_coverage": vad_coverage,
         },
     )
-    labels = load_taxonomy(options.taxonomy).names
-    fmt = format_for(output, format)
-    records = (
-        read_records(input, input_format=input_format, text_column=text_column, id_column=id_column)
-        if input
-        else iter([Record(n, text) for n, text in enumerate(texts, start=1)])
-    )
-    first = next(records, None)  # file-level problems surface here, before any output is opened
-    if first is None:
-        raise InputError(f"no texts in {input!r}")
-    records = itertools.chain([first], records)
-    analyzer = get_analyzer(
-        backend,
-        **llm_options.backend_settings(
+    job = BatchJob(
+        input=input,
+        texts=texts or None,
+        input_format=input_format,
+        text_column=text_column,
+        id_column=id_column,
+        output=output,
+        format=format,
+        options=options,
+        backend=backend,
+        backend_settings=llm_options.backend_settings(
             base_url=base_url,
             model=model,
             strategy=strategy,
@@ -102,41 +99,54 @@ def analyze(
             no_cache=no_cache,
             config=config,
             model_dir=model_dir,
+            timeout=timeout,
+            deadline=deadline,
         ),
+        batch_size=batch_size,
+        strict=strict,
+        resume=resume,
     )
     bad: list[BadRow] = []
 
     def report(row: BadRow) -> None:
         bad.append(row)
         if len(bad) <= _MAX_REPORTED:
-            err.print(f"[yellow]skipped row {row.line}:[/] {safe(row.reason)}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]skipped row {row.line},[/] which {safe(row.reason)}", highlight=False, soft_wrap=True)
 
-    writer = open_writer(fmt, output, labels=labels, console=out)
+    def note(message: str) -> None:
+        if not quiet:
+            err.print(f"[dim]{safe(message)}[/]", highlight=False, soft_wrap=True)
+
     show_progress = bool(input) and not quiet and err.is_terminal
-    total = count_records(input, input_format=input_format) if show_progress else None
     try:
-        with progress("analysing", total, enabled=show_progress) as advance:
-            summary = analyze_records(
-                records,
-                analyzer,
-                writer,
-                options=options,
-                chunk_size=batch_size,
-                strict=strict,
+        with progress("analysing", None, enabled=show_progress) as bar:
+            summary = run_batch(
+                job,
+                console=out,
                 on_bad_row=report,
-                on_progress=advance,
+                on_progress=bar,
+                on_total=bar.set_total if bar else None,
+                on_note=note,
             )
+    except BaseException:
+        if output and input and checkpoint_path(output).exists():
+            err.print(
+                "[yellow]the rows done so far are kept:[/] run the same command with --resume to continue",
+                highlight=False,
+            )
+        raise
     finally:
-        writer.close()
-    if len(bad) > _MAX_REPORTED:
-        err.print(f"[yellow]... and {len(bad) - _MAX_REPORTED} more skipped rows[/]")
-    llm_options.report_usage(analyzer, quiet=quiet)
-    if input and summary.analysed == 0:
+        if len(bad) > _MAX_REPORTED:
+            err.print(f"[yellow]... and {len(bad) - _MAX_REPORTED} more skipped rows[/]")
+    llm_options.report_usage(summary.analyzer, quiet=quiet)
+    if input and summary.total_analysed == 0:
         raise InputError("no text in the input could be analysed")
     if input and not quiet:
         rate = summary.analysed / summary.seconds if summary.seconds else 0.0
-        where = f" -> {output}" if output else ""
-        skipped = f", {len(bad)} rows skipped" if bad else ""
+        where = f" -> {safe(output)}" if output else ""
+        skipped = f", {summary.total_bad:,} rows skipped" if summary.total_bad else ""
+        before = f" (and {summary.analysed_before:,} before the interruption)" if summary.resumed_at is not None else ""
         err.print(
-            f"analysed {summary.analysed:,} texts in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}", highlight=False
+            f"analysed {summary.analysed:,} texts{before} in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}",
+            highlight=False,
         )

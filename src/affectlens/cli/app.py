@@ -6,9 +6,12 @@ a failure inside the run. Set ``AFFECTLENS_DEBUG=1`` to see tracebacks.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
 import typer
 
@@ -59,6 +62,11 @@ def main(argv: list[str] | None = None) -> None:
     interrupted — with one line on stderr that says what to do."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach a model hub
     _open_closed_streams()
+    with _sigterm_unwinds():
+        _run(argv)
+
+
+def _run(argv: list[str] | None) -> None:
     command = typer.main.get_command(app)
     try:
         try:
@@ -78,9 +86,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except AffectlensError as exc:
         _error(exc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print("affectlens: interrupted", highlight=False)
-        sys.exit(130)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
     except Exception as exc:
         if os.environ.get("AFFECTLENS_DEBUG"):
             raise
@@ -114,6 +122,26 @@ _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 def _system_error(exc: OSError) -> AffectlensError:
     where = f" ({exc.filename})" if exc.filename else ""
     return AffectlensError(f"{exc.strerror or type(exc).__name__}{where}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl-C, so outputs are committed or cleaned up on the way out."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread (an embedding application): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _open_closed_streams() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from affectlens.cli.console import err
+from affectlens.io.terminal import safe
 
 BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (LLM backends).")
 MODEL = typer.Option(None, "--model", help="Model name at the endpoint (LLM backends).")
@@ -18,6 +19,12 @@ CONCURRENCY = typer.Option(None, "--concurrency", min=1, help="Requests in fligh
 NO_CACHE = typer.Option(False, "--no-cache", help="Do not read or write the answer cache (LLM backends).")
 CONFIG = typer.Option(None, "--config", help="TOML config file with an [llm] table.")
 MODEL_DIR = typer.Option(None, "--model-dir", help="Local Hugging Face model directory (--backend transformers).")
+TIMEOUT = typer.Option(
+    None, "--timeout", min=0.1, help="Seconds to wait for one answer before retrying (LLM backends) [default: 60]."
+)
+DEADLINE = typer.Option(
+    None, "--deadline", min=1.0, help="Seconds the whole run may take; texts not answered by then fail (LLM backends)."
+)
 
 
 def backend_settings(**given: Any) -> dict[str, Any]:
@@ -32,4 +39,4 @@ def report_usage(analyzer: Any, *, quiet: bool = False) -> None:
     """One line on stderr with what an LLM run cost, if the backend keeps such figures."""
     usage = getattr(analyzer, "usage", None)
     if usage is not None and hasattr(usage, "summary") and not quiet:
-        err.print(f"{analyzer.name}: {usage.summary()}", highlight=False, soft_wrap=True)
+        err.print(f"{analyzer.name}: {safe(usage.summary())}", highlight=False, soft_wrap=True)

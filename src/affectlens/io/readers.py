@@ -18,7 +18,8 @@ carries on), and one bad row never costs another:
 Only problems with the whole file raise :class:`~affectlens.errors.InputError`: not found,
 binary (or UTF-16) content, an unreadable CSV header, a missing column.
 
-``Record.line`` is the 1-based physical line where the row starts (txt, jsonl, csv: the
+``Record.error`` is a predicate about the row ("is not valid JSON (…)", "has 3 fields, the
+header has 2"). ``Record.line`` is the 1-based physical line where the row starts (txt, jsonl, csv: the
 header is line 1) or the 1-based row (parquet). Strings that JSON can carry but Unicode
 cannot (an unpaired surrogate such as ``"\\ud800"``) are kept in texts — the analyzer
 replaces them, with a warning — and written as ``\\ud800`` in ids and other fields.
@@ -50,6 +51,7 @@ _BINARY_MAGIC = {  # first bytes -> (what the file is, what to do)
     b"\xff\xfe": ("UTF-16 text", "convert it: iconv -f utf-16 -t utf-8 FILE"),
     b"\xfe\xff": ("UTF-16 text", "convert it: iconv -f utf-16 -t utf-8 FILE"),
 }
+_JSON_TYPES = {list: "array", int: "number", float: "number", bool: "boolean", type(None): "null"}
 _ICONV = "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8 in.txt > out.txt"
 
 
@@ -276,7 +278,8 @@ def _read_jsonl(lines: _Lines, columns: _Columns) -> Iterator[Record]:
             yield Record(line.number, value)
             continue
         if not isinstance(value, dict):
-            yield Record(line.number, None, error=f"expected a JSON object or string, got {type(value).__name__}")
+            kind = _JSON_TYPES.get(type(value), type(value).__name__)
+            yield Record(line.number, None, error=f"is a JSON {kind}, not an object or a string")
             continue
         yield _record(line.number, value, columns, "field")
 
@@ -337,9 +340,8 @@ def _read_csv(lines: _Lines, path: str, columns: _Columns) -> Iterator[Record]:
         except StopIteration:
             return
         except (csv.Error, _RecordTooLong) as exc:
-            row, error = None, (
-                f"is too long (over {lines.limit:,} characters)" if isinstance(exc, _RecordTooLong) else f"is not valid CSV ({exc})"
-            )
+            too_long = isinstance(exc, _RecordTooLong)
+            row, error = None, (f"is too long (over {lines.limit:,} characters)" if too_long else f"is not valid CSV ({exc})")
             reader = csv.reader(source, strict=True)  # the old reader is mid-record; start afresh
         taken = source.taken
         if not taken:
@@ -413,7 +415,7 @@ def _record(n: int, row: dict[str, Any], columns: _Columns, kind: str) -> Record
     if text is None:
         text = ""
     if not isinstance(text, str):
-        return Record(n, None, error=f"{kind} {columns.text!r} holds {type(text).__name__}, not a string")
+        return Record(n, None, error=f"has a {type(text).__name__} in its {columns.text!r} {kind}, not a string")
     key = columns.id or ("id" if "id" in row else None)
     raw_id = row.get(key) if key else None
     kept = None

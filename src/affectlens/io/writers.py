@@ -1,31 +1,54 @@
-"""Writers for the output formats: ``table``, ``json``, ``jsonl``, ``csv``, ``parquet``.
+"""Outputs in the formats ``table``, ``json``, ``jsonl``, ``csv``, ``parquet``; none is ever left broken.
 
 JSON and JSONL carry the full :class:`~affectlens.schema.Analysis` (docs/schema.md). CSV and
 Parquet are flat: one row per text, one ``score_<label>`` column per label of the taxonomy.
-Every writer streams: rows are written as they come, so a long run can be followed and an
-interrupted one keeps what was done.
+
+Every file output is committed chunk by chunk (:meth:`Output.commit`), so a run that is
+killed can be resumed from its last commit, and a file is never left half written:
+
+- **JSONL and CSV** stream into the file itself (a long run can be followed with
+  ``tail -f``). A commit flushes the rows to disk and returns the file's length; resuming
+  truncates the file to that length (dropping a row cut in half) and appends.
+- **JSON and Parquet** cannot be appended to. Committed chunks are part files in a hidden
+  folder beside the target (``.NAME.affectlens-parts/``); on success they are joined into
+  a temporary file that replaces the target in one rename. Until then the target is
+  untouched: an interrupted run leaves the old file (or none), never a broken one.
+- **Standard output** streams and cannot be resumed; text shown on a terminal has its
+  control characters made visible (:mod:`affectlens.io.terminal`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import shutil
 import sys
+from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
-from affectlens.errors import InputError, MissingDependencyError
+from affectlens.errors import InputError, MissingDependencyError, OutputError
+from affectlens.io.files import atomic_path, atomic_write, remove, sync
+from affectlens.io.terminal import visible
 from affectlens.schema import Analysis
 
-__all__ = ["OUTPUT_FORMATS", "Writer", "flatten", "format_for", "open_writer"]
+__all__ = [
+    "OUTPUT_FORMATS",
+    "RESUMABLE_FORMATS",
+    "Output",
+    "flat_columns",
+    "flatten",
+    "format_for",
+    "open_output",
+    "parts_folder",
+]
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "parquet")
+RESUMABLE_FORMATS = ("jsonl", "csv", "json", "parquet")
 _SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".txt": "table"}
-
-
-class Writer(Protocol):
-    def write(self, analyses: list[Analysis]) -> None: ...
-    def close(self) -> None: ...
+_PARQUET_ROW_GROUP = 65_536
 
 
 def format_for(path: str | None, explicit: str | None) -> str:
@@ -40,6 +63,25 @@ def format_for(path: str | None, explicit: str | None) -> str:
     if suffix not in _SUFFIXES:
         raise InputError(f"cannot tell the output format from {path!r}", hint=f"pass --format ({', '.join(OUTPUT_FORMATS)})")
     return _SUFFIXES[suffix]
+
+
+def parts_folder(path: str | Path) -> Path:
+    """Where the committed chunks of a JSON or Parquet output wait until the run ends."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.affectlens-parts")
+
+
+_NUMBER_COLUMNS = ("valence", "arousal", "dominance", "confidence")
+
+
+def flat_columns(labels: list[str]) -> list[str]:
+    """The columns of a flat row (CSV, Parquet), in order."""
+    return [
+        *("id", "text", "taxonomy", "dominant", "labels", "sentiment"),
+        *_NUMBER_COLUMNS,
+        *(f"score_{label}" for label in labels),
+        *("evidence", "rationale", "warnings", "backend"),
+    ]
 
 
 def flatten(analysis: Analysis, labels: list[str]) -> dict[str, Any]:
@@ -65,149 +107,302 @@ def flatten(analysis: Analysis, labels: list[str]) -> dict[str, Any]:
     return row
 
 
-def open_writer(fmt: str, path: str | None, *, labels: list[str], console: Any = None) -> Writer:
-    """A writer of ``fmt`` to ``path`` (None or ``-``: standard output)."""
-    if fmt == "parquet":
-        if path is None or path == "-":
-            raise InputError("Parquet output needs a file", hint="pass -o FILE.parquet")
-        return _ParquetWriter(path, labels)
+class Output(ABC):
+    """Where analyses go. ``write`` takes rows; ``commit`` makes the rows written so far
+    durable and returns a marker to resume from; ``finish`` completes the output; ``abandon``
+    leaves what was committed (for ``--resume``) and removes anything temporary."""
+
+    resumable = False
+
+    @abstractmethod
+    def write(self, analyses: list[Analysis]) -> None: ...
+
+    def commit(self) -> dict[str, int]:
+        return {}
+
+    @abstractmethod
+    def finish(self) -> None: ...
+
+    def abandon(self) -> None:
+        return None
+
+
+def open_output(
+    fmt: str,
+    path: str | None,
+    *,
+    labels: list[str],
+    console: Any = None,
+    resume_from: dict[str, int] | None = None,
+) -> Output:
+    """An output of ``fmt`` to ``path`` (None or ``-``: standard output). ``resume_from`` is
+    the marker of the last commit of an interrupted run: the output continues from it."""
+    to_stdout = path is None or path == "-"
     if fmt == "table":
-        return _TableWriter(path, console)
-    stream = _open_out(path)
-    if fmt == "jsonl":
-        return _JsonlWriter(stream)
-    if fmt == "json":
-        return _JsonWriter(stream)
-    return _CsvWriter(stream, labels)
+        return _TableOutput(None if to_stdout else path, console)
+    if to_stdout:
+        if fmt == "parquet":
+            raise InputError("Parquet output needs a file", hint="pass -o FILE.parquet")
+        return _StdoutOutput(fmt, labels)
+    assert path is not None
+    if fmt in ("jsonl", "csv"):
+        return _FileOutput(fmt, Path(path), labels, resume_from)
+    if fmt == "parquet":
+        _require_pyarrow()
+    return _PartsOutput(fmt, Path(path), labels, resume_from)
 
 
-def _open_out(path: str | None) -> IO[str]:
-    if path is None or path == "-":
-        return sys.stdout
-    try:
-        _make_parent(path)
-        return open(path, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot write output file {path!r}: {exc.strerror}") from exc
+def _jsonl(analyses: list[Analysis]) -> str:
+    return "".join(a.model_dump_json() + "\n" for a in analyses)
 
 
-def _make_parent(path: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+def _csv(analyses: list[Analysis], labels: list[str], header: bool, clean: Any = None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # the default dialect: every field with a quote, comma or line break is quoted
+    if header:
+        writer.writerow(flat_columns(labels))
+    for a in analyses:
+        values = flatten(a, labels).values()
+        writer.writerow([clean(v) if clean and isinstance(v, str) else v for v in values])
+    return buffer.getvalue()
 
 
-class _StreamWriter:
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
+class _FileOutput(Output):
+    """JSONL or CSV, streamed into the file and committed by length."""
 
-    def close(self) -> None:
-        self.stream.flush()
-        if self.stream is not sys.stdout:
+    resumable = True
+
+    def __init__(self, fmt: str, path: Path, labels: list[str], resume_from: dict[str, int] | None) -> None:
+        self.fmt, self.path, self.labels = fmt, path, labels
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if resume_from is not None:
+                self.stream = open(path, "r+b")  # noqa: SIM115 (closed in finish/abandon)
+                self.stream.truncate(resume_from["bytes"])  # drops whatever came after the last commit
+                self.stream.seek(resume_from["bytes"])
+            else:
+                self.stream = open(path, "wb")  # noqa: SIM115
+        except OSError as exc:
+            raise OutputError.from_os_error(exc, repr(str(path))) from exc
+        self.header_due = fmt == "csv" and self.stream.tell() == 0
+
+    def write(self, analyses: list[Analysis]) -> None:
+        if self.fmt == "jsonl":
+            text = _jsonl(analyses)
+        else:
+            text = _csv(analyses, self.labels, self.header_due)
+            self.header_due = False
+        self._guard(lambda: self.stream.write(text.encode("utf-8")))
+
+    def commit(self) -> dict[str, int]:
+        self._guard(lambda: sync(self.stream))
+        return {"bytes": self.stream.tell()}
+
+    def finish(self) -> None:
+        if self.header_due:  # nothing was written: still a valid CSV with its header
+            self.write([])
+        self._guard(lambda: sync(self.stream))
+        self.stream.close()
+
+    def abandon(self) -> None:
+        with contextlib.suppress(OSError):  # a disk that is full stays full; what was committed is on it
             self.stream.close()
 
-
-class _JsonlWriter(_StreamWriter):
-    def write(self, analyses: list[Analysis]) -> None:
-        for a in analyses:
-            self.stream.write(a.model_dump_json() + "\n")
-        self.stream.flush()
-
-
-class _JsonWriter(_StreamWriter):
-    def __init__(self, stream: IO[str]) -> None:
-        super().__init__(stream)
-        self.first = True
-        self.stream.write("[")
-
-    def write(self, analyses: list[Analysis]) -> None:
-        for a in analyses:
-            self.stream.write(("\n" if self.first else ",\n") + a.model_dump_json(indent=2))
-            self.first = False
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n]\n" if not self.first else "]\n")
-        super().close()
-
-
-class _CsvWriter(_StreamWriter):
-    def __init__(self, stream: IO[str], labels: list[str]) -> None:
-        super().__init__(stream)
-        self.labels = labels
-        self.writer: csv.DictWriter[str] | None = None
-
-    def write(self, analyses: list[Analysis]) -> None:
-        for a in analyses:
-            row = flatten(a, self.labels)
-            if self.writer is None:
-                self.writer = csv.DictWriter(self.stream, fieldnames=list(row))
-                self.writer.writeheader()
-            self.writer.writerow(row)
-        self.stream.flush()
-
-
-class _ParquetWriter:
-    def __init__(self, path: str, labels: list[str]) -> None:
+    def _guard(self, action: Any) -> None:
         try:
-            import pyarrow as pa
+            action()
+        except OSError as exc:
+            raise OutputError.from_os_error(exc, repr(str(self.path))) from exc
+
+
+class _PartsOutput(Output):
+    """JSON or Parquet: committed chunks are part files; joined into the target on success."""
+
+    resumable = True
+
+    def __init__(self, fmt: str, path: Path, labels: list[str], resume_from: dict[str, int] | None) -> None:
+        self.fmt, self.path, self.labels = fmt, path, labels
+        self.folder = parts_folder(path)
+        self.pending: list[Analysis] = []
+        if resume_from is None and self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.parts = resume_from["parts"] if resume_from else 0
+        self.items = resume_from.get("rows", 0) if resume_from else 0
+        for stale in self.folder.glob("part-*") if self.folder.exists() else []:
+            if _part_number(stale) >= self.parts:  # written after the last commit
+                remove(stale)
+
+    def _part(self, n: int) -> Path:
+        return self.folder / f"part-{n:06d}.{'parquet' if self.fmt == 'parquet' else 'json'}"
+
+    def write(self, analyses: list[Analysis]) -> None:
+        self.pending.extend(analyses)
+
+    def commit(self) -> dict[str, int]:
+        if self.pending:
+            rows, self.pending = self.pending, []
+            atomic_write(self._part(self.parts), lambda stream: self._write_part(stream, rows))
+            self.parts += 1
+            self.items += len(rows)
+        return {"parts": self.parts, "rows": self.items}
+
+    def _write_part(self, stream: IO[bytes], rows: list[Analysis]) -> None:
+        if self.fmt == "parquet":
             import pyarrow.parquet as pq
-        except ImportError as exc:
-            raise MissingDependencyError("pyarrow", "parquet", "writing Parquet files") from exc
-        self.pa, self.labels = pa, labels
-        fields = [
-            ("id", pa.string()),
-            ("text", pa.string()),
-            ("taxonomy", pa.string()),
-            ("dominant", pa.string()),
-            ("labels", pa.string()),
-            ("sentiment", pa.string()),
-            ("valence", pa.float64()),
-            ("arousal", pa.float64()),
-            ("dominance", pa.float64()),
-            ("confidence", pa.float64()),
-            *((f"score_{label}", pa.float64()) for label in labels),
-            ("evidence", pa.string()),
-            ("rationale", pa.string()),
-            ("warnings", pa.string()),
-            ("backend", pa.string()),
-        ]
-        self.schema = pa.schema(fields)
-        try:
-            _make_parent(path)
-            self.writer = pq.ParquetWriter(path, self.schema)
-        except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"cannot write output file {path!r}: {exc}") from exc
+
+            pq.write_table(_arrow_table(rows, self.labels), stream, write_page_checksum=True)
+            return
+        first = self.items == 0
+        for a in rows:  # the JSON array's items, as they will appear in the final file
+            stream.write((("\n" if first else ",\n") + a.model_dump_json(indent=2)).encode("utf-8"))
+            first = False
+
+    def finish(self) -> None:
+        self.commit()
+        parts = [self._part(n) for n in range(self.parts)]
+        with atomic_path(self.path) as tmp:
+            try:
+                if self.fmt == "parquet":
+                    _join_parquet(parts, tmp, self.labels)
+                else:
+                    with open(tmp, "wb") as out:
+                        out.write(b"[")
+                        for part in parts:
+                            with open(part, "rb") as f:
+                                shutil.copyfileobj(f, out)
+                        out.write(b"\n]\n" if parts else b"]\n")
+                        sync(out)
+            except OSError as exc:
+                raise OutputError.from_os_error(exc, repr(str(self.path))) from exc
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def abandon(self) -> None:
+        self.pending = []  # what was committed stays in the parts folder for --resume
+
+
+def _part_number(path: Path) -> int:
+    try:
+        return int(path.name.split("-")[1].split(".")[0])
+    except (IndexError, ValueError):
+        return 1 << 30  # not one of ours: removed as stale
+
+
+class _StdoutOutput(Output):
+    """JSONL, CSV or JSON on standard output, streamed; terminals see control codes as symbols."""
+
+    def __init__(self, fmt: str, labels: list[str]) -> None:
+        self.fmt, self.labels = fmt, labels
+        self.stream = sys.stdout
+        self.clean = visible if _is_terminal(self.stream) else None
+        self.first = True
+        if fmt == "json":
+            self._emit("[")
+
+    def _emit(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
 
     def write(self, analyses: list[Analysis]) -> None:
-        if analyses:
-            rows = [flatten(a, self.labels) for a in analyses]
-            self.writer.write_table(self.pa.Table.from_pylist(rows, schema=self.schema))
+        if self.fmt == "csv":
+            self._emit(_csv(analyses, self.labels, self.first, self.clean))
+            self.first = False
+            return
+        if self.fmt == "jsonl":
+            text = _jsonl(analyses)
+        else:
+            items = []
+            for a in analyses:
+                items.append(("\n" if self.first else ",\n") + a.model_dump_json(indent=2))
+                self.first = False
+            text = "".join(items)
+        self._emit(self.clean(text) if self.clean else text)
 
-    def close(self) -> None:
-        self.writer.close()
+    def finish(self) -> None:
+        if self.fmt == "json":
+            self._emit("]\n" if self.first else "\n]\n")
+        elif self.fmt == "csv" and self.first:
+            self.write([])
 
 
-class _TableWriter:
-    """A table for people; rows are collected and printed on close."""
+class _TableOutput(Output):
+    """A table for people; rows are collected and printed (or written atomically) at the end."""
 
     def __init__(self, path: str | None, console: Any) -> None:
-        from rich.console import Console
-
         self.path = path
-        self.file = _open_out(path) if path not in (None, "-") else None
-        self.console = Console(file=self.file, width=140) if self.file else (console or Console())
+        self.console = console
         self.rows: list[Analysis] = []
 
     def write(self, analyses: list[Analysis]) -> None:
         self.rows.extend(analyses)
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        from rich.console import Console
+
+        if self.path is None:
+            self._print(self.console or Console())
+            return
+
+        def write(stream: IO[bytes]) -> None:
+            text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+            self._print(Console(file=text, width=140, emoji=False))
+            text.flush()
+            text.detach()
+
+        atomic_write(self.path, write)
+
+    def _print(self, console: Any) -> None:
         from affectlens.io.table import analyses_table
         from affectlens.io.terminal import safe
 
         if self.rows:
-            self.console.print(analyses_table(self.rows))
+            console.print(analyses_table(self.rows))
         for n, a in enumerate(self.rows, start=1):
             for warning in a.warnings:
-                self.console.print(f"[yellow]warning[/] ({safe(a.id or str(n))}): {safe(warning)}")
-        if self.file is not None:
-            self.file.close()
+                console.print(f"[yellow]warning[/] ({safe(a.id or str(n))}): {safe(warning)}", highlight=False)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError("pyarrow", "parquet", "writing Parquet files") from exc
+
+
+def _arrow_schema(labels: list[str]) -> Any:
+    import pyarrow as pa
+
+    numbers = {*_NUMBER_COLUMNS, *(f"score_{label}" for label in labels)}
+    return pa.schema([(c, pa.float64() if c in numbers else pa.string()) for c in flat_columns(labels)])
+
+
+def _arrow_table(rows: list[Analysis], labels: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pylist([flatten(a, labels) for a in rows], schema=_arrow_schema(labels))
+
+
+def _join_parquet(parts: list[Path], target: Path, labels: list[str]) -> None:
+    """One Parquet file of ``parts``, in order, in row groups of up to 65,536 rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _arrow_schema(labels)
+    with pq.ParquetWriter(target, schema, write_page_checksum=True) as writer:
+        pending: list[Any] = []
+        size = 0
+        for part in parts:
+            table = pq.read_table(part, schema=schema)
+            pending.append(table)
+            size += table.num_rows
+            if size >= _PARQUET_ROW_GROUP:
+                writer.write_table(pa.concat_tables(pending), row_group_size=_PARQUET_ROW_GROUP)
+                pending, size = [], 0
+        if pending or not parts:
+            writer.write_table(pa.concat_tables(pending) if pending else schema.empty_table())

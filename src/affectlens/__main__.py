@@ -1,0 +1,5 @@
+"""``python -m affectlens``: the same as the ``affectlens`` command."""
+
+from affectlens.cli.app import main
+
+main()

@@ -1,0 +1,83 @@
+"""Durable file operations: a file is either its old self or complete, never half written.
+
+- :func:`atomic_write` writes to a temporary file in the same folder, flushes it to disk
+  and renames it over the target (a rename within a folder is atomic on POSIX and Windows).
+- :func:`sync` flushes a file's data to disk before anything that depends on it is written.
+- :func:`same_file` tells whether two paths name one file (so an output never overwrites
+  its own input).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from affectlens.errors import OutputError
+
+__all__ = ["atomic_path", "atomic_write", "remove", "same_file", "sync"]
+
+
+def sync(stream: IO[bytes]) -> None:
+    """Flush ``stream`` and its data to the disk."""
+    stream.flush()
+    os.fsync(stream.fileno())
+
+
+def _sync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be opened
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``target``; on a clean exit it replaces ``target`` atomically,
+    on an exception it is removed and ``target`` is left as it was."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, repr(str(target))) from exc
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        remove(tmp)
+        raise
+    _sync_dir(target.parent)
+
+
+def atomic_write(target: str | Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``target`` through ``write(stream)`` so that it is either the old file or the new one."""
+    with atomic_path(target) as tmp:
+        try:
+            with open(tmp, "wb") as stream:
+                write(stream)
+                sync(stream)
+        except OSError as exc:
+            raise OutputError.from_os_error(exc, repr(str(target))) from exc
+
+
+def remove(path: str | Path) -> None:
+    """Remove a file if it exists."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` and ``b`` are one file (links and relative paths resolved)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
