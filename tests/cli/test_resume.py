@@ -30,7 +30,8 @@ def make_input(path, n=700):
         elif i % 50 == 7:
             lines.append(json.dumps({"text": f"no id here, number {i}, so happy"}))
         else:
-            lines.append(json.dumps({"id": f"r{i % 400}", "text": f"text {i}: {random.Random(i).choice(['sad', 'glad', 'wow'])}"}))
+            word = random.Random(i).choice(["sad", "glad", "wow"])
+            lines.append(json.dumps({"id": f"r{i % 400}", "text": f"text {i}: {word}"}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
