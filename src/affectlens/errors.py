@@ -27,6 +27,7 @@ __all__ = [
     "ModelAssetError",
     "OutputError",
     "ProgrammingError",
+    "RunStoppedError",
     "UnknownNameError",
     "UserError",
 ]
@@ -93,6 +94,11 @@ class MissingDependencyError(UserError):
 
 class BackendError(AffectlensError):
     """An analyzer failed while running."""
+
+
+class RunStoppedError(BackendError):
+    """The run cannot go on (an endpoint that cannot be reached, a deadline that passed); rows
+    already committed are kept, and ``--resume`` continues once the cause is fixed."""
 
 
 class ModelAssetError(BackendError):

@@ -2,6 +2,8 @@
 that invents spans and labels."""
 
 import json
+import socket
+import time
 
 from affectlens.api import clear_cache
 from tests.llm.conftest import ScriptedServer, emotions
@@ -60,4 +62,53 @@ def test_eval_json_scores_an_llm_backend_and_reports_usage(cli, tmp_path, monkey
     usage = result["usage"]
     assert usage["requests"] == len(script.requests) > 0 and usage["dropped_labels"] > 0  # "zorblax" maps nowhere
     assert 0.0 <= result["metrics"]["pass_rate"] <= 1.0
+    clear_cache()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+FAST_RETRIES = "[llm]\nbackoff = 0.05\n"
+
+
+def test_an_unreachable_endpoint_stops_the_run_with_one_line_and_no_file(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_CACHE_DIR", str(tmp_path / "cache"))
+    clear_cache()
+    src = tmp_path / "in.txt"
+    src.write_text("".join(f"text number {i}\n" for i in range(1000)))
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "fast.toml").write_text(FAST_RETRIES)
+    started = time.monotonic()
+    r = cli(
+        "analyze", "-i", str(src), "-o", str(out), "--backend", "openai", "--model", "m",
+        "--base-url", f"http://127.0.0.1:{_closed_port()}/v1", "--config", str(tmp_path / "fast.toml"),
+    )  # fmt: skip
+    assert r.code == 1 and time.monotonic() - started < 10
+    errors = [line for line in r.err.splitlines() if line.startswith("affectlens: error:")]
+    assert len(errors) == 1 and "cannot reach http://127.0.0.1:" in errors[0] and "connection failed" in errors[0]
+    assert "Traceback" not in r.err and "internal error" not in r.err
+    assert not out.exists()
+    clear_cache()
+
+
+def test_a_server_that_never_answers_is_given_up_on_with_the_timeout(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTLENS_CACHE_DIR", str(tmp_path / "cache"))
+    clear_cache()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # accepts connections, never reads nor answers
+    (tmp_path / "fast.toml").write_text(FAST_RETRIES + "max_retries = 1\n")
+    try:
+        started = time.monotonic()
+        r = cli(
+            "analyze", "a text", "--backend", "openai", "--model", "m", "--timeout", "0.5",
+            "--base-url", f"http://127.0.0.1:{silent.getsockname()[1]}/v1", "--config", str(tmp_path / "fast.toml"),
+        )  # fmt: skip
+    finally:
+        silent.close()
+    assert r.code == 1 and time.monotonic() - started < 10
+    assert "no answer within 0.5 s" in r.err and "retrying" in r.err  # the wait was shown, then given up on
     clear_cache()

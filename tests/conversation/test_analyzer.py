@@ -41,3 +41,26 @@ def test_any_backend_can_score_turns_one_by_one():
     result = ConversationAnalyzer(backend="embedded").analyze(Conversation("e", ["A", "B"], ["I'm so happy!", "I'm furious."]))
     assert [t.analysis.dominant for t in result.turns] == ["joy", "anger"]
     assert result.backend.startswith("embedded/")
+
+
+def test_empty_held_and_speakerless_turns_keep_their_place(analyzer):
+    texts = ["I got the job!", "", "That's wonderful, congratulations!", "x" * 50, "But I have to move far away.", "Oh no."]
+    speakers = ["A", "B", "B", "A", None, "B"]
+    full = Conversation("c", speakers, texts, held={3: "not analysed: 50 characters, over the limit of 40"})
+    result = analyzer.analyze(full)
+    assert [t.index for t in result.turns] == [0, 1, 2, 3, 4, 5]  # nothing renumbered
+    empty, held, unknown = result.turns[1], result.turns[3], result.turns[4]
+    assert empty.analysis.dominant is None and empty.analysis.scores == {} and "empty turn" in empty.analysis.warnings[0]
+    assert held.analysis.dominant is None and held.analysis.warnings[0].startswith("not analysed: 50 characters")
+    assert unknown.speaker is None and unknown.analysis.dominant is not None  # analysed, and read as context
+    counted = {0, 2, 4, 5}
+    assert {c.effect_turn for c in result.causes} | {c.cause_turn for c in result.causes} <= counted
+    d = result.dynamics
+    assert {s.turn for s in d.shifts} <= counted and {s.previous_turn for s in d.shifts} <= counted
+    assert sorted(t.speaker for t in d.trajectories) == ["A", "B"]
+    assert {n for t in d.trajectories for n in t.turns} == {0, 2, 5}
+    assert any("turns 1, 3 are empty" in w for w in result.warnings)
+    assert any("turns 4 have no speaker" in w for w in result.warnings)
+    # the same conversation without those turns reads the same: they are not context either
+    alone = analyzer.analyze(Conversation("d", ["A", "B", "X", "B"], [texts[0], texts[2], texts[4], texts[5]]))
+    assert [t.analysis.scores for t in alone.turns] == [result.turns[i].analysis.scores for i in (0, 2, 4, 5)]

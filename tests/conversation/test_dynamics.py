@@ -77,3 +77,13 @@ def test_escalation_windows_merge_and_need_strictly_rising_arousal():
     ]
     positive = np.column_stack([[0.2] * 6, arousal, np.zeros(6)])
     assert dynamics(["A", "B"] * 3, ["anger"] * 6, positive).escalations == []
+
+
+def test_given_turn_indices_and_unknown_speakers():
+    # turns 1 and 3 of the conversation were left out; turn 4's speaker is unknown
+    d = dynamics(["A", "B", "A", None, "B"], ["joy", "anger", "anger", "fear", "anger"], VAD, turns=[0, 2, 4, 5, 6])
+    assert {t.speaker: t.turns for t in d.trajectories} == {"A": [0, 4], "B": [2, 6]}
+    # A: joy -> anger (a label shift); B: anger -> anger, but valence 0.5 -> -0.6 (a VAD shift)
+    assert [(s.turn, s.previous_turn, s.kinds) for s in d.shifts] == [(4, 0, ["label", "vad"]), (6, 2, ["vad"])]
+    # adjacent pairs with two known, different speakers: (0,2) A-B, (2,4) B-A; pairs with turn 5 do not count
+    assert d.contagion == pytest.approx(0.5)  # joy->anger no, anger->anger yes

@@ -2,7 +2,8 @@
 
 ``ScriptedServer`` answers chat-completion requests by stage (perceive, aspect, opinion,
 reason). Tests give it answers per stage as dicts (sent as JSON), strings (sent as they are)
-or callables; and a queue of failures (HTTP status codes, or ``"timeout"``) served first.
+or callables; and a queue of failures served first: HTTP status codes, ``"timeout"``, or a
+malformed body (``"truncated"`` JSON, an ``"html"`` page, ``"no-choices"``).
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ class ScriptedServer:
             failure = self.failures.pop(0)
             if failure == "timeout":
                 raise httpx2.ReadTimeout("scripted timeout", request=request)
+            if failure == "truncated":  # a proxy cut the body short
+                cut = b'{"id": "x", "choices": [{"mess'
+                return httpx2.Response(200, content=cut, headers={"content-type": "application/json"})
+            if failure == "html":  # a gateway's error page with status 200
+                return httpx2.Response(200, content=b"<html>502 Bad Gateway</html>", headers={"content-type": "text/html"})
+            if failure == "no-choices":
+                return httpx2.Response(200, json={"id": "x", "object": "chat.completion", "choices": []})
             if failure == "json_schema" and body.get("response_format", {}).get("type") == "json_schema":
                 return httpx2.Response(400, json={"error": {"message": "response_format json_schema is not supported"}})
             if failure == "json_schema_500" and body.get("response_format", {}).get("type") == "json_schema":

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from affectlens.errors import BackendError, ConfigError
+from affectlens.errors import ConfigError, RunStoppedError
 from tests.llm.conftest import emotions
 
 TEXT = "I can't believe they cancelled it, I'm furious!"
@@ -79,8 +79,8 @@ def test_timeout_then_success_and_persistent_timeouts(server, make_analyzer):
     analyzer = make_analyzer()
     assert analyzer.analyze("so happy").backend.startswith("openai/")
     assert analyzer.usage.retries == 1
-    server.failures = ["timeout"] * 20
-    with pytest.raises(BackendError, match="kept failing after 3 attempts"):
+    server.failures = ["timeout"] * 20  # a fresh run whose endpoint never answers: it stops, it does not go on
+    with pytest.raises(RunStoppedError, match=r"cannot reach http://scripted/v1: no answer within 60 s \(3 attempts"):
         make_analyzer(max_retries=2).analyze("so happy")
 
 
@@ -88,8 +88,9 @@ def test_one_failing_text_does_not_sink_the_batch(server, make_analyzer):
     server.answers["reason"] = lambda body: (
         emotions(("joy", 0.9, [])) if "happy" in body["messages"][1]["content"] else emotions()
     )
-    analyzer = make_analyzer(max_retries=0, concurrency=1)
-    server.failures = ["timeout"]  # the first request of the first text
+    analyzer = make_analyzer(max_retries=0, concurrency=2)
+    analyzer.analyze("warm-up")  # the endpoint has answered in this run
+    server.failures = ["timeout"]  # the first request of the next text
     out = analyzer.analyze_batch(["sad text", "happy text"])
     assert out[0].warnings and out[0].warnings[0].startswith("not analysed") and out[1].labels == ["joy"]
     assert analyzer.usage.failed_texts == 1
@@ -205,3 +206,60 @@ class ScriptedStage:
     @staticmethod
     def reason(body):
         return "Decide which emotions" in body["messages"][0]["content"]
+
+
+def test_malformed_bodies_are_retried_like_5xx(server, make_analyzer):
+    server.failures = ["truncated", "html", "no-choices"]
+    server.answers["reason"] = emotions(("joy", 0.9, []))
+    analyzer = make_analyzer()
+    assert analyzer.analyze("so happy").labels == ["joy"]
+    assert analyzer.usage.malformed == 3 and analyzer.usage.retries == 3
+
+
+def test_malformed_forever_fails_the_text_and_the_run_goes_on(server, make_analyzer):
+    analyzer = make_analyzer(max_retries=1, concurrency=2)
+    analyzer.analyze("warm-up")
+    server.failures = ["html", "truncated"]  # both attempts of the next text's first request
+    server.answers["reason"] = emotions(("joy", 0.9, []))
+    out = analyzer.analyze_batch(["first", "second"])
+    failed = [a for a in out if a.warnings and a.warnings[0].startswith("not analysed")]
+    assert len(failed) == 1 and "malformed answer" in failed[0].warnings[0]
+    assert [a.labels for a in out if a not in failed] == [["joy"]]
+
+
+def test_a_run_whose_endpoint_never_answered_stops_at_once(server, make_analyzer):
+    server.failures = ["timeout"] * 100
+    analyzer = make_analyzer(max_retries=2, concurrency=4)
+    with pytest.raises(RunStoppedError, match="cannot reach"):
+        analyzer.analyze_batch([f"text {i}" for i in range(40)])
+    assert len(server.requests) < 40  # it did not try every text
+
+
+def test_the_deadline_stops_the_run(server, make_analyzer):
+    analyzer = make_analyzer(deadline=0.3, backoff=0.1, max_retries=10)
+    analyzer.analyze("warm-up")
+    server.failures = ["timeout"] * 100
+    with pytest.raises(RunStoppedError, match=r"deadline of 0\.3 s has passed"):
+        analyzer.analyze("this one keeps timing out")
+
+
+@pytest.mark.parametrize(
+    ("rationale", "kept"),
+    [
+        ("The writer is proud of the person they address.", True),
+        ("Pride, with no trace of anger.", True),  # a negated emotion is not claimed
+        ("Classic schadenfreude.", False),  # names an emotion outside the labels
+        ("The writer is furious.", False),
+        ("They say 'so proud of you'.", True),
+        ("They say 'you failed'.", False),  # quotes what the text does not say
+    ],
+)
+def test_a_model_written_rationale_is_verified_like_evidence(server, make_analyzer, rationale, kept):
+    server.answers["reason"] = emotions(("pride", 0.9, []), rationale=rationale)
+    a = make_analyzer().analyze("I'm so proud of you!")
+    assert a.labels == ["pride"]
+    if kept:
+        assert a.rationale == rationale and not a.warnings
+    else:
+        assert a.rationale != rationale and "pride" in a.rationale
+        assert any(w.startswith("the model's rationale") and "replaced" in w for w in a.warnings)

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.errors import ConfigError
-from affectlens.llm.client import ChatClient, Usage
+from affectlens.llm.client import ChatClient, RunState, Usage
 from affectlens.llm.pipeline import Context, analyze_texts
 from affectlens.llm.settings import load_settings
 from affectlens.llm.strategies import load_stimulus, load_strategy
@@ -59,6 +59,7 @@ class OpenAIAnalyzer(Analyzer):
 
             self.demonstrations = FewShotPool(self.settings.few_shot_pool, k=self.settings.few_shot_k)
         self.usage = Usage()
+        self.run = RunState(deadline=self.settings.deadline)  # one run: reachability and deadline
         self._http_client = http_client
 
     @property
@@ -73,7 +74,7 @@ class OpenAIAnalyzer(Analyzer):
         return run_coroutine(self._analyze(texts, ids, taxonomy))
 
     async def _analyze(self, texts: list[str], ids: list[str | None], taxonomy: Taxonomy) -> list[Analysis]:
-        client = ChatClient(self.settings, strategy_id=self.strategy.id, http_client=self._http_client)
+        client = ChatClient(self.settings, strategy_id=self.strategy.id, http_client=self._http_client, run=self.run)
         ctx = Context(
             client=client,
             strategy=self.strategy,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import signal
 import sys
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     interrupted — with one line on stderr that says what to do."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach a model hub
     _open_closed_streams()
-    with _sigterm_unwinds():
+    with _sigterm_unwinds(), _warnings_to_stderr():
         _run(argv)
 
 
@@ -122,6 +123,23 @@ _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
 def _system_error(exc: OSError) -> AffectlensError:
     where = f" ({exc.filename})" if exc.filename else ""
     return AffectlensError(f"{exc.strerror or type(exc).__name__}{where}")
+
+
+class _StderrHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]affectlens: warning:[/] {safe(record.getMessage())}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """What the library logs at WARNING (an LLM endpoint being retried…) is shown on stderr."""
+    logger = logging.getLogger("affectlens")
+    handler = _StderrHandler(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 class Terminated(KeyboardInterrupt):

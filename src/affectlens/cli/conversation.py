@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import typer
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
+from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
 from affectlens.io.terminal import plain, safe
 
@@ -36,20 +38,62 @@ def analyze_command(
     shift_threshold: float = typer.Option(0.5, "--shift-threshold", min=0.0, help="VAD jump that counts as a shift."),
     escalation_turns: int = typer.Option(3, "--escalation-turns", min=2, help="Turns of rising negative arousal for escalation."),
     plot: str = typer.Option(None, "--plot", help="Write a PNG per conversation (FILE, or FILE-<id>.png for several)."),
-    max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Skip turns longer than this (reported)."),
+    max_chars: int = typer.Option(
+        DEFAULT_MAX_CHARS, "--max-chars", help="Turns longer than this keep their place but are not analysed (reported)."
+    ),
     local_dir: str = typer.Option(None, "--local-models", help="Folder of locally built models [default: the user data folder]."),
+    base_url: str = llm_options.BASE_URL,
+    model: str = llm_options.MODEL,
+    strategy: str = llm_options.STRATEGY,
+    samples: int = llm_options.SAMPLES,
+    stimulus: str = llm_options.STIMULUS,
+    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
+    concurrency: int = llm_options.CONCURRENCY,
+    no_cache: bool = llm_options.NO_CACHE,
+    config: str = llm_options.CONFIG,
+    model_dir: str = llm_options.MODEL_DIR,
+    timeout: float = llm_options.TIMEOUT,
+    deadline: float = llm_options.DEADLINE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
 ) -> None:
-    """Analyse every conversation of a file of turns."""
+    """Analyse every conversation of a file of turns.
+
+    A file output appears when the run is complete (an interrupted run leaves the old file, or none).
+    """
     from affectlens.conversation.analyzer import ConversationAnalyzer
     from affectlens.conversation.io import Columns, read_conversations
     from affectlens.errors import InputError
+    from affectlens.io.files import atomic_path, same_file
 
     fmt = format or (Path(output).suffix.lstrip(".") if output else "table")
     if fmt not in _FORMATS:
         raise InputError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(_FORMATS)}")
     if fmt == "table" and output:
         raise InputError("a table goes to the terminal", hint="write .json or .jsonl with -o")
+    if output and input != "-" and Path(output).exists() and same_file(input, output):
+        raise InputError(
+            f"the output {output!r} is the input file: writing it would destroy the turns being read",
+            hint="choose another file with -o",
+        )
+    settings = llm_options.backend_settings(
+        base_url=base_url,
+        model=model,
+        strategy=strategy,
+        samples=samples,
+        stimulus=stimulus,
+        few_shot_pool=few_shot_pool,
+        concurrency=concurrency,
+        no_cache=no_cache,
+        config=config,
+        model_dir=model_dir,
+        timeout=timeout,
+        deadline=deadline,
+    )
+    if settings and backend == "context":
+        raise InputError(
+            f"{', '.join('--' + k.replace('_', '-') for k in settings)} apply to LLM backends, not the conversation model",
+            hint="add --backend openai (or transformers) to score turns with an LLM",
+        )
     if plot:
         from affectlens.evaluation.plots import require_matplotlib
 
@@ -59,7 +103,7 @@ def analyze_command(
         input, columns=columns, input_format=input_format or ("jsonl" if input == "-" else None), max_chars=max_chars
     )
     for problem in read.problems[:_MAX_REPORTED]:
-        err.print(f"[yellow]skipped {safe(str(problem))}[/]", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]{safe(str(problem))}[/]", highlight=False, soft_wrap=True)
     if len(read.problems) > _MAX_REPORTED:
         err.print(f"[yellow]... and {len(read.problems) - _MAX_REPORTED} more problems[/]")
     if not read.conversations:
@@ -68,34 +112,31 @@ def analyze_command(
         )
 
     analyzer = ConversationAnalyzer(
-        backend=backend, shift_threshold=shift_threshold, escalation_turns=escalation_turns, local_dir=local_dir
+        backend=backend, shift_threshold=shift_threshold, escalation_turns=escalation_turns, local_dir=local_dir, **settings
     )
     results = []
-    if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-    sink = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115 (closed below)
-    try:
-        with progress("turns", read.turns, enabled=not quiet and err.is_terminal) as advance:
-            for conversation in read.conversations:
-                result = analyzer.analyze(conversation)
-                if advance:
-                    advance(len(conversation.texts))
-                if fmt == "jsonl":
-                    line = result.model_dump_json()
-                    sink.write(line + "\n") if sink else typer.echo(line)
-                else:
-                    results.append(result)
-                if plot:
-                    from affectlens.evaluation.plots import conversation_plot
+    with contextlib.ExitStack() as stack:
+        sink = None
+        if output:
+            sink = stack.enter_context(open(stack.enter_context(atomic_path(output)), "w", encoding="utf-8"))
+        advance = stack.enter_context(progress("turns", read.turns, enabled=not quiet and err.is_terminal))
+        for conversation in read.conversations:
+            result = analyzer.analyze(conversation)
+            if advance:
+                advance(len(conversation.texts))
+            if fmt == "jsonl":
+                line = result.model_dump_json()
+                sink.write(line + "\n") if sink else typer.echo(line)
+            else:
+                results.append(result)
+            if plot:
+                from affectlens.evaluation.plots import conversation_plot
 
-                    target = Path(plot) if len(read.conversations) == 1 else _numbered(Path(plot), conversation.id)
-                    conversation_plot(result, target)
+                target = Path(plot) if len(read.conversations) == 1 else _numbered(Path(plot), conversation.id)
+                conversation_plot(result, target)
         if fmt == "json":
             text = json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False, indent=2)
             sink.write(text + "\n") if sink else typer.echo(text)
-    finally:
-        if sink:
-            sink.close()
     if fmt == "table":
         for result in results:
             _print_table(result)
@@ -129,7 +170,7 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
         emotion = f"{a.dominant} {a.scores.get(a.dominant or '', 0):.2f}" if a.dominant else ""
         table.add_row(
             str(t.index),
-            plain(t.speaker),
+            plain(t.speaker) if t.speaker is not None else plain("(unknown)", "dim"),
             plain(text),
             emotion,
             f"{a.vad.valence:+.2f} / {a.vad.arousal:+.2f}",

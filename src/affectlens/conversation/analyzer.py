@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,14 @@ CONTEXT_BACKEND = "context"  # the shipped conversation model; any other name is
 
 @dataclass
 class Conversation:
+    """Turns in order. ``speakers[i]`` is None when the turn's speaker is unknown; ``held``
+    names the turns kept in place but not analysed, and why (e.g. too long)."""
+
     id: str
-    speakers: list[str]
+    speakers: list[str | None]
     texts: list[str]
     timestamps: list[str | None] = field(default_factory=list)
+    held: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.timestamps:
@@ -97,6 +102,7 @@ class ConversationAnalyzer:
         return f"{turns}+causes/{self.causes.id}"
 
     def signals(self, texts: list[str]) -> TurnSignals:
+        """Signals for the turns ``texts`` (non-empty), each read with the ones before it."""
         raw = self.embedded.predict_raw(texts)
         vectors = np.stack([e.pooled.mean(axis=0) for e in raw.encoded]) if texts else np.zeros((0, 384))
         if self.context is None:
@@ -123,41 +129,64 @@ class ConversationAnalyzer:
                     sentiment=sentiment_of([top], self.taxonomy),
                     confidence=round(float(probs[i].max()), 4),
                     backend=f"conversation/{self.context.model_id}",
-                    warnings=[] if text.strip() else ["empty turn: scored from its context only"],
                 )
             )
         return TurnSignals(analyses, 1.0 - probs[:, labels.index("neutral")], raw.vad.astype(float), vectors)
 
     def analyze(self, conversation: Conversation) -> ConversationAnalysis:
-        s = self.signals(conversation.texts)
+        """Per-turn analyses, dynamics and causes. Turns that are empty or held (too long) keep
+        their index and a warning, and are left out: the models read the conversation without
+        them, and dynamics and causes do not count them."""
+        texts, speakers = conversation.texts, conversation.speakers
+        held = dict(conversation.held)
+        held.update({i: "empty turn" for i, text in enumerate(texts) if i not in held and not text.strip()})
+        active = [i for i in range(len(texts)) if i not in held]
+        s = self.signals([texts[i] for i in active])
+        analyses: dict[int, Analysis] = dict(zip(active, s.analyses))
+        for i, why in held.items():
+            analyses[i] = Analysis(
+                text=texts[i],
+                taxonomy=self.taxonomy.id,
+                backend=self.backend_id,
+                warnings=[f"{why}: not analysed, and left out of dynamics and causes"],
+            )
         dominant = [a.dominant for a in s.analyses]
-        effects = [i for i, label in enumerate(dominant) if label not in (None, "neutral")]
+        effects = [k for k, label in enumerate(dominant) if label not in (None, "neutral")]
         causes: list[Cause] = []
         if effects:
-            labels = [str(dominant[i]) for i in effects]
+            # an unknown speaker is nobody else's turn: give each its own name
+            named = [speakers[i] if speakers[i] is not None else f"\x00unknown-{i}" for i in active]
             features = cause_features(
-                effects, labels, conversation.speakers, s.vectors, s.emotional, s.vad[:, 0], max_back=CAUSE_WINDOW
+                effects, [str(dominant[k]) for k in effects], named, s.vectors, s.emotional, s.vad[:, 0], max_back=CAUSE_WINDOW
             )
             scores = self.causes.scores(features)
             causes = [
-                Cause(effect_turn=t, cause_turn=j, label=str(dominant[t]), score=round(float(p), 4))
+                Cause(effect_turn=active[t], cause_turn=active[j], label=str(dominant[t]), score=round(float(p), 4))
                 for (t, j), p in zip(features.pairs, scores)
                 if p >= self.causes.threshold
             ]
         warnings = []
+        if held:
+            warnings.append(f"turns {_list(held)} are empty or were not analysed: they are left out of dynamics and causes")
+        unknown = [i for i in active if speakers[i] is None]
+        if unknown:
+            warnings.append(
+                f"turns {_list(unknown)} have no speaker: analysed, but left out of trajectories, shifts, inertia and contagion"
+            )
         if self.causes.id.startswith("positional"):
             warnings.append("causes come from the positional rule; `affectlens conversation build` trains the RECCON model")
         return ConversationAnalysis(
             conversation_id=conversation.id,
             backend=self.backend_id,
             turns=[
-                TurnAnalysis(index=i, speaker=sp, timestamp=ts, analysis=a)
-                for i, (sp, ts, a) in enumerate(zip(conversation.speakers, conversation.timestamps, s.analyses))
+                TurnAnalysis(index=i, speaker=speakers[i], timestamp=conversation.timestamps[i], analysis=analyses[i])
+                for i in range(len(texts))
             ],
             dynamics=dynamics(
-                conversation.speakers,
+                [speakers[i] for i in active],
                 dominant,
                 s.vad,
+                turns=active,
                 shift_threshold=self.shift_threshold,
                 escalation_turns=self.escalation_turns,
             ),
@@ -165,3 +194,8 @@ class ConversationAnalyzer:
             cause_model=self.causes.id,
             warnings=warnings,
         )
+
+
+def _list(turns: Iterable[int]) -> str:
+    turns = sorted(turns)
+    return ", ".join(map(str, turns[:20])) + (f" and {len(turns) - 20} more" if len(turns) > 20 else "")

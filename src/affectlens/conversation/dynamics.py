@@ -18,6 +18,11 @@ Definitions (docs/conversations.md has a worked example of each):
 
 Rates are ``None`` when there is no pair to count, correlations when there are fewer than
 three pairs or no variance.
+
+The turns given are the ones that count (the analyzer leaves out empty turns and turns it
+did not analyse); ``turns`` names their indices in the conversation, so "adjacent" means
+adjacent among the turns that count, and every index reported is the conversation's. A turn
+whose speaker is None (unknown) belongs to no trajectory, and no pair with it is counted.
 """
 
 from __future__ import annotations
@@ -49,23 +54,28 @@ def _pearson(pairs: list[tuple[float, float]]) -> float | None:
 
 
 def dynamics(
-    speakers: Sequence[str],
+    speakers: Sequence[str | None],
     labels: Sequence[str | None],
     vad: np.ndarray,
     *,
+    turns: Sequence[int] | None = None,
     shift_threshold: float = DEFAULT_SHIFT_THRESHOLD,
     escalation_turns: int = DEFAULT_ESCALATION_TURNS,
 ) -> Dynamics:
-    """The dynamics of turns with ``speakers``, dominant ``labels`` and ``vad`` ``[n, 3]``."""
+    """The dynamics of turns with ``speakers``, dominant ``labels`` and ``vad`` ``[n, 3]``;
+    ``turns``: their indices in the conversation (default ``0..n-1``)."""
     n = len(speakers)
+    index = list(turns) if turns is not None else list(range(n))
     vad = np.asarray(vad, dtype=float).reshape(n, 3)
     previous_of: dict[str, int] = {}
     shifts: list[Shift] = []
     same_pairs: list[tuple[int, int]] = []
     trajectories: dict[str, Trajectory] = {}
     for i, speaker in enumerate(speakers):
+        if speaker is None:
+            continue
         t = trajectories.setdefault(speaker, Trajectory(speaker=speaker))
-        t.turns.append(i)
+        t.turns.append(index[i])
         t.valence.append(round(float(vad[i, 0]), 4))
         t.arousal.append(round(float(vad[i, 1]), 4))
         t.dominance.append(round(float(vad[i, 2]), 4))
@@ -83,9 +93,9 @@ def dynamics(
         if kinds:
             shifts.append(
                 Shift(
-                    turn=i,
+                    turn=index[i],
                     speaker=speaker,
-                    previous_turn=j,
+                    previous_turn=index[j],
                     kinds=kinds,
                     from_label=labels[j],
                     to_label=labels[i],
@@ -97,8 +107,8 @@ def dynamics(
         pairs = [(j, i) for j, i in same_pairs if speakers[i] == t.speaker]
         t.inertia = _rate([labels[i] == labels[j] for j, i in pairs])
 
-    cross = [(i - 1, i) for i in range(1, n) if speakers[i] != speakers[i - 1]]
-    escalations = _escalations(vad, escalation_turns)
+    cross = [(i - 1, i) for i in range(1, n) if None not in (speakers[i], speakers[i - 1]) and speakers[i] != speakers[i - 1]]
+    escalations = _escalations(vad, escalation_turns, index)
     return Dynamics(
         trajectories=list(trajectories.values()),
         shifts=shifts,
@@ -113,7 +123,7 @@ def dynamics(
     )
 
 
-def _escalations(vad: np.ndarray, window: int) -> list[Escalation]:
+def _escalations(vad: np.ndarray, window: int, index: list[int]) -> list[Escalation]:
     spans: list[list[int]] = []
     for end in range(window - 1, len(vad)):
         start = end - window + 1
@@ -124,6 +134,8 @@ def _escalations(vad: np.ndarray, window: int) -> list[Escalation]:
             else:
                 spans.append([start, end])
     return [
-        Escalation(start_turn=a, end_turn=b, arousal_from=round(float(vad[a, 1]), 4), arousal_to=round(float(vad[b, 1]), 4))
+        Escalation(
+            start_turn=index[a], end_turn=index[b], arousal_from=round(float(vad[a, 1]), 4), arousal_to=round(float(vad[b, 1]), 4)
+        )
         for a, b in spans
     ]

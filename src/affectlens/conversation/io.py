@@ -2,10 +2,21 @@
 
 Every row is one turn with a conversation id, a speaker and a text, and optionally an
 ``index`` and a ``timestamp`` (column names configurable). Turns of a conversation are
-taken in file order and may be interleaved with other conversations' turns. A row that
-lacks a field is reported and skipped; a conversation whose ``index`` values do not
-strictly increase (or whose ISO timestamps go back in time) is reported and skipped as a
-whole — analysing it in the wrong order would give wrong dynamics.
+taken in file order and may be interleaved with other conversations' turns.
+
+No turn is renumbered: a turn keeps its place in its conversation even when something is
+wrong with it, and the problem is reported.
+
+- a row without a speaker is kept, with no speaker: it is analysed and read as context, but
+  left out of per-speaker trajectories, shifts, inertia and contagion;
+- a turn longer than ``max_chars`` is kept but not analysed (like an empty turn, it is left
+  out of dynamics and causes);
+- an ``index`` that is not a whole number is ignored for that turn.
+
+A row that cannot be placed at all (not readable, or without a conversation id) is
+reported and skipped. A conversation whose ``index`` values do not strictly increase (or
+whose ISO timestamps go back in time) is reported and skipped as a whole — analysing it in
+the wrong order would give wrong dynamics.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line is not None else f"conversation {self.conversation!r}"
-        return f"{where}: {self.message}"
+        return f"{where} {self.message}"
 
 
 @dataclass
@@ -77,49 +88,55 @@ def read_conversations(
         input_format=input_format,
         text_column=columns.text,
         extra=(columns.conversation, columns.speaker, columns.index, columns.timestamp),
-        required=(columns.conversation, columns.speaker),
+        required={columns.conversation: "--conversation-column", columns.speaker: "--speaker-column"},
+        max_chars=max_chars,
     )
     for record in records:
         if record.error:
-            result.problems.append(Problem(record.line, None, record.error))
+            result.problems.append(Problem(record.line, None, f"{record.error}: skipped"))
             continue
         extra = record.extra or {}
         conversation_id, speaker = extra.get(columns.conversation), extra.get(columns.speaker)
-        missing = [
-            name for name, value in ((columns.conversation, conversation_id), (columns.speaker, speaker)) if value in (None, "")
-        ]
-        if missing:
-            result.problems.append(Problem(record.line, None, f"has no {' or '.join(repr(m) for m in missing)}"))
-            continue
-        if len(record.text or "") > max_chars:
-            result.problems.append(
-                Problem(record.line, None, f"text has {len(record.text or ''):,} characters, over {max_chars:,}")
-            )
+        if conversation_id in (None, ""):
+            result.problems.append(Problem(record.line, None, f"has no {columns.conversation!r}: it cannot be placed, skipped"))
             continue
         key = str(conversation_id)
         b = building.setdefault(key, _Building(Conversation(key, [], [], [])))
+        turn = len(b.conversation.texts)
+        if speaker in (None, ""):
+            speaker = None
+            result.problems.append(
+                Problem(record.line, None, f"has no {columns.speaker!r}: kept as turn {turn}, left out of per-speaker dynamics")
+            )
+        if len(record.text or "") > max_chars:
+            b.conversation.held[turn] = f"not analysed: {len(record.text or ''):,} characters, over the limit of {max_chars:,}"
+            result.problems.append(
+                Problem(record.line, None, f"is {len(record.text or ''):,} characters long: kept as turn {turn}, not analysed")
+            )
         raw_index, timestamp = extra.get(columns.index), extra.get(columns.timestamp)
         index = None
         if raw_index not in (None, ""):
             try:
                 index = int(str(raw_index))
             except ValueError:
-                result.problems.append(Problem(record.line, key, f"{columns.index!r} is {raw_index!r}, not a whole number"))
-                continue
-        if b.broken is None and index is not None and b.indices and b.indices[-1] is not None and index <= b.indices[-1]:
-            b.broken = f"turn {columns.index} {index} (line {record.line}) comes after {b.indices[-1]}; turns must be in order"
+                result.problems.append(
+                    Problem(record.line, key, f"has {columns.index} {raw_index!r}, not a whole number: ignored for that turn")
+                )
+        last = next((x for x in reversed(b.indices) if x is not None), None)
+        if b.broken is None and index is not None and last is not None and index <= last:
+            b.broken = f"turn {columns.index} {index} (line {record.line}) comes after {last}; turns must be in order"
         previous_time = _iso(b.conversation.timestamps[-1]) if b.conversation.timestamps else None
         current_time = _iso(None if timestamp is None else str(timestamp))
         if b.broken is None and previous_time and current_time and current_time < previous_time:
             b.broken = f"turn at line {record.line} has a timestamp earlier than the turn before it; turns must be in order"
-        b.conversation.speakers.append(str(speaker))
+        b.conversation.speakers.append(None if speaker is None else str(speaker))
         b.conversation.texts.append(record.text or "")
         b.conversation.timestamps.append(None if timestamp in (None, "") else str(timestamp))
         b.indices.append(index)
         b.lines.append(record.line)
     for key, b in building.items():
         if b.broken:
-            result.problems.append(Problem(None, key, f"skipped: {b.broken}"))
+            result.problems.append(Problem(None, key, f"was skipped: {b.broken}"))
             continue
         result.conversations.append(b.conversation)
         result.turns += len(b.conversation.texts)

@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class TurnAnalysis(_Model):
     index: int = Field(description="0-based position in the conversation")
-    speaker: str
+    speaker: str | None = Field(description="None when the input row had no speaker")
     timestamp: str | None = None
     analysis: Analysis
 

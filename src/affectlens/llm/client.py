@@ -1,10 +1,18 @@
 """Talking to an OpenAI-compatible chat endpoint: retries, formats, cache, accounting.
 
 - **Concurrency** is bounded by a semaphore (``concurrency``).
-- **Retries** with exponential backoff and jitter on 429, 5xx, timeouts and dropped
-  connections (``max_retries``; a ``Retry-After`` header is honoured). Other refusals
-  become :class:`~affectlens.errors.BackendError` or, for a bad key or model,
-  :class:`~affectlens.errors.ConfigError`.
+- **Retries** with exponential backoff and jitter on 429, 5xx, timeouts, dropped
+  connections and malformed bodies (not JSON, no choices) (``max_retries``; a
+  ``Retry-After`` header is honoured), each logged as a warning on ``affectlens.llm``
+  (thinned: the 1st, 2nd, 4th, 8th… retry). Other refusals become
+  :class:`~affectlens.errors.BackendError` or, for a bad key or model,
+  :class:`~affectlens.errors.ConfigError`. A text whose requests keep failing fails alone.
+- **Stopping early** (:class:`RunState`, shared by one analyzer's clients): when the
+  endpoint cannot be reached (connection refused, no answer within ``timeout``) through all
+  retries of a request and no request of the run has got through yet — or a whole wave of
+  ``concurrency`` requests in a row has failed that way — the run stops with
+  :class:`~affectlens.errors.RunStoppedError` instead of trying every text; so does a
+  run that passes its ``deadline`` (seconds from its first request).
 - **Structured output**: ``json_schema`` first; a server that rejects it is asked with
   ``json_object`` carrying the schema (llama.cpp's server constrains its output with it),
   then plain ``json_object``, then with the schema in the prompt only (``text``) —
@@ -20,15 +28,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import random
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from affectlens.errors import BackendError, ConfigError, MissingDependencyError
+from affectlens.errors import BackendError, ConfigError, MissingDependencyError, RunStoppedError
 from affectlens.llm.cache import ResponseCache, cache_key
 from affectlens.llm.settings import LLMSettings, default_cache_dir
 
-__all__ = ["ChatClient", "Usage"]
+__all__ = ["ChatClient", "RunState", "Usage"]
+
+_log = logging.getLogger("affectlens.llm")
 
 _MODES = ("json_schema", "json_object_schema", "json_object", "text")
 _MAX_DELAY = 30.0
@@ -51,6 +64,7 @@ class Usage:
     dropped_labels: int = 0
     mapped_labels: int = 0
     failed_texts: int = 0
+    malformed: int = 0
     formats: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Usage) -> None:
@@ -78,10 +92,34 @@ def _status(exc: Exception) -> int | None:
     return getattr(exc, "status_code", None)
 
 
+@dataclass
+class RunState:
+    """What one run knows about its endpoint; shared by the clients of one analyzer."""
+
+    deadline: float | None = None  # seconds from the first request
+    started: float | None = None  # time.monotonic() of the first request
+    reached: bool = False  # some request got an answer
+    failing: int = 0  # requests in a row that could not reach the endpoint
+    stopped: RunStoppedError | None = None
+
+    def remaining(self) -> float | None:
+        if self.deadline is None:
+            return None
+        if self.started is None:
+            self.started = time.monotonic()
+        return self.deadline - (time.monotonic() - self.started)
+
+
+class _Malformed(Exception):
+    """The server answered 200 with a body that is not a chat completion."""
+
+
 class ChatClient:
     """One run's connection to the endpoint (create it inside the event loop that uses it)."""
 
-    def __init__(self, settings: LLMSettings, *, strategy_id: str, http_client: Any = None) -> None:
+    def __init__(
+        self, settings: LLMSettings, *, strategy_id: str, http_client: Any = None, run: RunState | None = None
+    ) -> None:
         try:
             import openai
         except ImportError as exc:
@@ -90,6 +128,7 @@ class ChatClient:
         self.settings = settings
         self.strategy_id = strategy_id
         self.usage = Usage()
+        self.run = run or RunState(deadline=settings.deadline)
         self.mode = "json_schema" if settings.response_format == "auto" else settings.response_format
         self._client = openai.AsyncOpenAI(
             api_key=settings.resolved_api_key(),
@@ -139,13 +178,16 @@ class ChatClient:
     async def _request(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> tuple[str, int, int]:
         openai = self._openai
         attempt = 0
+        first_try = time.monotonic()
         while True:
+            timeout = self._timeout_or_stop()
             mode = self.mode  # requests in flight at once may each meet a refusal: advance once per mode
             kwargs: dict[str, Any] = {
                 "model": self.settings.model,
                 "messages": messages,
                 "temperature": self.settings.effective_temperature,
                 "max_tokens": self.settings.max_tokens,
+                "timeout": timeout,
             }
             if mode == "json_schema":
                 kwargs["response_format"] = {
@@ -159,8 +201,16 @@ class ChatClient:
             try:
                 self.usage.requests += 1
                 response = await self._client.chat.completions.create(**kwargs)
-            except (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError) as exc:
-                attempt = await self._backoff(exc, attempt)
+                content = _content_of(response)
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                attempt = await self._backoff(exc, attempt, unreachable=True, since=first_try)
+                continue
+            except (json.JSONDecodeError, _Malformed) as exc:
+                self.usage.malformed += 1
+                attempt = await self._backoff(exc, attempt, since=first_try)
+                continue
+            except openai.RateLimitError as exc:
+                attempt = await self._backoff(exc, attempt, since=first_try)
                 continue
             except openai.AuthenticationError as exc:
                 raise ConfigError(
@@ -178,11 +228,12 @@ class ChatClient:
                         self.mode = _MODES[_MODES.index(mode) + 1]
                     continue
                 if status >= 500:
-                    attempt = await self._backoff(exc, attempt)
+                    attempt = await self._backoff(exc, attempt, since=first_try)
                     continue
                 raise BackendError(f"{self.endpoint} refused the request ({status}): {_short(exc)}") from exc
             except openai.OpenAIError as exc:
                 raise BackendError(f"request to {self.endpoint} failed: {_short(exc)}") from exc
+            self.run.reached, self.run.failing = True, 0
             self.usage.formats[mode] = self.usage.formats.get(mode, 0) + 1
             usage = response.usage
             prompt_tokens = usage.prompt_tokens if usage else 0
@@ -192,13 +243,42 @@ class ChatClient:
             self.usage.cost += (
                 prompt_tokens * self.settings.price_input_per_million + completion_tokens * self.settings.price_output_per_million
             ) / 1e6
-            content = response.choices[0].message.content if response.choices else None
-            return content or "", prompt_tokens, completion_tokens
+            return content, prompt_tokens, completion_tokens
 
-    async def _backoff(self, exc: Exception, attempt: int) -> int:
+    def _timeout_or_stop(self) -> float:
+        """This request's timeout: the setting, or what is left of the deadline; stops a run that must stop."""
+        if self.run.stopped is not None:
+            raise self.run.stopped
+        remaining = self.run.remaining()
+        if remaining is not None and remaining <= 0:
+            self._stop(
+                RunStoppedError(
+                    f"the run's deadline of {self.run.deadline:g} s has passed",
+                    hint="the rows written so far are kept; run again with --resume (and a new --deadline) to continue",
+                )
+            )
+        return self.settings.timeout if remaining is None else max(min(self.settings.timeout, remaining), 0.1)
+
+    def _stop(self, error: RunStoppedError) -> None:
+        self.run.stopped = self.run.stopped or error
+        raise self.run.stopped
+
+    async def _backoff(self, exc: Exception, attempt: int, *, since: float, unreachable: bool = False) -> int:
+        what = _describe(exc, self.settings.timeout)
         if attempt >= self.settings.max_retries:
+            tried = f"{attempt + 1} attempts over {time.monotonic() - since:.0f} s"
+            if unreachable:
+                self.run.failing += 1
+                if not self.run.reached or self.run.failing >= self.settings.concurrency:
+                    self._stop(
+                        RunStoppedError(
+                            f"cannot reach {self.endpoint}: {what} ({tried})",
+                            hint="check --base-url and that the server is running; "
+                            "rows written so far are kept, and --resume continues",
+                        )
+                    )
             raise BackendError(
-                f"{self.endpoint} kept failing after {attempt + 1} attempts: {type(exc).__name__}: {_short(exc)}",
+                f"{self.endpoint} kept failing: {what} ({tried})",
                 hint="try later, lower --concurrency, or raise max_retries",
             ) from exc
         self.usage.retries += 1
@@ -208,8 +288,37 @@ class ChatClient:
         if retry_after:
             with contextlib.suppress(ValueError):  # an HTTP date: keep our own delay
                 delay = float(retry_after)
-        await asyncio.sleep(min(delay, _MAX_DELAY))
+        delay = min(delay, _MAX_DELAY)
+        remaining = self.run.remaining()
+        if remaining is not None:
+            delay = max(min(delay, remaining), 0.0)
+        if self.usage.retries & (self.usage.retries - 1) == 0:  # 1st, 2nd, 4th, 8th… retry of the run
+            _log.warning("%s: %s; retrying in %.0f s (retry %d of this run)", self.endpoint, what, delay, self.usage.retries)
+        await asyncio.sleep(delay)
         return attempt + 1
+
+
+def _content_of(response: Any) -> str:
+    """The answer's text; :class:`_Malformed` when the body is not a chat completion."""
+    if not hasattr(response, "choices"):  # the SDK hands back the body itself when it is not JSON
+        raise _Malformed(f"the answer is not a chat completion but {str(response)[:60]!r}")
+    if not response.choices:
+        raise _Malformed("the answer has no choices")
+    return response.choices[0].message.content or ""
+
+
+def _describe(exc: Exception, timeout: float) -> str:
+    if isinstance(exc, _Malformed):
+        return f"malformed answer ({exc})"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"malformed answer (not valid JSON: {exc.msg})"
+    name = type(exc).__name__
+    if name == "APITimeoutError":
+        return f"no answer within {timeout:g} s"
+    if name == "APIConnectionError":
+        cause = exc.__cause__ or exc.__context__
+        return f"connection failed ({_short(cause) if cause else 'no route to the server'})"
+    return f"{name}: {_short(exc)}"
 
 
 def _short(exc: Exception) -> str:

@@ -9,8 +9,9 @@
    the share of samples agreeing on the majority label set the confidence).
 3. **Verify**: every label must be in the requested taxonomy or map to it through the
    open-vocabulary normaliser; others are dropped with a warning. Evidence is the grounded
-   cues a kept label cites. A rationale that quotes words not in the text is replaced by
-   one built from the verified evidence.
+   cues a kept label cites. The model's rationale is verified like evidence: one that quotes
+   words not in the text, or names an emotion outside the final labels (not negated: "no
+   anger" is fine), is replaced by one built from the verified evidence, with a warning.
 
 The text is always data: it travels as the value of ``"text"`` in a JSON object, under a
 system message that says so; nothing in it can change the instructions or the answer format
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from affectlens.errors import BackendError
+from affectlens.errors import BackendError, RunStoppedError
 from affectlens.llm.client import Usage
 from affectlens.llm.grounding import ground
 from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse, strict_schema
@@ -42,6 +43,42 @@ from affectlens.taxonomy import Taxonomy, map_label
 __all__ = ["Completer", "Context", "analyze_text", "analyze_texts"]
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{3,})[\"”’']")
+_WORD = re.compile(r"[a-z][a-z'-]*")
+_NEGATORS = {"no", "not", "without", "nor", "never", "lack", "absence", "instead", "rather", "than", "isn't", "aren't"}
+# words of the open vocabulary that a rationale uses about the text rather than to name a feeling
+_NOT_NAMES = {
+    "positive",
+    "negative",
+    "neutral",
+    "mixed",
+    "kind",
+    "interest",
+    "concern",
+    "care",
+    "content",
+    "object",
+    "lost",
+    "aware",
+    "critical",
+    "agree",
+    "agreement",
+    "understanding",
+    "recognition",
+    "loss",
+    "okay",
+    "calm",
+    "peace",
+    "tension",
+    "want",
+    "wish",
+    "trust",
+    "confidence",
+    "down",
+    "blue",
+    "hurt",
+    "upset",
+    "cheer",
+}
 
 
 class Completer(Protocol):
@@ -156,8 +193,20 @@ def _normalise(ctx: Context, answer: EmotionsAnswer, notes: _Notes) -> dict[str,
     return out
 
 
-def _rationale_is_grounded(text: str, rationale: str) -> bool:
-    return all(ground(text, quote) is not None for quote in _QUOTED.findall(rationale))
+def _rationale_problem(taxonomy: Taxonomy, text: str, rationale: str, chosen: list[str]) -> str | None:
+    """Why a model-written rationale cannot be shown, or None: it quotes what the text does not
+    say, or names an emotion (not negated) that is not among the final labels."""
+    for quote in _QUOTED.findall(rationale):
+        if ground(text, quote) is None:
+            return f"quoted {quote[:40]!r}, which is not in the text"
+    words = _WORD.findall(_QUOTED.sub(" ", rationale).lower())
+    for n, word in enumerate(words):
+        if word in _NOT_NAMES or _NEGATORS & set(words[max(n - 3, 0) : n]):
+            continue
+        mapping = map_label(word, taxonomy)
+        if mapping.method in ("name", "synonym") and mapping.labels and not set(mapping.labels) & set(chosen):
+            return f"named {word!r} ({', '.join(mapping.labels)}), which is not among the labels ({', '.join(chosen) or 'none'})"
+    return None
 
 
 async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
@@ -199,14 +248,12 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
     ]
     vad = np.clip(np.mean([[a.valence, a.arousal, a.dominance] for a in valid], axis=0), -1.0, 1.0)
     written = valid[0].rationale.strip()
-    if written and _rationale_is_grounded(text, written):
+    problem = _rationale_problem(ctx.taxonomy, text, written, chosen) if written else None
+    if written and problem is None:
         rationale = written
     else:
         if written:
-            notes.add(
-                "the model's rationale quoted words that are not in the text; "
-                "it was replaced by one built from the verified evidence"
-            )
+            notes.add(f"the model's rationale {problem}; it was replaced by one built from the verified evidence")
         spans = {label: [e.text for e in evidence if e.label == label] for label in chosen}
         dominant = max(scores, key=scores.get)
         rationale = template_rationale(
@@ -231,8 +278,12 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
 
 async def analyze_texts(ctx: Context, texts: list[str], ids: list[str | None]) -> list[Analysis]:
     """All texts concurrently; a text whose requests keep failing gets a warning, and a run in
-    which every text fails raises :class:`BackendError`."""
+    which every text fails raises :class:`BackendError`; a run that must stop (the endpoint
+    cannot be reached, the deadline passed) raises :class:`RunStoppedError`."""
     results = await asyncio.gather(*(analyze_text(ctx, t, i) for t, i in zip(texts, ids)), return_exceptions=True)
+    stopped = next((r for r in results if isinstance(r, RunStoppedError)), None)
+    if stopped is not None:
+        raise stopped
     out: list[Analysis] = []
     failures = [r for r in results if isinstance(r, BackendError)]
     if failures and len(failures) == len(results):

@@ -53,7 +53,8 @@ class LLMSettings(BaseModel):
     response_format: ResponseFormat = "auto"
     max_tokens: int = Field(800, ge=16)
     concurrency: int = Field(8, ge=1, le=256)
-    timeout: float = Field(60.0, gt=0)
+    timeout: float = Field(60.0, gt=0, description="seconds to wait for one answer before retrying it")
+    deadline: float | None = Field(None, gt=0, description="seconds the whole run may take; then it stops")
     max_retries: int = Field(4, ge=0, le=20)
     backoff: float = Field(1.0, ge=0.0, description="first retry delay in seconds, doubled each time")
     parse_retries: int = Field(2, ge=0, le=5)
