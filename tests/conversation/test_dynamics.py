@@ -37,9 +37,12 @@ def test_worked_example():
     # shifts: turn 2 vs 0 (label; dV = -0.9 -> vad), turn 3 vs 1 (label; dV = -0.9 -> vad), turn 4 vs 2 (dV -0.3, dA +0.5 -> none)
     assert [(s.turn, s.previous_turn, s.kinds) for s in d.shifts] == [(2, 0, ["label", "vad"]), (3, 1, ["label", "vad"])]
     assert d.shifts[0].delta_valence == pytest.approx(-0.9) and d.shifts[0].from_label == "joy"
-    # escalation (3 turns): turns 2,3,4 have V < 0 and A 0.1 < 0.3 < 0.6; windows starting at 0 or 1 have V > 0
-    assert [(e.start_turn, e.end_turn, e.arousal_from, e.arousal_to) for e in d.escalations] == [(2, 4, 0.1, 0.6)]
-    assert d.escalation
+    # escalation needs one speaker's 4 turns by default: A has 3, B 2 -> none
+    assert d.escalations == [] and not d.escalation
+    # with 2 turns: A's (2,4) have V < -0.1, A 0.1 -> 0.6 (up 0.5), B answers at 3; A's (0,2) and B's (1,3) start with V > 0
+    two = dynamics(SPEAKERS, LABELS, VAD, escalation_turns=2)
+    found = [(e.start_turn, e.end_turn, e.speaker, e.arousal_from, e.arousal_to) for e in two.escalations]
+    assert found == [(2, 4, "A", 0.1, 0.6)]
     # valence inertia: r over (0.6,-0.3), (-0.3,-0.6), (0.5,-0.4); contagion: r over the 4 cross pairs
     assert d.valence_inertia == pytest.approx(statistics.correlation([0.6, -0.3, 0.5], [-0.3, -0.6, -0.4]), abs=1e-4)
     assert d.valence_contagion == pytest.approx(statistics.correlation([0.6, 0.5, -0.3, -0.4], [0.5, -0.3, -0.4, -0.6]), abs=1e-4)
@@ -64,19 +67,34 @@ def test_vad_shift_threshold_is_strict():
     assert [s.turn for s in dynamics(["A", "B", "A", "B", "A"], ["joy"] * 5, vad, shift_threshold=0.4).shifts] == [2, 4]
 
 
-def test_escalation_windows_merge_and_need_strictly_rising_arousal():
-    valence = [-0.2] * 6
-    arousal = [0.0, 0.1, 0.2, 0.3, 0.3, 0.4]  # rises over 0..3, then stalls at 3->4
-    vad = np.column_stack([valence, arousal, np.zeros(6)])
-    d = dynamics(["A", "B"] * 3, ["anger"] * 6, vad)
-    # windows [0,2] and [1,3] rise strictly and merge into 0..3; [2,4], [3,5] contain the stall
-    assert [(e.start_turn, e.end_turn) for e in d.escalations] == [(0, 3)]
-    assert [(e.start_turn, e.end_turn) for e in dynamics(["A", "B"] * 3, ["anger"] * 6, vad, escalation_turns=2).escalations] == [
-        (0, 3),
-        (4, 5),
-    ]
-    positive = np.column_stack([[0.2] * 6, arousal, np.zeros(6)])
-    assert dynamics(["A", "B"] * 3, ["anger"] * 6, positive).escalations == []
+def test_escalation_is_one_speaker_rising_while_answering():
+    # A speaks at 0, 2, 4, 6, 8: negative, arousal 0.1 -> 0.15 -> 0.2 -> 0.32 -> 0.3 (a dip of 0.02 is tolerated)
+    # B in between: calm, arousal falling
+    speakers = ["A", "B"] * 4 + ["A"]
+    valence = [-0.3, 0.1, -0.4, 0.1, -0.5, 0.2, -0.6, 0.1, -0.7]
+    arousal = [0.1, 0.0, 0.15, -0.1, 0.2, -0.1, 0.32, -0.2, 0.3]
+    vad = np.column_stack([valence, arousal, np.zeros(9)])
+    d = dynamics(speakers, ["anger"] * 9, vad)
+    # A's windows (0,2,4,6): rise 0.22 >= 0.2; (2,4,6,8): rise 0.15 < 0.2 -> one span, 0..6
+    assert [(e.start_turn, e.end_turn, e.speaker) for e in d.escalations] == [(0, 6, "A")]
+    assert d.escalation and d.escalation_rule.startswith("one speaker's 4 turns")
+    # three turns: (0,2,4) rises 0.1, (2,4,6) 0.17, (4,6,8) 0.1 — none reaches 0.2
+    assert dynamics(speakers, ["anger"] * 9, vad, escalation_turns=3).escalations == []
+
+
+def test_escalation_needs_an_exchange_negative_valence_and_a_real_rise():
+    rising = np.column_stack([[-0.3] * 4, [0.0, 0.1, 0.2, 0.3], np.zeros(4)])
+    assert dynamics(["A"] * 4, ["anger"] * 4, rising).escalations == []  # a monologue answers nobody
+    ab = ["A", "B"] * 4
+    vad = np.zeros((8, 3))
+    vad[0::2] = rising
+    assert dynamics(ab, ["anger"] * 8, vad).escalations  # A's four turns, B answering
+    calm = vad.copy()
+    calm[0::2, 0] = -0.05  # valence not below -0.1
+    assert dynamics(ab, ["anger"] * 8, calm).escalations == []
+    dip = vad.copy()
+    dip[4, 1] = 0.0  # A's arousal falls by 0.1 on the way
+    assert dynamics(ab, ["anger"] * 8, dip).escalations == []
 
 
 def test_given_turn_indices_and_unknown_speakers():

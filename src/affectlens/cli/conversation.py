@@ -36,7 +36,9 @@ def analyze_command(
         "context", "--backend", "-b", help="context (the conversation model, default) or any backend, turn by turn."
     ),
     shift_threshold: float = typer.Option(0.5, "--shift-threshold", min=0.0, help="VAD jump that counts as a shift."),
-    escalation_turns: int = typer.Option(3, "--escalation-turns", min=2, help="Turns of rising negative arousal for escalation."),
+    escalation_turns: int = typer.Option(
+        4, "--escalation-turns", min=2, help="One speaker's turns of rising arousal and negative valence that make an escalation."
+    ),
     plot: str = typer.Option(None, "--plot", help="Write a PNG per conversation (FILE, or FILE-<id>.png for several)."),
     max_chars: int = typer.Option(
         DEFAULT_MAX_CHARS, "--max-chars", help="Turns longer than this keep their place but are not analysed (reported)."

@@ -43,8 +43,9 @@ class Shift(_Model):
 
 
 class Escalation(_Model):
-    start_turn: int
-    end_turn: int
+    start_turn: int = Field(description="the escalating speaker's first turn of the run")
+    end_turn: int = Field(description="their last turn of the run")
+    speaker: str | None = Field(None, description="who escalates")
     arousal_from: float
     arousal_to: float
 
@@ -60,6 +61,7 @@ class Dynamics(_Model):
     escalation: bool = Field(description="whether any escalation was found")
     shift_threshold: float
     escalation_turns: int
+    escalation_rule: str = Field("", description="the escalation rule, in words")
 
 
 class Cause(_Model):
