@@ -32,3 +32,11 @@ def test_every_view_character_maps_into_the_text(text):
         assert len(view.origin) == len(view.text)
         assert all(0 <= i < len(text) for i in view.origin)
         assert list(view.origin) == sorted(view.origin)
+
+
+def test_compatibility_forms_read_as_the_letters_they_are_and_map_back():
+    text = "Ｉ ａｍ 𝐯𝐞𝐫𝐲 ﬁne"
+    view = model_view(text)
+    assert view.text == "I am very fine"
+    start = view.text.index("fine")
+    assert view.to_original(start, start + 4) == (text.index("ﬁ"), len(text))  # "fi" came from one ligature

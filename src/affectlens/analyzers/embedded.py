@@ -10,6 +10,9 @@ emotion logit is the maximum over its windows (an emotion anywhere in the text i
 text), its VAD the token-weighted mean over windows. VAD intervals are split-conformal,
 fitted on EmoBank dev.
 
+A text that is not English (:mod:`affectlens.reasoning.language`) gets a warning and a
+lower ``confidence``.
+
 Evidence (``explain=True``): a label's logit is a sum over the tokens of its best window,
 ``Σ_i (h_i · w) / n + b``; those per-token terms propose phrases, and a phrase is kept only
 if deleting it from the text lowers the label's calibrated probability
@@ -33,6 +36,7 @@ from affectlens.errors import ModelAssetError
 from affectlens.reasoning.calibration import TaxonomyCalibration
 from affectlens.reasoning.conformal import DIMENSIONS, ConformalVAD
 from affectlens.reasoning.evidence import phrase_candidates, verify
+from affectlens.reasoning.language import language_adjusted
 from affectlens.reasoning.projection import Decisions, TaxonomyProjector
 from affectlens.reasoning.rationale import rationale
 from affectlens.schema import VAD, Analysis, Evidence
@@ -156,6 +160,9 @@ class EmbeddedAnalyzer(Analyzer):
             vad: dict[str, Any] = dict(zip(DIMENSIONS, (float(v) for v in vads[i])))
             if intervals is not None:
                 vad.update(coverage=options.vad_coverage, intervals=intervals[i])
+            confidence, language_warning = language_adjusted(text, float(decisions.confidence[i]))
+            if language_warning:
+                warnings.append(language_warning)
             spans = evidence[i] if evidence is not None else []
             dominant = taxonomy.names[int(scores.argmax())]
             explained = (
@@ -181,7 +188,7 @@ class EmbeddedAnalyzer(Analyzer):
                     sentiment=sentiments[i],
                     evidence=spans,
                     rationale=explained,
-                    confidence=round(float(decisions.confidence[i]), 4),
+                    confidence=round(confidence, 4),
                     backend=self.backend_id,
                     warnings=warnings,
                 )

@@ -3,15 +3,19 @@
 The encoder's vocabulary has no emojis: every one of them becomes the same ``[UNK]``. The
 model therefore reads each emoji (and other pictographic symbol) as its Unicode name —
 ``😂`` as ``face with tears of joy`` — and lone surrogates (which cannot be encoded) as
-U+FFFD. ``origin`` maps every character of the view back to the index of the character
-of the original text it came from, so token offsets computed on the view point into the
-original text. Training uses the same view (pure Python, no dependencies).
+U+FFFD. Every other character is read in its Unicode compatibility form (NFKC), so
+fullwidth ``Ｉ ａｍ ａｎｇｒｙ``, mathematical ``𝐈 𝐚𝐦 𝐚𝐧𝐠𝐫𝐲`` and ligatures like ``ﬁ`` read
+as the letters they are. ``origin`` maps every character of the view back to the index of
+the character of the original text it came from, so token offsets computed on the view
+point into the original text. Training uses the same view (pure Python, no dependencies).
 
     >>> v = model_view("so funny 😂")
     >>> v.text
     'so funny  face with tears of joy '
     >>> v.to_original(10, 32)
     (9, 10)
+    >>> model_view("Ｉ ａｍ ａｎｇｒｙ").text
+    'I am angry'
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ def _replacement(ch: str) -> str | None:
     code = ord(ch)
     if 0xD800 <= code <= 0xDFFF:
         return "\ufffd"
-    if code < 0x2000 or code in _BRAILLE or unicodedata.category(ch) != "So":
-        return None
-    name = unicodedata.name(ch, "")
-    return f" {name.lower()} " if name else None
+    if code >= 0x2000 and code not in _BRAILLE and unicodedata.category(ch) == "So":
+        name = unicodedata.name(ch, "")
+        if name:
+            return f" {name.lower()} "
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if folded != ch else None
 
 
 def model_view(text: str) -> TextView:

@@ -13,6 +13,7 @@ from affectlens.conversation.causes import CAUSE_WINDOW, cause_features, load_ca
 from affectlens.conversation.dynamics import DEFAULT_ESCALATION_TURNS, DEFAULT_SHIFT_THRESHOLD, dynamics
 from affectlens.conversation.schema import Cause, ConversationAnalysis, TurnAnalysis
 from affectlens.errors import ConfigError
+from affectlens.reasoning.language import language_adjusted
 from affectlens.reasoning.projection import sentiment_of
 from affectlens.schema import VAD, Analysis
 from affectlens.taxonomy import load_taxonomy
@@ -118,6 +119,7 @@ class ConversationAnalyzer:
             scores = {label: round(float(p), 4) for label, p in zip(labels, probs[i])}
             top = labels[int(probs[i].argmax())]
             v, a, d = (round(float(x), 4) for x in raw.vad[i])
+            confidence, language_warning = language_adjusted(text, float(probs[i].max()))
             analyses.append(
                 Analysis(
                     text=text,
@@ -127,8 +129,9 @@ class ConversationAnalyzer:
                     dominant=top,
                     vad=VAD(valence=v, arousal=a, dominance=d),
                     sentiment=sentiment_of([top], self.taxonomy),
-                    confidence=round(float(probs[i].max()), 4),
+                    confidence=round(confidence, 4),
                     backend=f"conversation/{self.context.model_id}",
+                    warnings=[language_warning] if language_warning else [],
                 )
             )
         return TurnSignals(analyses, 1.0 - probs[:, labels.index("neutral")], raw.vad.astype(float), vectors)
