@@ -18,7 +18,6 @@ fails before its first commit leaves no output file behind.
 from __future__ import annotations
 
 import itertools
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +27,9 @@ from typing import Any
 from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.checkpoint import Checkpoint, checkpoint_path, discard, fingerprint
 from affectlens.errors import InputError
-from affectlens.io.files import remove, same_file
+from affectlens.io.files import is_special, same_file
 from affectlens.io.readers import Record, count_records, read_records
-from affectlens.io.writers import RESUMABLE_FORMATS, Output, format_for, open_output, parts_folder
+from affectlens.io.writers import RESUMABLE_FORMATS, Output, format_for, open_output, partial_file, parts_folder
 
 __all__ = ["BadRow", "BatchJob", "BatchSummary", "analyze_records", "run_batch"]
 
@@ -175,7 +174,7 @@ def run_batch(
     records = itertools.chain([first], records)
     analyzer = get_analyzer(job.backend, **job.backend_settings)
     labels = load_taxonomy(job.options.taxonomy).names
-    tracked = job.to_file and fmt in RESUMABLE_FORMATS and job.input not in (None, "-")
+    tracked = job.to_file and fmt in RESUMABLE_FORMATS and job.input not in (None, "-") and not is_special(job.output)  # type: ignore[arg-type]
     assert job.output is not None or not tracked
     checkpoint: Checkpoint | None = None
     resumed: Checkpoint | None = None
@@ -238,9 +237,10 @@ def run_batch(
         )
         output.finish()
     except BaseException:
-        output.abandon()
         if tracked and resumed is None and (checkpoint is None or checkpoint.position == 0):
-            _remove_output(job.output, fmt)  # nothing was committed: leave no half-made file
+            output.discard()  # nothing was committed: leave nothing behind
+        else:
+            output.abandon()
         raise
     if tracked:
         assert job.output is not None
@@ -269,7 +269,7 @@ def _check_job(job: BatchJob, fmt: str) -> None:
         raise InputError("give texts or an input file, not both")
     if job.input is None and not job.texts:
         raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
-    if job.to_file and job.input not in (None, "-") and Path(job.output).exists() and same_file(job.input, job.output):  # type: ignore[arg-type]
+    if job.to_file and job.input not in (None, "-") and Path(job.output).exists() and same_file(job.input, job.output):  # type: ignore
         raise InputError(
             f"the output {job.output!r} is the input file: writing it would destroy the texts being read",
             hint="choose another file with -o",
@@ -302,7 +302,8 @@ def _check_output_state(target: Path, fmt: str, checkpoint: Checkpoint) -> None:
     marker = checkpoint.output
     if fmt in ("jsonl", "csv"):
         committed = marker.get("bytes", 0)
-        size = target.stat().st_size if target.exists() else -1
+        grows = partial_file(target) if partial_file(target).exists() else target
+        size = grows.stat().st_size if grows.exists() else -1
         if size < committed:
             raise InputError(
                 f"{str(target)!r} is shorter than when the run was interrupted ({size:,} bytes, {committed:,} committed)",
@@ -315,13 +316,3 @@ def _check_output_state(target: Path, fmt: str, checkpoint: Checkpoint) -> None:
                 f"{len(missing)} committed part(s) of {str(target)!r} are missing from {str(parts_folder(target))!r}",
                 hint="drop --resume to start afresh",
             )
-
-
-def _remove_output(output: str | None, fmt: str) -> None:
-    if output is None:
-        return
-    if fmt in ("jsonl", "csv"):
-        remove(output)
-    else:
-        shutil.rmtree(parts_folder(output), ignore_errors=True)
-    discard(output)

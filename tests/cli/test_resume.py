@@ -16,7 +16,7 @@ import pytest
 
 from affectlens.analyzers.fake import FakeAnalyzer
 from affectlens.checkpoint import checkpoint_path
-from affectlens.io.writers import parts_folder
+from affectlens.io.writers import partial_file, parts_folder
 
 FORMATS = ["jsonl", "csv", "json", "parquet"]
 
@@ -81,13 +81,12 @@ def test_interrupted_then_resumed_equals_uninterrupted(cli, tmp_path, crash_at, 
         disarm()
         assert r.code == 130 and "--resume to continue" in r.err
         assert checkpoint_path(out).exists()
-        if fmt in ("json", "parquet"):
-            assert not out.exists()  # never a half-made JSON or Parquet file
+        assert not out.exists()  # the output appears when it is complete
     r = cli(*base[:-1], "-o", str(out), "--resume")
     assert r.code == 0, r.err
     assert "resuming" in r.err and "before the interruption" in r.err
     assert rows(out, fmt) == rows(tmp_path / f"ref.{fmt}", fmt)
-    assert not checkpoint_path(out).exists() and not parts_folder(out).exists()
+    assert not checkpoint_path(out).exists() and not parts_folder(out).exists() and not partial_file(out).exists()
 
 
 def test_resume_is_refused_when_the_input_or_the_options_changed(cli, tmp_path, crash_at):
@@ -131,14 +130,18 @@ def test_the_output_is_never_the_input(cli, tmp_path, fmt):
     assert src.read_bytes() == before
 
 
-def test_a_run_that_fails_before_any_commit_leaves_no_file(cli, tmp_path, crash_at):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_run_that_fails_before_any_commit_leaves_the_old_file_and_nothing_else(cli, tmp_path, crash_at, fmt):
+    pytest.importorskip("pyarrow")
     src = tmp_path / "in.txt"
     src.write_text("so happy\n" * 10)
-    out = tmp_path / "out.jsonl"
+    out = tmp_path / f"out.{fmt}"
+    out.write_bytes(b"an earlier run's results")
     disarm = crash_at(1)
     assert cli("analyze", "-i", str(src), "--backend", "fake", "-o", str(out)).code == 130
     disarm()
-    assert not out.exists() and not checkpoint_path(out).exists()
+    assert out.read_bytes() == b"an earlier run's results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", f"out.{fmt}"]
 
 
 SLOWFAKE = Path(__file__).with_name("slowfake.py")

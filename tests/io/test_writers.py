@@ -1,10 +1,11 @@
 import csv
 import json
+import os
 
 import pytest
 
 from affectlens.errors import InputError, OutputError
-from affectlens.io.writers import format_for, open_output, parts_folder
+from affectlens.io.writers import format_for, open_output, partial_file, parts_folder
 from affectlens.schema import Analysis
 
 
@@ -83,7 +84,7 @@ def test_resuming_drops_what_came_after_the_last_commit(tmp_path, analyses, fmt)
     out.write(analyses[1:])  # written, never committed: the run is "killed" here
     if fmt in ("jsonl", "csv"):
         out.stream.flush()
-        with open(path, "ab") as f:
+        with open(partial_file(path), "ab") as f:
             f.write(b'{"torn": ')  # half a row
     else:
         out.commit()  # a part committed after the marker the checkpoint holds
@@ -102,22 +103,29 @@ def test_resuming_drops_what_came_after_the_last_commit(tmp_path, analyses, fmt)
         assert read_back(fmt, path) == analyses
 
 
-def test_an_unfinished_json_output_leaves_the_old_file(tmp_path, analyses):
-    path = tmp_path / "out.json"
-    path.write_text("[]\n")
-    out = open_output("json", str(path), labels=[])
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_an_unfinished_output_leaves_the_old_file(tmp_path, analyses, fmt):
+    path = tmp_path / f"out.{fmt}"
+    path.write_text("the results of an earlier run\n")
+    out = open_output(fmt, str(path), labels=[])
     out.write(analyses)
     out.commit()
     out.abandon()
-    assert path.read_text() == "[]\n"
-    assert len(list(parts_folder(path).glob("part-*"))) == 1
+    assert path.read_text() == "the results of an earlier run\n"
+    staged = partial_file(path) if fmt == "jsonl" else next(parts_folder(path).glob("part-*"))
+    assert staged.stat().st_size > 0
+    out.discard()
+    assert not partial_file(path).exists() and not parts_folder(path).exists()
+    assert path.read_text() == "the results of an earlier run\n"
 
 
-def test_a_full_disk_is_one_clear_error(analyses):
+def test_a_full_disk_is_one_clear_error_and_a_device_is_never_replaced(analyses):
     out = open_output("jsonl", "/dev/full", labels=[])
     with pytest.raises(OutputError, match="cannot write '/dev/full': No space left on device"):
-        out.write(analyses * 2000)  # more than the write buffer: the first flush fails
-        out.commit()
+        out.write(analyses)
+        out.finish()
+    out.discard()
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
 
 
 def test_format_choice():
@@ -126,5 +134,5 @@ def test_format_choice():
     assert format_for("x.csv", "jsonl") == "jsonl"
     with pytest.raises(InputError):
         format_for("x.xlsx", None)
-    with pytest.raises(InputError, match="needs a file"):
+    with pytest.raises(InputError, match="needs a regular file"):
         open_output("parquet", None, labels=[])

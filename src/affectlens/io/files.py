@@ -19,7 +19,7 @@ from typing import IO
 
 from affectlens.errors import OutputError
 
-__all__ = ["atomic_path", "atomic_write", "remove", "same_file", "sync"]
+__all__ = ["atomic_path", "atomic_write", "is_special", "make_folder_for", "remove", "same_file", "sync"]
 
 
 def sync(stream: IO[bytes]) -> None:
@@ -37,13 +37,27 @@ def _sync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def make_folder_for(target: str | Path) -> None:
+    """Create the folders ``target`` will live in; one clear error when that cannot be done."""
+    target = Path(target)
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot write {str(target)!r}: {str(parent)!r} is a file, not a folder")
+            break
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError.from_os_error(exc, repr(str(target))) from exc
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """A temporary path beside ``target``; on a clean exit it replaces ``target`` atomically,
     on an exception it is removed and ``target`` is left as it was."""
     target = Path(target)
+    make_folder_for(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
     except OSError as exc:
@@ -67,6 +81,13 @@ def atomic_write(target: str | Path, write: Callable[[IO[bytes]], None]) -> None
                 sync(stream)
         except OSError as exc:
             raise OutputError.from_os_error(exc, repr(str(target))) from exc
+
+
+def is_special(path: str | Path) -> bool:
+    """Whether ``path`` exists and is not a regular file (a device such as /dev/stdout, a FIFO,
+    a socket): such a target is written straight into, never replaced or removed."""
+    path = Path(path)
+    return path.exists() and not path.is_file() and not path.is_dir()
 
 
 def remove(path: str | Path) -> None:

@@ -4,17 +4,20 @@ JSON and JSONL carry the full :class:`~affectlens.schema.Analysis` (docs/schema.
 Parquet are flat: one row per text, one ``score_<label>`` column per label of the taxonomy.
 
 Every file output is committed chunk by chunk (:meth:`Output.commit`), so a run that is
-killed can be resumed from its last commit, and a file is never left half written:
+killed can be resumed from its last commit; and the target is not touched until the run
+succeeds, so an interrupted or failed run leaves the old file (or none), never a broken
+one — and never destroys the results of an earlier run:
 
-- **JSONL and CSV** stream into the file itself (a long run can be followed with
-  ``tail -f``). A commit flushes the rows to disk and returns the file's length; resuming
-  truncates the file to that length (dropping a row cut in half) and appends.
-- **JSON and Parquet** cannot be appended to. Committed chunks are part files in a hidden
-  folder beside the target (``.NAME.affectlens-parts/``); on success they are joined into
-  a temporary file that replaces the target in one rename. Until then the target is
-  untouched: an interrupted run leaves the old file (or none), never a broken one.
-- **Standard output** streams and cannot be resumed; text shown on a terminal has its
-  control characters made visible (:mod:`affectlens.io.terminal`).
+- **JSONL and CSV** stream into a file beside the target, ``.NAME.affectlens-partial``
+  (follow a long run with ``tail -f`` on it). A commit flushes the rows to disk and returns
+  the length; resuming truncates to that length (dropping a row cut in half) and appends.
+  On success the file is renamed over the target.
+- **JSON and Parquet** cannot be appended to. Committed chunks are part files in a folder
+  beside the target (``.NAME.affectlens-parts/``); on success they are joined into a
+  temporary file that replaces the target in one rename.
+- **Standard output** and special files (``/dev/stdout``, a FIFO) are written straight
+  into and cannot be resumed; text shown on a terminal has its control characters made
+  visible (:mod:`affectlens.io.terminal`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import shutil
 import sys
 from abc import ABC, abstractmethod
@@ -30,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from affectlens.errors import InputError, MissingDependencyError, OutputError
-from affectlens.io.files import atomic_path, atomic_write, remove, sync
+from affectlens.io.files import atomic_path, atomic_write, is_special, make_folder_for, remove, sync
 from affectlens.io.terminal import visible
 from affectlens.schema import Analysis
 
@@ -42,6 +46,7 @@ __all__ = [
     "flatten",
     "format_for",
     "open_output",
+    "partial_file",
     "parts_folder",
 ]
 
@@ -69,6 +74,12 @@ def parts_folder(path: str | Path) -> Path:
     """Where the committed chunks of a JSON or Parquet output wait until the run ends."""
     path = Path(path)
     return path.with_name(f".{path.name}.affectlens-parts")
+
+
+def partial_file(path: str | Path) -> Path:
+    """Where the committed rows of a JSONL or CSV output grow until the run ends."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.affectlens-partial")
 
 
 _NUMBER_COLUMNS = ("valence", "arousal", "dominance", "confidence")
@@ -110,7 +121,8 @@ def flatten(analysis: Analysis, labels: list[str]) -> dict[str, Any]:
 class Output(ABC):
     """Where analyses go. ``write`` takes rows; ``commit`` makes the rows written so far
     durable and returns a marker to resume from; ``finish`` completes the output; ``abandon``
-    leaves what was committed (for ``--resume``) and removes anything temporary."""
+    leaves what was committed (for ``--resume``); ``discard`` removes what this output staged
+    (a run that failed before its first commit), never anything else."""
 
     resumable = False
 
@@ -124,6 +136,9 @@ class Output(ABC):
     def finish(self) -> None: ...
 
     def abandon(self) -> None:
+        return None
+
+    def discard(self) -> None:
         return None
 
 
@@ -140,10 +155,10 @@ def open_output(
     to_stdout = path is None or path == "-"
     if fmt == "table":
         return _TableOutput(None if to_stdout else path, console)
-    if to_stdout:
+    if to_stdout or is_special(path):  # type: ignore[arg-type]
         if fmt == "parquet":
-            raise InputError("Parquet output needs a file", hint="pass -o FILE.parquet")
-        return _StdoutOutput(fmt, labels)
+            raise InputError("Parquet output needs a regular file", hint="pass -o FILE.parquet")
+        return _StreamOutput(fmt, labels, None if to_stdout else path)
     assert path is not None
     if fmt in ("jsonl", "csv"):
         return _FileOutput(fmt, Path(path), labels, resume_from)
@@ -168,22 +183,26 @@ def _csv(analyses: list[Analysis], labels: list[str], header: bool, clean: Any =
 
 
 class _FileOutput(Output):
-    """JSONL or CSV, streamed into the file and committed by length."""
+    """JSONL or CSV, streamed into the partial file, committed by length, renamed on success."""
 
     resumable = True
 
     def __init__(self, fmt: str, path: Path, labels: list[str], resume_from: dict[str, int] | None) -> None:
         self.fmt, self.path, self.labels = fmt, path, labels
+        self.partial = partial_file(path)
+        make_folder_for(path)
+        # a run killed after its final rename but before removing its checkpoint continues in the target
+        grows = self.partial if resume_from is None or self.partial.exists() else path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             if resume_from is not None:
-                self.stream = open(path, "r+b")  # noqa: SIM115 (closed in finish/abandon)
+                self.stream = open(grows, "r+b")  # noqa: SIM115 (closed in finish/abandon)
                 self.stream.truncate(resume_from["bytes"])  # drops whatever came after the last commit
                 self.stream.seek(resume_from["bytes"])
             else:
-                self.stream = open(path, "wb")  # noqa: SIM115
+                self.stream = open(grows, "wb")  # noqa: SIM115
         except OSError as exc:
             raise OutputError.from_os_error(exc, repr(str(path))) from exc
+        self.renamed = grows == path
         self.header_due = fmt == "csv" and self.stream.tell() == 0
 
     def write(self, analyses: list[Analysis]) -> None:
@@ -203,10 +222,17 @@ class _FileOutput(Output):
             self.write([])
         self._guard(lambda: sync(self.stream))
         self.stream.close()
+        if not self.renamed:
+            self._guard(lambda: os.replace(self.partial, self.path))
 
     def abandon(self) -> None:
         with contextlib.suppress(OSError):  # a disk that is full stays full; what was committed is on it
             self.stream.close()
+
+    def discard(self) -> None:
+        self.abandon()
+        if not self.renamed:
+            remove(self.partial)
 
     def _guard(self, action: Any) -> None:
         try:
@@ -279,6 +305,10 @@ class _PartsOutput(Output):
     def abandon(self) -> None:
         self.pending = []  # what was committed stays in the parts folder for --resume
 
+    def discard(self) -> None:
+        self.abandon()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
 
 def _part_number(path: Path) -> int:
     try:
@@ -287,20 +317,31 @@ def _part_number(path: Path) -> int:
         return 1 << 30  # not one of ours: removed as stale
 
 
-class _StdoutOutput(Output):
-    """JSONL, CSV or JSON on standard output, streamed; terminals see control codes as symbols."""
+class _StreamOutput(Output):
+    """JSONL, CSV or JSON streamed to standard output or a special file (a device, a FIFO);
+    a terminal sees control codes as symbols."""
 
-    def __init__(self, fmt: str, labels: list[str]) -> None:
-        self.fmt, self.labels = fmt, labels
-        self.stream = sys.stdout
+    def __init__(self, fmt: str, labels: list[str], path: str | None = None) -> None:
+        self.fmt, self.labels, self.path = fmt, labels, path
+        try:
+            self.stream = sys.stdout if path is None else open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise OutputError.from_os_error(exc, repr(path)) from exc
         self.clean = visible if _is_terminal(self.stream) else None
         self.first = True
         if fmt == "json":
             self._emit("[")
 
     def _emit(self, text: str) -> None:
-        self.stream.write(text)
-        self.stream.flush()
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            if self.path is None:
+                raise  # standard output: the CLI tells a closed pipe from a full disk
+            raise OutputError.from_os_error(exc, repr(self.path)) from exc
 
     def write(self, analyses: list[Analysis]) -> None:
         if self.fmt == "csv":
@@ -322,6 +363,13 @@ class _StdoutOutput(Output):
             self._emit("]\n" if self.first else "\n]\n")
         elif self.fmt == "csv" and self.first:
             self.write([])
+        if self.path is not None:
+            self.stream.close()
+
+    def abandon(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.stream.close()
 
 
 class _TableOutput(Output):
