@@ -32,3 +32,4 @@ def test_cpu_info_names_the_flags_that_change_int8_speed():
 def test_benchmark_records_the_cpu(fake):
     result = benchmark("fake", n_batch=5, n_single=2)
     assert result["cpu"]["model"] and "int8_class" in result["cpu"]
+    assert isinstance(result["cpu"]["int8_saturation_fix"], bool)

@@ -83,6 +83,7 @@ def benchmark(
     explain: bool = False,
 ) -> dict[str, Any]:
     """Measure ``backend``; returns the figures as a dict (see module docstring)."""
+    from affectlens.analyzers.session import needs_exact_products
     from affectlens.api import get_analyzer
 
     pool = [t for t in (texts or benchmark_texts()) if t.strip()]
@@ -120,7 +121,7 @@ def benchmark(
         "model_load_s": round(load_seconds, 3),
         "cores": _cores(),
         "machine": f"{platform.system()} {platform.machine()}",
-        "cpu": cpu_info(),
+        "cpu": {**cpu_info(), "int8_saturation_fix": needs_exact_products()},
         "onnxruntime": _version_of("onnxruntime"),
         "python": platform.python_version(),
         "affectlens": __version__,

@@ -22,7 +22,7 @@ import numpy as np
 
 from affectlens.training.finetune import load_checkpoint
 
-__all__ = ["export", "export_encoder", "quantize_per_token"]
+__all__ = ["export", "export_encoder", "quantize_per_token", "write_int8_probe"]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -223,3 +223,23 @@ def quantize_per_token(src: Path, dst: Path) -> int:
     graph.initializer.extend(kept)
     onnx.save(model, str(dst))
     return count
+
+
+def write_int8_probe(path: Path) -> None:
+    """The probe :mod:`affectlens.analyzers.session` runs to see whether this CPU's fast int8
+    kernel saturates: ones ``[1, 1, 16]`` times a 0.5 matrix ``[16, 4]``, through
+    :func:`quantize_per_token` — every activation quantises to 255 and every weight to 127,
+    the products that overflow int16 pairs. The exact answer is 8 everywhere."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.full((16, 4), 0.5, dtype=np.float32)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "t", 16])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["b", "t", 4])
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "int8_probe", [x], [y], [numpy_helper.from_array(weight, "w")]
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "probe-fp32.onnx"
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(fp32))
+        quantize_per_token(fp32, path)
