@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ import typer
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
-from affectlens.io.terminal import plain, safe
+from affectlens.io.terminal import plain, safe, visible
 
 app = typer.Typer(
     help="Conversations: per-turn emotions in context, shifts, contagion, escalation, causes.", no_args_is_help=True
@@ -128,7 +129,7 @@ def analyze_command(
                 advance(len(conversation.texts))
             if fmt == "jsonl":
                 line = result.model_dump_json()
-                sink.write(line + "\n") if sink else typer.echo(line)
+                sink.write(line + "\n") if sink else _echo(line)
             else:
                 results.append(result)
             if plot:
@@ -138,7 +139,7 @@ def analyze_command(
                 conversation_plot(result, target)
         if fmt == "json":
             text = json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False, indent=2)
-            sink.write(text + "\n") if sink else typer.echo(text)
+            sink.write(text + "\n") if sink else _echo(text)
     if fmt == "table":
         for result in results:
             _print_table(result)
@@ -148,6 +149,11 @@ def analyze_command(
             + (f"; plots: {plot}" if plot else ""),
             highlight=False,
         )
+
+
+def _echo(text: str) -> None:
+    """JSON on stdout; a terminal sees control characters as symbols (JSON escapes only C0)."""
+    typer.echo(visible(text) if sys.stdout.isatty() else text)
 
 
 def _numbered(path: Path, conversation_id: str) -> Path:
