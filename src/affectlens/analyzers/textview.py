@@ -3,9 +3,11 @@
 The encoder's vocabulary has no emojis: every one of them becomes the same ``[UNK]``. The
 model therefore reads each emoji (and other pictographic symbol) as its Unicode name —
 ``😂`` as ``face with tears of joy`` — and lone surrogates (which cannot be encoded) as
-U+FFFD. Every other character is read in its Unicode compatibility form (NFKC), so
-fullwidth ``Ｉ ａｍ ａｎｇｒｙ``, mathematical ``𝐈 𝐚𝐦 𝐚𝐧𝐠𝐫𝐲`` and ligatures like ``ﬁ`` read
-as the letters they are. ``origin`` maps every character of the view back to the index of
+U+FFFD. Letter-like compatibility characters are read in their compatibility form (NFKC):
+fullwidth and halfwidth forms, mathematical alphabets, circled, superscript and subscript
+characters, and ligatures that fold into letters — so ``Ｉ ａｍ ａｎｇｒｙ``, ``𝐈 𝐚𝐦 𝐚𝐧𝐠𝐫𝐲``
+and ``ﬁ`` read as the letters they are. Other compatibility characters (``…``, ``™``) stay
+as the model learnt them. ``origin`` maps every character of the view back to the index of
 the character of the original text it came from, so token offsets computed on the view
 point into the original text. Training uses the same view (pure Python, no dependencies).
 
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 __all__ = ["TextView", "model_view"]
 
 _BRAILLE = range(0x2800, 0x2900)  # used for ASCII art, and its names are noise
+# compatibility decompositions read as what they fold into (<compat> only when that is letters)
+_FOLDED = {"<wide>", "<narrow>", "<font>", "<circle>", "<super>", "<sub>", "<small>", "<compat>"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,13 @@ def _replacement(ch: str) -> str | None:
         name = unicodedata.name(ch, "")
         if name:
             return f" {name.lower()} "
+    tag = unicodedata.decomposition(ch).split(" ", 1)[0]
+    if tag not in _FOLDED:
+        return None
     folded = unicodedata.normalize("NFKC", ch)
-    return folded if folded != ch else None
+    if folded == ch or (tag == "<compat>" and not folded.isalnum()):
+        return None
+    return folded
 
 
 def model_view(text: str) -> TextView:
