@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from affectlens.errors import ConfigError, RunStoppedError
+from affectlens.errors import ConfigError, InputError, RunStoppedError
 from tests.llm.conftest import emotions
 
 TEXT = "I can't believe they cancelled it, I'm furious!"
@@ -181,6 +181,13 @@ def test_few_shot_pool(server, make_analyzer, tmp_path):
     assert "what a lovely gift" in server.requests[-1]["messages"][0]["content"]
     with pytest.raises(ConfigError, match="needs a labelled pool"):
         make_analyzer(strategy="few-shot")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b'{"text": "fine", "labels": ["joy"]}\n{"text": "bad \xff", "labels": ["joy"]}\n')
+    with pytest.raises(InputError, match=r"line 2 is not valid UTF-8"):
+        make_analyzer(strategy="few-shot", few_shot_pool=broken)
+    broken.write_text('{"text": "no labels"}\n')
+    with pytest.raises(InputError, match="line 1 has no list of labels"):
+        make_analyzer(strategy="few-shot", few_shot_pool=broken)
 
 
 def test_settings_are_validated_and_keys_required(monkeypatch, tmp_path):

@@ -8,7 +8,6 @@ neighbours by cosine similarity.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -20,22 +19,19 @@ __all__ = ["FewShotPool"]
 
 class FewShotPool:
     def __init__(self, path: Path, *, k: int = 4) -> None:
+        from affectlens.analyzers.base import replace_surrogates
         from affectlens.analyzers.embedded import default_model_dir
         from affectlens.analyzers.encoder import OnnxEncoder
+        from affectlens.io.readers import read_records
 
         rows = []
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"cannot read the few-shot pool {str(path)!r}: {exc.strerror}") from exc
-        for n, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                rows.append((str(row["text"]), [str(label) for label in row["labels"]]))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise InputError(f"few-shot pool {str(path)!r} line {n}: expected {{'text': ..., 'labels': [...]}}") from exc
+        expected = "expected {'text': ..., 'labels': [...]}"
+        for record in read_records(str(path), input_format="jsonl", extra=("labels",)):
+            labels = (record.extra or {}).get("labels")
+            if record.error or not isinstance(labels, list):  # a pool is configuration: it must be right
+                problem = record.error or "has no list of labels"
+                raise InputError(f"few-shot pool {str(path)!r} line {record.line} {problem}; {expected}")
+            rows.append((replace_surrogates(record.text or "")[0], [str(label) for label in labels]))
         if not rows:
             raise InputError(f"the few-shot pool {str(path)!r} is empty")
         self.rows = rows
