@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from affectlens.io.readers import read_records
+from affectlens.io.readers import plan_spans, read_records
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -181,3 +181,32 @@ def test_parquet(tmp_path, table, random):
             assert (r.id, r.text) == (ids[i], texts[i] or "")
         else:
             assert i in lost, f"row {i + 1} reported though its row group is intact: {r.error}"
+
+
+@SETTINGS
+@given(st.sampled_from(["txt", "jsonl", "csv"]), st.data(), st.integers(1, 7))
+def test_spans_read_exactly_what_the_whole_file_holds(tmp_path, fmt, data, every):
+    """The corpus engine reads files in spans: in order, they give the records of the whole file."""
+    generator = {"txt": txt_files, "jsonl": jsonl_files, "csv": csv_files}[fmt]
+    raw, _, _ = data.draw(generator())
+    path = tmp_path / f"in.{fmt}"
+    path.write_bytes(raw)
+    whole = list(read_records(str(path)))
+    spans, total = plan_spans(str(path), every=every)
+    pieces = [r for span in spans for r in read_records(str(path), span=span)]
+    assert pieces == whole
+    if fmt == "csv":
+        assert total == len(whole)
+    assert all(span.count <= every for span in spans)
+
+
+def test_parquet_spans_follow_row_groups(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(23)]}), path, row_group_size=5)
+    whole = list(read_records(str(path)))
+    spans, total = plan_spans(str(path), every=10)
+    assert total == 23 and [(s.start, s.first_line, s.count) for s in spans] == [(0, 1, 2), (2, 11, 2), (4, 21, 1)]
+    assert [r for span in spans for r in read_records(str(path), span=span)] == whole

@@ -28,6 +28,7 @@ replaces them, with a warning — and written as ``\\ud800`` in ids and other fi
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections import deque
@@ -38,7 +39,7 @@ from typing import IO, Any
 
 from affectlens.errors import InputError, MissingDependencyError
 
-__all__ = ["INPUT_FORMATS", "Record", "count_records", "detect_format", "line_limit", "read_records"]
+__all__ = ["INPUT_FORMATS", "Record", "Span", "count_records", "detect_format", "line_limit", "plan_spans", "read_records"]
 
 INPUT_FORMATS = ("txt", "csv", "jsonl", "parquet")
 _SUFFIXES = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -70,6 +71,21 @@ class Record:
     id: str | None = None
     error: str | None = None
     extra: dict[str, Any] | None = None  # the ``extra`` columns asked for (None where a row lacks one)
+    offset: int | None = None  # byte offset of the row's first line (txt, jsonl, csv)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A part of a file, for reading it in pieces (the corpus engine's tasks; see :func:`plan_spans`).
+
+    txt, jsonl: ``count`` lines from byte ``start``, the first being line ``first_line``;
+    csv: ``count`` records from byte ``start`` (a record's first line), line ``first_line``;
+    parquet: ``count`` row groups from row group ``start``, whose first row is row ``first_line``.
+    """
+
+    start: int
+    first_line: int
+    count: int
 
 
 def detect_format(path: str, explicit: str | None = None) -> str:
@@ -98,13 +114,15 @@ def read_records(
     extra: Sequence[str] = (),
     required: Sequence[str] | Mapping[str, str] = (),
     max_chars: int | None = None,
+    span: Span | None = None,
 ) -> Iterator[Record]:
     """Records of ``path`` (``"-"`` for stdin). ``text_column`` defaults to ``text``;
     ``id_column`` defaults to ``id`` when such a column or field exists. ``extra`` columns
     are carried in :attr:`Record.extra`; a CSV or Parquet file without one of the
     ``required`` ones is refused as a whole (a mapping gives, per column, the option that
     names it, for the hint). Lines longer than :func:`line_limit` of ``max_chars`` (default:
-    the analyzers' limit) are bad rows."""
+    the analyzers' limit) are bad rows. ``span`` reads only that part of the file (records
+    and line numbers as a reading of the whole file would give them)."""
     from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 
     fmt = detect_format(path, input_format)
@@ -117,21 +135,113 @@ def read_records(
         raise InputError("--text-column and --id-column do not apply to .txt input (one text per line)")
     columns = _Columns(text_column or "text", id_column, tuple(extra), _options_of(required, text_column, id_column))
     if fmt == "parquet":
-        yield from _read_parquet(path, columns)
+        yield from _read_parquet(path, columns, span)
         return
+    limit = line_limit(max_chars or DEFAULT_MAX_CHARS)
     stream = _open_binary(path)
     try:
-        lines = _Lines(stream, path, line_limit(max_chars or DEFAULT_MAX_CHARS))
+        header = None
+        if fmt == "csv" and span is not None and span.start > 0:
+            header = _csv_header(_Lines(stream, path, limit), path, columns)
+        lines = _Lines(stream, path, limit)
+        if span is not None:
+            stream.seek(span.start)
+            count = span.count if fmt != "csv" else None  # a CSV record may take several lines: counted below
+            lines = _Lines(stream, path, limit, start=span.start, first_line=span.first_line, count=count)
         if fmt == "txt":
             for line in lines:
-                yield Record(line.number, None, error=line.error) if line.error else Record(line.number, line.text.rstrip("\r\n"))
+                text = None if line.error else line.text.rstrip("\r\n")
+                yield Record(line.number, text, error=line.error, offset=line.offset)
         elif fmt == "jsonl":
             yield from _read_jsonl(lines, columns)
         else:
-            yield from _read_csv(lines, path, columns)
+            records = _read_csv(lines, path, columns, header)
+            yield from (itertools.islice(records, span.count) if span is not None else records)
     finally:
         if stream is not _stdin():
             stream.close()
+
+
+def plan_spans(
+    path: str,
+    *,
+    every: int,
+    input_format: str | None = None,
+    text_column: str | None = None,
+    required: Sequence[str] | Mapping[str, str] = (),
+    max_chars: int | None = None,
+) -> tuple[list[Span], int]:
+    """``path`` cut into spans of about ``every`` rows, and how many rows (lines for txt and
+    jsonl, records for csv, rows for parquet) it holds. Reading the spans in order gives
+    exactly the records of reading the file whole. txt and jsonl are cut at newlines (a fast
+    scan, no parsing); csv is parsed (a record may take several lines); parquet is cut at
+    row groups."""
+    fmt = detect_format(path, input_format)
+    if path == "-":
+        raise InputError("a corpus cannot be read from standard input", hint="save it to a file first")
+    if fmt == "parquet":
+        return _plan_parquet(path, every)
+    if fmt == "csv":
+        spans: list[Span] = []
+        n = 0
+        for n, record in enumerate(
+            read_records(path, input_format="csv", text_column=text_column, required=required, max_chars=max_chars), start=1
+        ):
+            if (n - 1) % every == 0:
+                assert record.offset is not None
+                spans.append(Span(record.offset, record.line, every))
+        return _close_last(spans, n, every), n
+    import numpy as np
+
+    stream = _open_binary(path)
+    try:
+        _refuse_binary(stream.peek(_SNIFF)[:_SNIFF], path)  # type: ignore[attr-defined]
+        starts, lines, position, last = [0], 0, 0, b"\n"
+        for chunk in iter(lambda: stream.read(1 << 22), b""):
+            newlines = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            # line number k * every + 1 starts after the (k * every)-th newline
+            first = -lines % every or every
+            for i in newlines[first - 1 :: every]:
+                starts.append(position + int(i) + 1)
+            lines += len(newlines)
+            position += len(chunk)
+            last = chunk[-1:]
+    finally:
+        stream.close()
+    if last != b"\n":
+        lines += 1  # a last line without a newline
+    if starts[-1] >= position:
+        starts.pop()  # the file ends right after a cut
+    spans = [Span(start, k * every + 1, every) for k, start in enumerate(starts)]
+    return _close_last(spans, lines, every), lines
+
+
+def _close_last(spans: list[Span], total: int, every: int) -> list[Span]:
+    if spans:
+        spans[-1] = Span(spans[-1].start, spans[-1].first_line, total - (len(spans) - 1) * every)
+    return spans
+
+
+def _plan_parquet(path: str, every: int) -> tuple[list[Span], int]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise MissingDependencyError("pyarrow", "parquet", "reading Parquet files") from exc
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # pyarrow raises its own types for files that are not Parquet
+        raise InputError(f"{_name(path)} is not a readable Parquet file: {exc}") from exc
+    spans: list[Span] = []
+    row, size, start = 0, 0, 0
+    for group in range(meta.num_row_groups):
+        if size and size + meta.row_group(group).num_rows > every:
+            spans.append(Span(start, row - size + 1, group - start))
+            start, size = group, 0
+        size += meta.row_group(group).num_rows
+        row += meta.row_group(group).num_rows
+    if size:
+        spans.append(Span(start, row - size + 1, meta.num_row_groups - start))
+    return spans, row
 
 
 def count_records(path: str, *, input_format: str | None = None) -> int | None:
@@ -192,6 +302,7 @@ class _Line:
     number: int
     text: str  # decoded; with U+FFFD where bytes were invalid (``error`` then says so)
     error: str | None = None
+    offset: int = 0  # byte offset where the line starts
 
 
 class _Lines:
@@ -202,16 +313,27 @@ class _Lines:
     CSV parser still sees its quotes). Whole-file problems (binary content) raise.
     """
 
-    def __init__(self, stream: IO[bytes], path: str, limit: int) -> None:
+    def __init__(
+        self, stream: IO[bytes], path: str, limit: int, *, start: int = 0, first_line: int = 1, count: int | None = None
+    ) -> None:
+        """Lines from byte ``start`` (where the stream is), the first numbered ``first_line``;
+        at most ``count`` of them."""
         self.stream, self.path, self.limit = stream, path, limit
-        self.number = 0
-        head = stream.peek(_SNIFF)[:_SNIFF] if hasattr(stream, "peek") else b""
-        _refuse_binary(head, path)
+        self.number = first_line - 1
+        self.offset = start
+        self.left = count
+        if start == 0:
+            head = stream.peek(_SNIFF)[:_SNIFF] if hasattr(stream, "peek") else b""
+            _refuse_binary(head, path)
 
     def __iter__(self) -> Iterator[_Line]:
         return self
 
     def __next__(self) -> _Line:
+        if self.left is not None:
+            if self.left <= 0:
+                raise StopIteration
+            self.left -= 1
         try:
             raw = self.stream.readline(self.limit + 1)
         except OSError as exc:
@@ -219,14 +341,18 @@ class _Lines:
         if not raw:
             raise StopIteration
         self.number += 1
+        offset = self.offset
+        self.offset += len(raw)
         if len(raw) > self.limit and not raw.endswith(b"\n"):
             size = len(raw) + self._skip_rest()
+            self.offset = offset + size
             return _Line(
                 self.number,
                 "",
                 f"is {size:,} bytes long, over the limit of {self.limit:,} (raise it with --max-chars)",
+                offset,
             )
-        if self.number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        if offset == 0 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         error = None
         try:
@@ -237,7 +363,7 @@ class _Lines:
         if "\x00" in text:
             text = text.replace("\x00", "\ufffd")
             error = error or "holds a NUL byte: it looks binary, not text"
-        return _Line(self.number, text, error)
+        return _Line(self.number, text, error, offset)
 
     def _skip_rest(self) -> int:
         skipped = 0
@@ -261,27 +387,28 @@ def _refuse_binary(head: bytes, path: str) -> None:
 
 def _read_jsonl(lines: _Lines, columns: _Columns) -> Iterator[Record]:
     for line in lines:
+        n, at = line.number, line.offset
         if line.error:
-            yield Record(line.number, None, error=line.error)
+            yield Record(n, None, error=line.error, offset=at)
             continue
         if not line.text.strip():
             continue
         try:
             value = json.loads(line.text)
         except json.JSONDecodeError as exc:
-            yield Record(line.number, None, error=f"is not valid JSON ({exc.msg} at column {exc.colno})")
+            yield Record(n, None, error=f"is not valid JSON ({exc.msg} at column {exc.colno})", offset=at)
             continue
         except RecursionError:
-            yield Record(line.number, None, error="is JSON nested too deeply to read")
+            yield Record(n, None, error="is JSON nested too deeply to read", offset=at)
             continue
         if isinstance(value, str):
-            yield Record(line.number, value)
+            yield Record(n, value, offset=at)
             continue
         if not isinstance(value, dict):
             kind = _JSON_TYPES.get(type(value), type(value).__name__)
-            yield Record(line.number, None, error=f"is a JSON {kind}, not an object or a string")
+            yield Record(n, None, error=f"is a JSON {kind}, not an object or a string", offset=at)
             continue
-        yield _record(line.number, value, columns, "field")
+        yield _record(n, value, columns, "field", at)
 
 
 class _Pushback:
@@ -318,20 +445,32 @@ class _RecordTooLong(Exception):
     pass
 
 
-def _read_csv(lines: _Lines, path: str, columns: _Columns) -> Iterator[Record]:
+def _csv_header(lines: _Lines, path: str, columns: _Columns) -> list[str] | None:
+    """The header of a CSV file (its first record), checked for the columns needed; None if empty."""
     csv.field_size_limit(lines.limit)
     source = _Pushback(lines)
-    reader = csv.reader(source, strict=True)
     try:
-        header = next(reader)
+        header = next(csv.reader(source, strict=True))
     except StopIteration:
-        return
+        return None
     except (csv.Error, _RecordTooLong) as exc:
         raise InputError(f"{_name(path)} has no readable CSV header: {exc}") from exc
     if source.taken and source.taken[0].error:
         raise InputError(f"the CSV header of {_name(path)} {source.taken[0].error}")
     for column, option in columns.required.items():
         _require_column(column, header, path, option)
+    return header
+
+
+def _read_csv(lines: _Lines, path: str, columns: _Columns, header: list[str] | None = None) -> Iterator[Record]:
+    """Records of a CSV file; ``header`` given when ``lines`` start after it (a span)."""
+    if header is None:
+        header = _csv_header(lines, path, columns)
+        if header is None:
+            return
+    csv.field_size_limit(lines.limit)
+    source = _Pushback(lines)
+    reader = csv.reader(source, strict=True)
     while True:
         source.start_record()
         try:
@@ -350,19 +489,19 @@ def _read_csv(lines: _Lines, path: str, columns: _Columns) -> Iterator[Record]:
         if row is not None and len(row) != len(header) and row != []:
             error = f"has {len(row)} fields, the header has {len(header)}"
         if error is not None:  # the row's structure is broken: a stray quote may have swallowed the rows after it
-            yield Record(first.number, None, error=error)
+            yield Record(first.number, None, error=error, offset=first.offset)
             if len(taken) > 1:
                 source.retry_after_first()
             continue
         tainted = next((line for line in taken if line.error), None)
         if tainted is not None:  # well formed, but holds bytes that are not text
             error = tainted.error if tainted is first else f"line {tainted.number} of this row {tainted.error}"
-            yield Record(first.number, None, error=error)
+            yield Record(first.number, None, error=error, offset=first.offset)
         elif row:
-            yield _record(first.number, dict(zip(header, row)), columns, "column")
+            yield _record(first.number, dict(zip(header, row)), columns, "column", first.offset)
 
 
-def _read_parquet(path: str, columns: _Columns) -> Iterator[Record]:
+def _read_parquet(path: str, columns: _Columns, span: Span | None = None) -> Iterator[Record]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -383,8 +522,9 @@ def _read_parquet(path: str, columns: _Columns) -> Iterator[Record]:
     wanted = [columns.text] + ([wanted_id] if wanted_id and wanted_id != columns.text else [])
     wanted += [c for c in columns.extra if c in names and c not in wanted]
     resolved = _Columns(columns.text, wanted_id, columns.extra, columns.required)
-    n = 0
-    for group in range(file.num_row_groups):
+    groups = range(file.num_row_groups) if span is None else range(span.start, min(span.start + span.count, file.num_row_groups))
+    n = 0 if span is None else span.first_line - 1
+    for group in groups:
         size = file.metadata.row_group(group).num_rows
         try:
             rows = file.read_row_group(group, columns=wanted).to_pylist()
@@ -408,20 +548,20 @@ def _printable(value: str) -> str:
         return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
 
 
-def _record(n: int, row: dict[str, Any], columns: _Columns, kind: str) -> Record:
+def _record(n: int, row: dict[str, Any], columns: _Columns, kind: str, offset: int | None = None) -> Record:
     if columns.text not in row:
-        return Record(n, None, error=f"has no {columns.text!r} {kind}")
+        return Record(n, None, error=f"has no {columns.text!r} {kind}", offset=offset)
     text = row[columns.text]
     if text is None:
         text = ""
     if not isinstance(text, str):
-        return Record(n, None, error=f"has a {type(text).__name__} in its {columns.text!r} {kind}, not a string")
+        return Record(n, None, error=f"has a {type(text).__name__} in its {columns.text!r} {kind}, not a string", offset=offset)
     key = columns.id or ("id" if "id" in row else None)
     raw_id = row.get(key) if key else None
     kept = None
     if columns.extra:
         kept = {k: _printable(v) if isinstance(v, str) else v for k in columns.extra for v in [row.get(k)]}
-    return Record(n, text, None if raw_id is None else _printable(str(raw_id)), extra=kept)
+    return Record(n, text, None if raw_id is None else _printable(str(raw_id)), extra=kept, offset=offset)
 
 
 def _require_column(column: str, header: list[str], path: str, option: str = "") -> None:
