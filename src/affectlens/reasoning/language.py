@@ -29,9 +29,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["LanguageCheck", "check_language", "language_adjusted"]
+__all__ = ["WARNING_PREFIX", "LanguageCheck", "check_language", "language_adjusted"]
 
 MIN_LETTERS = 15
+WARNING_PREFIX = "the text looks like "  # how the warning for a text that is not English starts
 MAX_P_ENGLISH = 0.05
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NAMES = {
@@ -58,7 +59,7 @@ class LanguageCheck:
     def warning(self, confidence_before: float, confidence_after: float) -> str:
         name = _NAMES.get(self.language or "", self.language or "another language")
         return (
-            f"the text looks like {name}, not English: the model reads English only, so these labels are "
+            f"{WARNING_PREFIX}{name}, not English: the model reads English only, so these labels are "
             f"unreliable; confidence lowered from {_short(confidence_before)} to {_short(confidence_after)}"
         )
 

@@ -1,0 +1,151 @@
+"""Running one task: read a span of an input, analyse it, write its part — the same code in
+every engine (in this process, or on a Ray worker that rebuilt the analyzer from its name).
+
+Identical texts are analysed once: within a task they are analysed together, across tasks a
+bounded cache (the last ``dedup_cache`` distinct texts of this worker) gives back the result
+of a text seen before. Results do not depend on the batch, so a reused result is the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from affectlens.analyzers.base import AnalyzeOptions
+from affectlens.corpus.manifest import RunDir, Task
+from affectlens.corpus.rows import Row, parse_time, part_table
+from affectlens.corpus.sources import Source
+from affectlens.io.files import atomic_write
+from affectlens.io.readers import read_records
+from affectlens.schema import Analysis
+
+__all__ = ["RunSpec", "TaskResult", "TaskRunner"]
+
+STATS_KEY = b"affectlens.task"  # Parquet key-value metadata of a part: its TaskResult
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs to run tasks (plain data: it travels to Ray workers)."""
+
+    run_dir: str
+    inputs: list[Source]
+    text_column: str | None
+    id_column: str | None
+    time_column: str | None
+    group_columns: tuple[str, ...]
+    backend: str
+    backend_settings: dict[str, Any]
+    options: dict[str, Any]
+    labels: list[str]
+    dedup_cache: int = 20_000
+
+
+@dataclass
+class TaskResult:
+    task: int
+    rows: int = 0  # input rows read
+    analysed: int = 0
+    bad: int = 0
+    reused: int = 0
+    without_time: int = 0
+    bad_examples: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TaskResult:
+        return cls(**json.loads(text))
+
+
+class TaskRunner:
+    """Runs tasks of one run; build it once per worker (it loads the analyzer)."""
+
+    def __init__(self, spec: RunSpec) -> None:
+        from affectlens.api import get_analyzer
+
+        self.spec = spec
+        self.analyzer = get_analyzer(spec.backend, **spec.backend_settings)
+        self.options = AnalyzeOptions(**spec.options)
+        self.run_dir = RunDir(spec.run_dir)
+        self.cache: OrderedDict[str, Analysis] = OrderedDict()
+
+    def __call__(self, task: Task) -> TaskResult:
+        started = time.perf_counter()
+        spec, source = self.spec, self.spec.inputs[task.source]
+        extra = tuple(c for c in (spec.time_column, *spec.group_columns) if c)
+        records = read_records(
+            source.path,
+            input_format=source.format,
+            text_column=spec.text_column,
+            id_column=spec.id_column,
+            extra=extra,
+            required={c: "--time-column" if c == spec.time_column else "--group-column" for c in extra},
+            max_chars=self.options.max_chars,
+            span=task.span,
+        )
+        result = TaskResult(task.index)
+        good, bad = [], []
+        for record in records:
+            result.rows += 1
+            reason = record.error
+            if reason is None and len(record.text or "") > self.options.max_chars:
+                reason = f"has {len(record.text or ''):,} characters, over the limit of {self.options.max_chars:,}"
+            if reason is not None:
+                bad.append({"source": task.source, "file": source.path, "line": record.line, "reason": reason})
+            else:
+                good.append(record)
+        analyses = self._analyse([r.text or "" for r in good], result)
+        rows = []
+        for record, (analysis, reused) in zip(good, analyses):
+            values = record.extra or {}
+            moment = parse_time(values.get(spec.time_column)) if spec.time_column else None
+            if spec.time_column and moment is None:
+                result.without_time += 1
+            groups = {g: None if values.get(g) is None else str(values.get(g)) for g in spec.group_columns}
+            rows.append(Row(task.source, record.line, analysis.model_copy(update={"id": record.id}), moment, groups, reused))
+        result.analysed, result.bad = len(rows), len(bad)
+        result.bad_examples = bad[:5]
+        result.seconds = round(time.perf_counter() - started, 3)
+        self._write(task, rows, bad, result)
+        return result
+
+    def _analyse(self, texts: list[str], result: TaskResult) -> list[tuple[Analysis, bool]]:
+        """Each text's analysis and whether it was reused; each distinct text analysed once."""
+        keys = [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() for t in texts]
+        known = {k: self.cache[k] for k in keys if k in self.cache}  # before the cache takes new ones
+        todo = {k: t for k, t in zip(keys, texts) if k not in known}
+        fresh = dict(zip(todo, self.analyzer.analyze_batch(list(todo.values()), options=self.options) if todo else []))
+        for key, analysis in {**known, **fresh}.items():
+            self.cache[key] = analysis
+            self.cache.move_to_end(key)
+        while len(self.cache) > self.spec.dedup_cache:
+            self.cache.popitem(last=False)
+        out, first_seen = [], set()
+        for key in keys:
+            reused = key in known or key in first_seen
+            first_seen.add(key)
+            result.reused += reused
+            out.append((fresh.get(key) or known[key], reused))
+        return out
+
+    def _write(self, task: Task, rows: list[Row], bad: list[dict[str, Any]], result: TaskResult) -> None:
+        import pyarrow.parquet as pq
+
+        self.run_dir.parts.mkdir(parents=True, exist_ok=True)
+        if bad:  # first: the part that marks the task done comes last
+            self.run_dir.bad.mkdir(parents=True, exist_ok=True)
+            body = "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad).encode("utf-8")
+            atomic_write(self.run_dir.bad_file(task.index), lambda f: f.write(body))
+        table = part_table(rows, self.spec.labels, self.spec.group_columns, self.options.explain)
+        table = table.replace_schema_metadata({STATS_KEY: result.to_json().encode("utf-8")})
+        atomic_write(
+            self.run_dir.part(task.index),
+            lambda f: pq.write_table(table, f, compression="zstd", write_page_checksum=True),
+        )
