@@ -3,14 +3,18 @@ skipped, with the reason shown, when no data directory is found."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from affectlens.cli.app import main
 from affectlens.evaluation.datasets.readers import ENV_DATA_DIR
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,3 +77,29 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     yield attempts
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture()
+def cli(capsys, monkeypatch):
+    """Run ``affectlens ARGS`` in-process; returns exit code, stdout, stderr."""
+
+    def run(*args: str, stdin: bytes | None = None) -> Result:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        monkeypatch.setenv("COLUMNS", "200")
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run

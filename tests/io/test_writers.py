@@ -136,3 +136,20 @@ def test_format_choice():
         format_for("x.xlsx", None)
     with pytest.raises(InputError, match="needs a regular file"):
         open_output("parquet", None, labels=[])
+
+
+def test_atomic_outputs_get_ordinary_permissions(tmp_path, analyses):
+    fresh = tmp_path / "new.json"
+    write("json", fresh, analyses)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    kept = tmp_path / "kept.json"
+    kept.write_text("[]")
+    kept.chmod(0o640)
+    write("json", kept, analyses)
+    assert kept.stat().st_mode & 0o777 == 0o640  # an existing file keeps its permissions
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import typer
 
 from affectlens import __version__
-from affectlens.cli import analyze, backends, bench, conversation, evaluate, taxonomy
+from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, taxonomy
 from affectlens.cli.console import err, safe, set_color
 from affectlens.errors import AffectlensError, OutputError
 
@@ -40,6 +40,7 @@ app.command("bench")(bench.bench)
 app.command("backends")(backends.backends_command)
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(conversation.app, name="conversation")
+app.add_typer(corpus.app, name="corpus")
 
 
 def _version(value: bool) -> None:

@@ -64,7 +64,9 @@ class Progress(BaseModel):
     rows_done: int = Field(0, description="input rows of the tasks done")
     analysed: int = 0
     bad_rows: int = 0
-    reused: int = Field(0, description="rows whose text was analysed before in the run: its result was reused")
+    reused: int = Field(
+        0, description="rows whose text was analysed before in the run (its result reused); fewer after an interruption"
+    )
     without_time: int = Field(0, description="analysed rows whose time could not be read")
 
 

@@ -4,9 +4,10 @@ Columns: ``source`` (index of the input file in the manifest) and ``line`` (wher
 starts in it) identify the row; then ``id``, ``time`` (UTC, or null when the time column
 could not be read), one column per group (as given, as text), ``text``, ``taxonomy``,
 ``labels`` (a list), ``dominant``, ``score_<label>`` for every label of the taxonomy,
-``valence``, ``arousal``, ``dominance``, ``sentiment``, ``confidence``, ``warnings`` (a list),
-``non_english`` and ``reused`` (the result came from an identical text earlier in the run);
-with ``--explain``, ``evidence`` (a list of ``{label, start, end, text, weight}``).
+``valence``, ``arousal``, ``dominance``, ``sentiment``, ``confidence``, ``warnings`` (a list)
+and ``non_english``; with ``--explain``, ``evidence`` (a list of ``{label, start, end, text,
+weight}``). A row is the same whether its text was analysed or its result reused from an
+identical text, and whether the run was interrupted or not.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ __all__ = ["RESERVED", "Row", "parse_time", "part_schema", "part_table"]
 
 RESERVED = {
     "source", "line", "id", "time", "text", "taxonomy", "labels", "dominant", "valence", "arousal", "dominance",
-    "sentiment", "confidence", "warnings", "non_english", "reused", "evidence",
+    "sentiment", "confidence", "warnings", "non_english", "evidence",
 }  # fmt: skip
 
 
@@ -35,7 +36,6 @@ class Row:
     analysis: Analysis
     time: dt.datetime | None
     groups: dict[str, str | None]
-    reused: bool
 
 
 def check_group_names(groups: Sequence[str]) -> None:
@@ -98,7 +98,6 @@ def part_schema(labels: Sequence[str], groups: Sequence[str], explain: bool) -> 
         ("confidence", number),
         ("warnings", pa.list_(text)),
         ("non_english", pa.bool_()),
-        ("reused", pa.bool_()),
     ]
     if explain:
         evidence = pa.struct(
@@ -134,7 +133,6 @@ def part_table(rows: Sequence[Row], labels: Sequence[str], groups: Sequence[str]
         columns["confidence"].append(a.confidence)
         columns["warnings"].append(a.warnings)
         columns["non_english"].append(any(w.startswith(WARNING_PREFIX) for w in a.warnings))
-        columns["reused"].append(row.reused)
         if explain:
             columns["evidence"].append([e.model_dump() for e in a.evidence])
     return pa.table(columns, schema=part_schema(labels, groups, explain))

@@ -48,7 +48,8 @@ class RunSpec:
 @dataclass
 class TaskResult:
     task: int
-    rows: int = 0  # input rows read
+    planned: int = 0  # input rows (lines, records) the task's span covers
+    rows: int = 0  # records read
     analysed: int = 0
     bad: int = 0
     reused: int = 0
@@ -90,7 +91,7 @@ class TaskRunner:
             max_chars=self.options.max_chars,
             span=task.span,
         )
-        result = TaskResult(task.index)
+        result = TaskResult(task.index, planned=task.count)
         good, bad = [], []
         for record in records:
             result.rows += 1
@@ -103,21 +104,21 @@ class TaskRunner:
                 good.append(record)
         analyses = self._analyse([r.text or "" for r in good], result)
         rows = []
-        for record, (analysis, reused) in zip(good, analyses):
+        for record, analysis in zip(good, analyses):
             values = record.extra or {}
             moment = parse_time(values.get(spec.time_column)) if spec.time_column else None
             if spec.time_column and moment is None:
                 result.without_time += 1
             groups = {g: None if values.get(g) is None else str(values.get(g)) for g in spec.group_columns}
-            rows.append(Row(task.source, record.line, analysis.model_copy(update={"id": record.id}), moment, groups, reused))
+            rows.append(Row(task.source, record.line, analysis.model_copy(update={"id": record.id}), moment, groups))
         result.analysed, result.bad = len(rows), len(bad)
         result.bad_examples = bad[:5]
         result.seconds = round(time.perf_counter() - started, 3)
         self._write(task, rows, bad, result)
         return result
 
-    def _analyse(self, texts: list[str], result: TaskResult) -> list[tuple[Analysis, bool]]:
-        """Each text's analysis and whether it was reused; each distinct text analysed once."""
+    def _analyse(self, texts: list[str], result: TaskResult) -> list[Analysis]:
+        """Each text's analysis; each distinct text analysed once (``result.reused`` counts the rest)."""
         keys = [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() for t in texts]
         known = {k: self.cache[k] for k in keys if k in self.cache}  # before the cache takes new ones
         todo = {k: t for k, t in zip(keys, texts) if k not in known}
@@ -127,13 +128,8 @@ class TaskRunner:
             self.cache.move_to_end(key)
         while len(self.cache) > self.spec.dedup_cache:
             self.cache.popitem(last=False)
-        out, first_seen = [], set()
-        for key in keys:
-            reused = key in known or key in first_seen
-            first_seen.add(key)
-            result.reused += reused
-            out.append((fresh.get(key) or known[key], reused))
-        return out
+        result.reused += len(keys) - len(fresh)
+        return [fresh.get(key) or known[key] for key in keys]
 
     def _write(self, task: Task, rows: list[Row], bad: list[dict[str, Any]], result: TaskResult) -> None:
         import pyarrow.parquet as pq

@@ -65,11 +65,22 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600: give what an ordinary write would
         os.replace(tmp, target)
     except BaseException:
         remove(tmp)
         raise
     _sync_dir(target.parent)
+
+
+def _mode_for(target: Path) -> int:
+    """The target's own permissions if it exists, else 0666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def atomic_write(target: str | Path, write: Callable[[IO[bytes]], None]) -> None:
