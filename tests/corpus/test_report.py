@@ -45,7 +45,7 @@ def test_the_report_is_self_contained_and_complete(run_dir, tmp_path):
     assert "joy (city=a) from 2024-02-12: 0.200 → 0.600" in page  # the change point (week 6), with its date
     assert '<mark title="joy' in page  # evidence highlighted in the examples
     assert "1 (0.21%)" in page or "bad rows (not analysed)" in page
-    assert "corpus analyze" in page or "(the Python API)" in page
+    assert "affectlens.corpus.analyze(" in page and "group_columns=[&#x27;city&#x27;]" in page  # what made the run
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

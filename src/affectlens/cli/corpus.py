@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+
 import typer
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
@@ -109,6 +112,7 @@ def analyze_command(
             engine_settings=engine_settings,
             restart=restart,
             chunk_rows=chunk_rows,
+            command=shlex.join(["affectlens", *sys.argv[1:]]),
             on_start=started,
             on_task=finished_task,
         )

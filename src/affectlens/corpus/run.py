@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import platform
-import shlex
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,7 +69,8 @@ def analyze(
     """Analyse the corpus ``input`` into the run folder ``run_dir`` (see the module docstring).
 
     ``on_start(manifest, rows_left)`` is called once the plan is known; ``on_task(result)``
-    after each task. Returns the final manifest with the counts.
+    after each task. ``command`` is recorded in the manifest as what made the run (the CLI
+    passes its command line; by default, this call). Returns the final manifest with the counts.
     """
     _require_pyarrow()
     from affectlens.api import get_analyzer
@@ -100,8 +99,20 @@ def analyze(
     else:
         _check_empty(run)
         tasks, sources = _plan(sources, chunk_rows, text_column, time_column, group_columns, max_chars)
+        given = {
+            "input_format": input_format,
+            "text_column": text_column,
+            "id_column": id_column,
+            "time_column": time_column,
+            "group_columns": list(group_columns) or None,
+            "backend": None if backend == "embedded" else backend,
+            "taxonomy": None if taxonomy == "goemotions" else taxonomy,
+            "explain": explain or None,
+            "engine": None if engine == "local" else engine,
+        }
+        call = ", ".join([repr(str(input)), repr(str(run_dir)), *(f"{k}={v!r}" for k, v in given.items() if v is not None)])
         manifest = RunManifest(
-            command=command or " ".join(shlex.quote(a) for a in sys.argv),
+            command=command or f"affectlens.corpus.analyze({call})",
             inputs=sources,
             settings=settings,
             versions=_versions(),
