@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test test-slow test-llm lint bench eval train train-conversation peers-bench clean
+.PHONY: run test test-slow test-llm test-browser test-ray lint bench eval train train-conversation peers-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +29,23 @@ run: $(VENV)/.installed
 	$(BIN)/affectlens conversation analyze examples/conversation.jsonl --quiet --output examples/out/conversation.analysed.jsonl
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -m "not slow and not llm" -q
+	$(BIN)/python -m pytest -m "not slow and not llm and not browser and not ray" -q
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow -q
+
+# The corpus report in headless Chromium (Debian's chromium package, never a downloaded browser),
+# driven by playwright.
+test-browser: $(VENV)/.installed-dev
+	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
+	AFFECTLENS_ARTIFACTS=$${AFFECTLENS_ARTIFACTS:-/tmp} $(BIN)/python -m pytest -m browser -q
+
+# The Ray engine: a local Ray, and a cluster of three nodes started on this machine with one
+# worker node killed in the middle of a run.
+test-ray: $(VENV)/.installed-dev
+	$(BIN)/python -c "import ray.data" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,ray]'
+	RAY_AUTH_MODE=token $(BIN)/python -m pytest -m ray -q
 
 # LLM backends against real local models: the transformers backend with tiny random models the
 # tests build, and an OpenAI-compatible llama.cpp server on loopback serving a tiny random GGUF

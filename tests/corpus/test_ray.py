@@ -1,0 +1,38 @@
+"""The Ray engine: the same rows as the local engine, on a local Ray and on a multi-node cluster
+simulated on this machine with a worker node killed mid-run. Run with `make test-ray`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.ray
+
+pytest.importorskip("ray", reason="needs ray: run `make test-ray`")
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+import ray_cluster  # noqa: E402
+
+from affectlens.corpus import analyze  # noqa: E402
+from tests.corpus.test_run import make_corpus, rows  # noqa: E402
+
+
+def test_a_local_ray_gives_the_local_engines_rows(tmp_path):
+    src = tmp_path / "posts.jsonl"
+    make_corpus(src, 1500)
+    options = {"time_column": "created", "group_columns": ["forum"], "chunk_rows": 300}
+    analyze(src, tmp_path / "local", **options)
+    summary = analyze(src, tmp_path / "ray", engine="ray", **options)
+    assert summary.manifest.engine == "ray" and summary.manifest.status == "complete"
+    assert rows(tmp_path / "ray") == rows(tmp_path / "local")
+
+
+def test_a_cluster_that_loses_a_worker_node_still_finishes_every_row_once(tmp_path):
+    src = tmp_path / "posts.jsonl"
+    make_corpus(src, 3000)
+    result = ray_cluster.run_demo(src, tmp_path, workers=2, kill_after=2, chunk_rows=150, port=6397)
+    assert result["killed_raylet"] is not None, "the run ended before a worker node could be killed"
+    assert result["exit_code"] == 0, result["stderr_tail"]
+    assert result["identical_to_local"] and result["ids_once"]
