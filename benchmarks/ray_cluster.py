@@ -141,7 +141,12 @@ def main() -> None:
         folder = Path(tmp)
         make_input(args.data_dir, args.rows, folder / "in.jsonl")
         result = run_demo(
-            folder / "in.jsonl", folder, workers=args.workers, kill_after=args.kill_after, chunk_rows=args.chunk_rows, port=args.port
+            folder / "in.jsonl",
+            folder,
+            workers=args.workers,
+            kill_after=args.kill_after,
+            chunk_rows=args.chunk_rows,
+            port=args.port,
         )
     print(json.dumps(result, indent=2))
 

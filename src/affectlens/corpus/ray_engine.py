@@ -55,7 +55,7 @@ class RayEngine:
 
     def __init__(self, address: str | None = None, workers: int | None = None, cpus_per_worker: int = 1) -> None:
         try:
-            import ray  # noqa: F401
+            import ray
             import ray.data  # noqa: F401
         except ImportError as exc:
             raise MissingDependencyError("ray", "ray", "the Ray engine") from exc
