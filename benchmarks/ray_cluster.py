@@ -104,6 +104,7 @@ def run_demo(src: Path, folder: Path, *, workers: int, kill_after: int, chunk_ro
         process = subprocess.Popen(
             [*analyze, "-o", str(folder / "ray"), "--engine", "ray", "--ray-address", address],
             env=environment(),
+            stdout=subprocess.DEVNULL,  # Ray's driver prints the dead node's logs here
             stderr=subprocess.PIPE,
         )
         while process.poll() is None and parts_done(folder / "ray") < kill_after:

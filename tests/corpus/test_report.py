@@ -23,8 +23,8 @@ def run_dir(tmp_path_factory):
     lines = []
     start = dt.date(2024, 1, 1)
     for week in range(12):
-        for i in range(40):
-            happy = 8 if week < 6 else 24  # joy rises in week 6
+        for i in range(80):  # 40 a week in each city
+            happy = 16 if week < 6 else 48  # joy rises in week 6: 20% -> 60% of the texts
             text = f"so happy, thanks a lot {i}" if i < happy else f"I hate waiting for the bus {i}"
             day = start + dt.timedelta(weeks=week, days=i % 7)
             lines.append(json.dumps({"text": text, "t": day.isoformat(), "city": "ab"[i % 2]}))

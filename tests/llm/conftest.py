@@ -60,6 +60,7 @@ class ScriptedServer:
             "reason": emotions(),
         }
         self.failures: list[int | str] = []
+        self.broken_for: set[str] = set()  # texts whose every request gets a malformed body
         self.requests: list[dict[str, Any]] = []
 
     @staticmethod
@@ -70,6 +71,8 @@ class ScriptedServer:
     def handler(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         self.requests.append(body)
+        if any(text in body["messages"][1]["content"] for text in self.broken_for):
+            return httpx2.Response(200, content=b"<html>502 Bad Gateway</html>", headers={"content-type": "text/html"})
         if self.failures:
             failure = self.failures.pop(0)
             if failure == "timeout":

@@ -226,9 +226,9 @@ def test_malformed_bodies_are_retried_like_5xx(server, make_analyzer):
 def test_malformed_forever_fails_the_text_and_the_run_goes_on(server, make_analyzer):
     analyzer = make_analyzer(max_retries=1, concurrency=2)
     analyzer.analyze("warm-up")
-    server.failures = ["html", "truncated"]  # both attempts of the next text's first request
+    server.broken_for = {"first text"}  # every answer about it is a gateway's HTML page
     server.answers["reason"] = emotions(("joy", 0.9, []))
-    out = analyzer.analyze_batch(["first", "second"])
+    out = analyzer.analyze_batch(["first text", "second text"])
     failed = [a for a in out if a.warnings and a.warnings[0].startswith("not analysed")]
     assert len(failed) == 1 and "malformed answer" in failed[0].warnings[0]
     assert [a.labels for a in out if a not in failed] == [["joy"]]

@@ -72,7 +72,8 @@ def _run(argv: list[str] | None) -> None:
     command = typer.main.get_command(app)
     try:
         try:
-            with command.make_context("affectlens", list(sys.argv[1:] if argv is None else argv)) as ctx:
+            args = list(sys.argv[1:] if argv is None else argv)
+            with command.make_context("affectlens", args, obj={"argv": ["affectlens", *args]}) as ctx:
                 command.invoke(ctx)
         except OSError as exc:
             _os_error(exc)

@@ -20,6 +20,7 @@ app = typer.Typer(
 
 @app.command("analyze")
 def analyze_command(
+    ctx: typer.Context,
     input: str = typer.Argument(..., help="A file, a glob ('posts/*.jsonl') or a folder of .txt/.csv/.jsonl/.parquet files."),
     output: str = typer.Option(..., "--output", "-o", help="The run folder (new, empty, or an earlier run's to continue)."),
     input_format: str = typer.Option(None, "--input-format", help="txt, csv, jsonl or parquet when suffixes do not tell."),
@@ -112,7 +113,7 @@ def analyze_command(
             engine_settings=engine_settings,
             restart=restart,
             chunk_rows=chunk_rows,
-            command=shlex.join(["affectlens", *sys.argv[1:]]),
+            command=shlex.join((ctx.find_root().obj or {}).get("argv") or ["affectlens", *sys.argv[1:]]),
             on_start=started,
             on_task=finished_task,
         )

@@ -97,8 +97,10 @@ class RayEngine:
             batch_size=1,
             concurrency=(1, min(workers, len(tasks))),
             num_cpus=self.cpus,
-            max_restarts=-1,  # a worker that dies is replaced ...
-            max_task_retries=-1,  # ... and its task run again (it rewrites the same part)
+            # a worker that dies is replaced and its task run again (it rewrites the same part);
+            # Ray 2.60 takes these as remote arguments (named parameters from 2.64 on)
+            max_restarts=-1,
+            max_task_retries=-1,
         )
         for row in results.iter_rows():
             yield TaskResult(**json.loads(row["result"]))

@@ -88,6 +88,7 @@ def _facets(
                 showlegend=False,
                 legendgroup=name,
             )
+            low = series["low_n"].to_list()
             line = go.Scatter(
                 x=x,
                 y=series["value"].to_list(),
@@ -96,7 +97,8 @@ def _facets(
                 legendgroup=name,
                 showlegend=row == 1,
                 line={"color": hue},
-                marker={"size": 5},
+                # a bucket with few texts: a hollow marker (its interval says little)
+                marker={"size": [9 if f else 5 for f in low], "symbol": ["circle-open" if f else "circle" for f in low]},
                 customdata=series["n"].to_list(),
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.3f} (n=%{customdata})<extra>" + html.escape(name) + "</extra>",
             )
@@ -242,7 +244,10 @@ def _low_n_note(table: Any) -> str:
     low = table.filter((pl.col("measure") == "share") & pl.col("low_n")).select(["bucket", "n"]).unique().height
     if not low:
         return ""
-    return f'<p class="note">{low} bucket(s) hold fewer than 30 texts: their intervals are wide, and shown as they are.</p>'
+    return (
+        f'<p class="note">{low} bucket(s) hold fewer than 30 texts (hollow markers): shown as they are, but their '
+        "intervals say little, and change points are not looked for in them.</p>"
+    )
 
 
 def _changes(run_dir: str | Path, marks: Any, by: Sequence[str], every: str, per_change: int) -> str:
