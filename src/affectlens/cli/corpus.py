@@ -59,7 +59,10 @@ def analyze_command(
     Kill it at any moment and run the same command again: it continues where it stopped,
     and ends with every input row once.
     """
+    from pathlib import Path
+
     from affectlens.corpus import analyze
+    from affectlens.errors import BackendError, OutputError
 
     engine_settings = {"address": ray_address} if ray_address else {}
     bar_state: dict[str, object] = {}
@@ -81,42 +84,49 @@ def analyze_command(
         if bar is not None:
             bar(result.planned)  # type: ignore[operator]
 
-    with progress("analysing", None, enabled=not quiet and err.is_terminal) as bar:
-        bar_state["bar"] = bar
-        summary = analyze(
-            input,
-            output,
-            input_format=input_format,
-            text_column=text_column,
-            id_column=id_column,
-            time_column=time_column,
-            group_columns=group_columns or [],
-            backend=backend,
-            backend_settings=llm_options.backend_settings(
-                base_url=base_url,
-                model=model,
-                strategy=strategy,
-                samples=samples,
-                stimulus=stimulus,
-                few_shot_pool=few_shot_pool,
-                concurrency=concurrency,
-                no_cache=no_cache,
-                config=config,
-                model_dir=model_dir,
-                timeout=timeout,
-                deadline=deadline,
-            ),
-            taxonomy=taxonomy,
-            explain=explain,
-            max_chars=max_chars,
-            engine=engine,
-            engine_settings=engine_settings,
-            restart=restart,
-            chunk_rows=chunk_rows,
-            command=shlex.join((ctx.find_root().obj or {}).get("argv") or ["affectlens", *sys.argv[1:]]),
-            on_start=started,
-            on_task=finished_task,
-        )
+    try:
+        with progress("analysing", None, enabled=not quiet and err.is_terminal) as bar:
+            bar_state["bar"] = bar
+            summary = analyze(
+                input,
+                output,
+                input_format=input_format,
+                text_column=text_column,
+                id_column=id_column,
+                time_column=time_column,
+                group_columns=group_columns or [],
+                backend=backend,
+                backend_settings=llm_options.backend_settings(
+                    base_url=base_url,
+                    model=model,
+                    strategy=strategy,
+                    samples=samples,
+                    stimulus=stimulus,
+                    few_shot_pool=few_shot_pool,
+                    concurrency=concurrency,
+                    no_cache=no_cache,
+                    config=config,
+                    model_dir=model_dir,
+                    timeout=timeout,
+                    deadline=deadline,
+                ),
+                taxonomy=taxonomy,
+                explain=explain,
+                max_chars=max_chars,
+                engine=engine,
+                engine_settings=engine_settings,
+                restart=restart,
+                chunk_rows=chunk_rows,
+                command=shlex.join((ctx.find_root().obj or {}).get("argv") or ["affectlens", *sys.argv[1:]]),
+                on_start=started,
+                on_task=finished_task,
+            )
+    except (KeyboardInterrupt, BackendError, OutputError):  # stopped inside the run, not refused
+        if (Path(output) / "manifest.json").exists():
+            err.print(
+                "[yellow]the parts written so far are kept:[/] run the same command again to continue", highlight=False
+            )
+        raise
     if quiet:
         return
     p = summary.progress
