@@ -70,3 +70,27 @@ def test_analyze_then_every_command(cli, run_dir):
 def test_bad_requests_are_one_line_and_exit_2(cli, run_dir, tmp_path, args, message):
     r = cli(*(a.format(run=run_dir / "run", tmp=tmp_path) for a in args))
     assert r.code == 2 and message in r.err and "Traceback" not in r.err
+
+
+def test_an_interrupted_run_says_how_to_continue(cli, run_dir, monkeypatch):
+    from affectlens.analyzers.fake import FakeAnalyzer
+
+    calls = {"n": 0}
+    original = FakeAnalyzer._analyze_texts
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeAnalyzer, "_analyze_texts", interrupted)
+    out = run_dir / "interrupted"
+    args = ("corpus", "analyze", str(run_dir / "posts.jsonl"), "-o", str(out), "--backend", "fake", "--chunk-rows", "100")
+    first = cli(*args)
+    assert first.code == 130 and "run the same command again to continue" in first.err
+    monkeypatch.undo()
+    second = cli(*args)
+    assert second.code == 0 and "continuing" in second.err and "2 of 6 tasks done" in second.err
+    refused = cli(*args, "--taxonomy", "ekman")
+    assert refused.code == 2 and "settings differ" in refused.err and "run the same command again" not in refused.err
