@@ -10,13 +10,16 @@ import pytest
 
 pytestmark = pytest.mark.ray
 
-pytest.importorskip("ray", reason="needs ray: run `make test-ray`")
-
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 import ray_cluster  # noqa: E402
 
 from affectlens.corpus import analyze  # noqa: E402
 from tests.corpus.test_run import make_corpus, rows  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _ray():
+    pytest.importorskip("ray", reason="needs ray: run `make test-ray`")  # here, so other runs deselect without a skip
 
 
 def test_a_local_ray_gives_the_local_engines_rows(tmp_path):
