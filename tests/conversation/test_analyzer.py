@@ -64,3 +64,14 @@ def test_empty_held_and_speakerless_turns_keep_their_place(analyzer):
     # the same conversation without those turns reads the same: they are not context either
     alone = analyzer.analyze(Conversation("d", ["A", "B", "X", "B"], [texts[0], texts[2], texts[4], texts[5]]))
     assert [t.analysis.scores for t in alone.turns] == [result.turns[i].analysis.scores for i in (0, 2, 4, 5)]
+
+
+def test_a_reply_thread_reads_each_reply_with_its_own_branch(analyzer):
+    texts = ["We finally adopted a puppy!", "Mine died last week, I miss him so much.", "Congratulations, enjoy!", "Oh no."]
+    # 1 and 2 both answer 0; 3 answers 1 (the sad branch)
+    tree = analyzer.analyze(Conversation("t", ["A", "B", "C", "A"], texts, parents=[None, 0, 0, 1]))
+    assert [t.parent for t in tree.turns] == [None, 0, 0, 1]
+    branch = analyzer.analyze(Conversation("b", ["A", "B", "A"], [texts[0], texts[1], texts[3]]))
+    # "Oh no." is read after the post it answers, not after the sibling "Congratulations"
+    assert tree.turns[3].analysis.scores == branch.turns[2].analysis.scores
+    assert all(c.cause_turn in (0, 1, 3) for c in tree.causes if c.effect_turn == 3)

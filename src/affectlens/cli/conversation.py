@@ -31,6 +31,12 @@ def analyze_command(
     text_column: str = typer.Option("text", "--text-column", help="Column with the turn's text."),
     index_column: str = typer.Option("index", "--index-column", help="Optional column with the turn's position."),
     timestamp_column: str = typer.Option("timestamp", "--timestamp-column", help="Optional column with the turn's time."),
+    turn_id_column: str = typer.Option("id", "--turn-id-column", help="Optional column with the turn's own id."),
+    parent_column: str = typer.Option(
+        "parent_id",
+        "--parent-column",
+        help="Optional column with the id of the turn answered (reply threads); default: the turn before.",
+    ),
     output: str = typer.Option(None, "--output", "-o", help="Write results to FILE (.json or .jsonl)."),
     format: str = typer.Option(None, "--format", "-f", help="table, json (one array) or jsonl (one object per conversation)."),
     backend: str = typer.Option(
@@ -101,7 +107,9 @@ def analyze_command(
         from affectlens.evaluation.plots import require_matplotlib
 
         require_matplotlib()
-    columns = Columns(conversation_column, speaker_column, text_column, index_column, timestamp_column)
+    columns = Columns(
+        conversation_column, speaker_column, text_column, index_column, timestamp_column, turn_id_column, parent_column
+    )
     read = read_conversations(
         input, columns=columns, input_format=input_format or ("jsonl" if input == "-" else None), max_chars=max_chars
     )
@@ -168,9 +176,9 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
     causes: dict[int, list[str]] = {}
     for c in result.causes:
         causes.setdefault(c.effect_turn, []).append(f"{c.cause_turn} ({c.score:.2f})")
-    table = Table(
-        "#", "speaker", "text", "emotion", "V / A", "shift", "caused by", header_style="bold", title=result.conversation_id
-    )
+    tree = any(t.parent != (t.index - 1 if t.index else None) for t in result.turns)  # a reply thread: show who answers whom
+    columns = ["#", *(["answers"] if tree else []), "speaker", "text", "emotion", "V / A", "shift", "caused by"]
+    table = Table(*columns, header_style="bold", title=result.conversation_id)
     for t in result.turns:
         a = t.analysis
         text = a.text if len(a.text) <= 60 else a.text[:59] + "…"
@@ -178,6 +186,7 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
         emotion = f"{a.dominant} {a.scores.get(a.dominant or '', 0):.2f}" if a.dominant else ""
         table.add_row(
             str(t.index),
+            *([str(t.parent) if t.parent is not None else ""] if tree else []),
             plain(t.speaker) if t.speaker is not None else plain("(unknown)", "dim"),
             plain(text),
             emotion,

@@ -12,6 +12,7 @@ import numpy as np
 from affectlens.conversation.causes import CAUSE_WINDOW, cause_features, load_cause_model
 from affectlens.conversation.dynamics import DEFAULT_ESCALATION_TURNS, DEFAULT_SHIFT_THRESHOLD, dynamics
 from affectlens.conversation.schema import Cause, ConversationAnalysis, TurnAnalysis
+from affectlens.conversation.tree import check_parents, linear_parents, restrict
 from affectlens.errors import ConfigError
 from affectlens.reasoning.language import language_adjusted
 from affectlens.reasoning.projection import sentiment_of
@@ -26,17 +27,32 @@ CONTEXT_BACKEND = "context"  # the shipped conversation model; any other name is
 @dataclass
 class Conversation:
     """Turns in order. ``speakers[i]`` is None when the turn's speaker is unknown; ``held``
-    names the turns kept in place but not analysed, and why (e.g. too long)."""
+    names the turns kept in place but not analysed, and why (e.g. too long).
+
+    ``parents[i]`` is the earlier turn that turn *i* answers (None: it answers nobody); by
+    default each turn answers the one before it. A reply thread is a conversation whose
+    parents branch (:mod:`affectlens.conversation.tree`). ``ids`` are the turns' own ids,
+    when the input has them."""
 
     id: str
     speakers: list[str | None]
     texts: list[str]
     timestamps: list[str | None] = field(default_factory=list)
     held: dict[int, str] = field(default_factory=dict)
+    parents: list[int | None] = field(default_factory=list)
+    ids: list[str | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        n = len(self.texts)
         if not self.timestamps:
-            self.timestamps = [None] * len(self.texts)
+            self.timestamps = [None] * n
+        if not self.parents:
+            self.parents = linear_parents(n)
+        if not self.ids:
+            self.ids = [None] * n
+        if not len(self.speakers) == len(self.timestamps) == len(self.parents) == len(self.ids) == n:
+            raise ValueError(f"conversation {self.id!r}: every turn needs a speaker, a timestamp, a parent and an id slot")
+        check_parents(self.parents)
 
 
 @dataclass
@@ -102,8 +118,9 @@ class ConversationAnalyzer:
         turns = f"conversation/{self.context.model_id}" if self.context else self.turn_backend.backend_id
         return f"{turns}+causes/{self.causes.id}"
 
-    def signals(self, texts: list[str]) -> TurnSignals:
-        """Signals for the turns ``texts`` (non-empty), each read with the ones before it."""
+    def signals(self, texts: list[str], parents: list[int | None] | None = None) -> TurnSignals:
+        """Signals for the turns ``texts`` (non-empty), each read with the turns it answers
+        (``parents``; default, the ones before it)."""
         raw = self.embedded.predict_raw(texts)
         vectors = np.stack([e.pooled.mean(axis=0) for e in raw.encoded]) if texts else np.zeros((0, 384))
         if self.context is None:
@@ -112,7 +129,7 @@ class ConversationAnalyzer:
             emotional = np.asarray([1.0 - a.scores.get("neutral", 0.0) for a in analyses])
             vad = np.asarray([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses]).reshape(len(texts), 3)
             return TurnSignals(analyses, emotional, vad, vectors)
-        probs = self.context.probabilities(texts)
+        probs = self.context.probabilities(texts, parents)
         labels = self.context.labels
         analyses = []
         for i, text in enumerate(texts):
@@ -144,7 +161,8 @@ class ConversationAnalyzer:
         held = dict(conversation.held)
         held.update({i: "empty turn" for i, text in enumerate(texts) if i not in held and not text.strip()})
         active = [i for i in range(len(texts)) if i not in held]
-        s = self.signals([texts[i] for i in active])
+        links = restrict(conversation.parents, active)  # among the active turns
+        s = self.signals([texts[i] for i in active], links)
         analyses: dict[int, Analysis] = dict(zip(active, s.analyses))
         for i, why in held.items():
             analyses[i] = Analysis(
@@ -160,7 +178,14 @@ class ConversationAnalyzer:
             # an unknown speaker is nobody else's turn: give each its own name
             named = [speakers[i] if speakers[i] is not None else f"\x00unknown-{i}" for i in active]
             features = cause_features(
-                effects, [str(dominant[k]) for k in effects], named, s.vectors, s.emotional, s.vad[:, 0], max_back=CAUSE_WINDOW
+                effects,
+                [str(dominant[k]) for k in effects],
+                named,
+                s.vectors,
+                s.emotional,
+                s.vad[:, 0],
+                max_back=CAUSE_WINDOW,
+                parents=links,
             )
             scores = self.causes.scores(features)
             causes = [
@@ -182,7 +207,14 @@ class ConversationAnalyzer:
             conversation_id=conversation.id,
             backend=self.backend_id,
             turns=[
-                TurnAnalysis(index=i, speaker=speakers[i], timestamp=conversation.timestamps[i], analysis=analyses[i])
+                TurnAnalysis(
+                    index=i,
+                    id=conversation.ids[i],
+                    parent=conversation.parents[i],
+                    speaker=speakers[i],
+                    timestamp=conversation.timestamps[i],
+                    analysis=analyses[i],
+                )
                 for i in range(len(texts))
             ],
             dynamics=dynamics(
@@ -192,6 +224,7 @@ class ConversationAnalyzer:
                 turns=active,
                 shift_threshold=self.shift_threshold,
                 escalation_turns=self.escalation_turns,
+                parents=links,
             ),
             causes=causes,
             cause_model=self.causes.id,

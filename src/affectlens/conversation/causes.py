@@ -1,12 +1,14 @@
 """Emotion causes: which turns (the turn itself included) cause an emotional turn.
 
 This is causal emotion entailment as RECCON defines it: for an effect turn *t* with an
-emotion, every turn *j* ≤ *t* is a candidate, and a cause when the annotators marked it.
+emotion, every turn *j* ≤ *t* is a candidate, and a cause when the annotators marked it. In a
+reply thread the candidates are the turn and the posts it answers, up the thread (a sibling
+branch cannot have caused it).
 
 Two scorers, one interface:
 
 - :class:`TrainedCauses` — logistic regression over features of each (effect, candidate)
-  pair: distance (self, 1, 2, 3+ turns back), same speaker, the cosine similarity of the two
+  pair: distance (self, 1, 2, 3+ turns back along the replies), same speaker, the cosine similarity of the two
   turns' sentence vectors, the candidate's emotion probability and valence, the valence gap,
   whether the candidate opens the conversation, and the effect's emotion. It is trained on
   RECCON train only (C and the threshold chosen on RECCON valid). RECCON's text is
@@ -19,6 +21,7 @@ Two scorers, one interface:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 from collections.abc import Sequence
@@ -28,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.conversation.tree import ancestors, linear_parents
 from affectlens.errors import ModelAssetError
 
 __all__ = [
@@ -82,28 +86,31 @@ def cause_features(
     valence: np.ndarray,
     *,
     max_back: int | None = None,
+    parents: Sequence[int | None] | None = None,
 ) -> CandidateFeatures:
-    """Features of every (effect, candidate ≤ effect) pair, candidates at most ``max_back``
-    turns back when given.
+    """Features of every (effect, candidate) pair: the effect turn itself and the turns it
+    answers (``parents``, :mod:`affectlens.conversation.tree`; default, every turn before
+    it), at most ``max_back`` turns back along that chain when given. "Back" counts links.
 
     ``vectors`` ``[n, d]``: the turns' sentence vectors; ``emotional`` ``[n]``: each turn's
     probability of carrying an emotion (1 − P(neutral)); ``valence`` ``[n]``.
     """
+    links = parents if parents is not None else linear_parents(len(speakers))
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     speaker_ids = np.unique(np.asarray(speakers, dtype=object), return_inverse=True)[1] if len(speakers) else np.zeros(0, int)
     emotional, valence = np.asarray(emotional, dtype=np.float64), np.asarray(valence, dtype=np.float64)
     pairs: list[tuple[int, int]] = []
     blocks = []
     for t, label in zip(effects, effect_labels):
-        j = np.arange(0 if max_back is None else max(0, t - max_back), t + 1)
-        back = t - j
+        chain = [t, *itertools.islice(ancestors(links, t), max_back)]
+        j, back = np.asarray(chain[::-1]), np.arange(len(chain))[::-1]
         block = np.empty((len(j), len(FEATURES)))
         block[:, 0], block[:, 1], block[:, 2], block[:, 3] = back == 0, back == 1, back == 2, back >= 3
         block[:, 4] = speaker_ids[j] == speaker_ids[t]
         block[:, 5] = unit[j] @ unit[t]
         block[:, 6], block[:, 7] = emotional[j], valence[j]
         block[:, 8] = np.abs(valence[t] - valence[j])
-        block[:, 9] = j == 0
+        block[:, 9] = [links[k] is None for k in j]  # the turn that opens the conversation (or its thread)
         block[:, 10:] = np.asarray([label == e for e in EMOTIONS], dtype=np.float64)
         blocks.append(block)
         pairs.extend((t, int(k)) for k in j)
@@ -119,7 +126,8 @@ class PositionalCauses:
     by_distance = (0.9, 0.6, 0.3)  # the turn itself, one back, two back; older turns 0.1
 
     def scores(self, features: CandidateFeatures) -> np.ndarray:
-        return np.asarray([self.by_distance[t - j] if t - j < len(self.by_distance) else 0.1 for t, j in features.pairs])
+        near = features.x[:, :3]  # self, one back, two back (one-hot; all zero further back)
+        return near @ np.asarray(self.by_distance) + 0.1 * (near.sum(axis=1) == 0)
 
 
 class TrainedCauses:

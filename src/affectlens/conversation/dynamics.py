@@ -2,6 +2,12 @@
 
 Definitions (docs/conversations.md has a worked example of each):
 
+"Before" and "adjacent" follow the conversation's parents (:mod:`affectlens.conversation.tree`):
+a speaker's previous turn is their nearest turn up the chain of turns that turn *i* answers,
+and the turn *i* reacts to is its parent. With the default parents (each turn answers the
+one before it) these are the turns before, and in a reply thread a sibling branch never
+counts as "before".
+
 - **trajectory** of a speaker: their turns' valence, arousal and dominance, in order.
 - **shift** at turn *i* of speaker *s*, against *s*'s previous turn *j*: ``"label"`` when the
   dominant labels differ, ``"vad"`` when valence or arousal moved by more than
@@ -9,15 +15,14 @@ Definitions (docs/conversations.md has a worked example of each):
 - **inertia**: over all pairs (*j*, *i*) of a speaker's consecutive turns, the share whose
   dominant label stays the same; ``valence_inertia`` is the Pearson r of valence over the
   same pairs.
-- **contagion**: over all pairs of adjacent turns (*i* − 1, *i*) by different speakers where
-  turn *i* − 1 carries an emotion (not neutral), the share where turn *i* has the same
-  dominant label; ``valence_contagion`` is the Pearson r of valence over all adjacent
-  cross-speaker pairs.
+- **contagion**: over all pairs (parent of *i*, *i*) by different speakers where the parent
+  carries an emotion (not neutral), the share where turn *i* has the same dominant label;
+  ``valence_contagion`` is the Pearson r of valence over all such cross-speaker pairs.
 - **escalation**: one speaker's ``escalation_turns`` (default 4) turns in a row, answering
   someone (another speaker's turn lies between them, all within twice that many turns),
   each with valence below −0.1, arousal rising by at least 0.2 from the first to the last
   and never falling by more than 0.05 on the way; a speaker's overlapping runs merge into
-  one span (:class:`EscalationRule`). The rule was tightened until it almost never fires on
+  one span (:class:`EscalationRule`); in a reply thread, along each branch. The rule was tightened until it almost never fires on
   turns that do not answer each other (``benchmarks/escalation.py``: 1 of 1,400 shuffled
   MELD dialogues, 1.5% of 100-turn shuffled threads, none of 100 runs of 300 unrelated
   Reddit comments); it is conservative, and misses escalations that show in the words more
@@ -27,8 +32,10 @@ Rates are ``None`` when there is no pair to count, correlations when there are f
 three pairs or no variance.
 
 The turns given are the ones that count (the analyzer leaves out empty turns and turns it
-did not analyse); ``turns`` names their indices in the conversation, so "adjacent" means
-adjacent among the turns that count, and every index reported is the conversation's. A turn
+did not analyse); ``turns`` names their indices in the conversation and ``parents`` their
+links among themselves (a turn whose parent does not count answers its nearest ancestor
+that does), so "adjacent" means adjacent among the turns that count, and every index
+reported is the conversation's. A turn
 whose speaker is None (unknown) belongs to no trajectory, and no pair with it is counted.
 """
 
@@ -40,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from affectlens.conversation.schema import Dynamics, Escalation, Shift, Trajectory
+from affectlens.conversation.tree import ancestors, linear_parents, paths
 
 __all__ = ["DEFAULT_ESCALATION_TURNS", "DEFAULT_SHIFT_THRESHOLD", "EscalationRule", "dynamics", "escalations"]
 
@@ -69,13 +77,15 @@ def dynamics(
     turns: Sequence[int] | None = None,
     shift_threshold: float = DEFAULT_SHIFT_THRESHOLD,
     escalation_turns: int = DEFAULT_ESCALATION_TURNS,
+    parents: Sequence[int | None] | None = None,
 ) -> Dynamics:
     """The dynamics of turns with ``speakers``, dominant ``labels`` and ``vad`` ``[n, 3]``;
-    ``turns``: their indices in the conversation (default ``0..n-1``)."""
+    ``turns``: their indices in the conversation (default ``0..n-1``); ``parents``: the
+    turn each answers, as positions among these turns (default: the one before)."""
     n = len(speakers)
     index = list(turns) if turns is not None else list(range(n))
+    links = list(parents) if parents is not None else linear_parents(n)
     vad = np.asarray(vad, dtype=float).reshape(n, 3)
-    previous_of: dict[str, int] = {}
     shifts: list[Shift] = []
     same_pairs: list[tuple[int, int]] = []
     trajectories: dict[str, Trajectory] = {}
@@ -87,8 +97,7 @@ def dynamics(
         t.valence.append(round(float(vad[i, 0]), 4))
         t.arousal.append(round(float(vad[i, 1]), 4))
         t.dominance.append(round(float(vad[i, 2]), 4))
-        j = previous_of.get(speaker)
-        previous_of[speaker] = i
+        j = next((a for a in ancestors(links, i) if speakers[a] == speaker), None)
         if j is None:
             continue
         same_pairs.append((j, i))
@@ -115,9 +124,13 @@ def dynamics(
         pairs = [(j, i) for j, i in same_pairs if speakers[i] == t.speaker]
         t.inertia = _rate([labels[i] == labels[j] for j, i in pairs])
 
-    cross = [(i - 1, i) for i in range(1, n) if None not in (speakers[i], speakers[i - 1]) and speakers[i] != speakers[i - 1]]
+    cross = [
+        (p, i)
+        for i, p in enumerate(links)
+        if p is not None and None not in (speakers[i], speakers[p]) and speakers[i] != speakers[p]
+    ]
     rule = EscalationRule(turns=escalation_turns)
-    found = escalations(vad, speakers, rule, index)
+    found = escalations(vad, speakers, rule, index, links)
     return Dynamics(
         trajectories=list(trajectories.values()),
         shifts=shifts,
@@ -154,10 +167,26 @@ class EscalationRule:
 
 
 def escalations(
-    vad: np.ndarray, speakers: Sequence[str | None], rule: EscalationRule, index: Sequence[int] | None = None
+    vad: np.ndarray,
+    speakers: Sequence[str | None],
+    rule: EscalationRule,
+    index: Sequence[int] | None = None,
+    parents: Sequence[int | None] | None = None,
 ) -> list[Escalation]:
-    """Spans where a speaker escalates under ``rule``; a speaker's overlapping windows merge."""
+    """Spans where a speaker escalates under ``rule``, along each root-to-leaf branch of
+    ``parents`` (default: the one line of turns); a speaker's overlapping windows merge."""
     index = list(index) if index is not None else list(range(len(vad)))
+    links = list(parents) if parents is not None else linear_parents(len(vad))
+    found: dict[tuple[int, int, str], Escalation] = {}
+    for branch in paths(links):
+        for e in _escalations_in_line(vad[branch], [speakers[k] for k in branch], rule, [index[k] for k in branch]):
+            found.setdefault((e.start_turn, e.end_turn, e.speaker or ""), e)
+    return [found[key] for key in sorted(found)]
+
+
+def _escalations_in_line(
+    vad: np.ndarray, speakers: Sequence[str | None], rule: EscalationRule, index: Sequence[int]
+) -> list[Escalation]:
     own: dict[str, list[int]] = {}
     for i, speaker in enumerate(speakers):
         if speaker is not None:

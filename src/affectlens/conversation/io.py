@@ -1,8 +1,14 @@
 """Reading conversations: JSONL, CSV or Parquet rows of turns, grouped by conversation.
 
 Every row is one turn with a conversation id, a speaker and a text, and optionally an
-``index`` and a ``timestamp`` (column names configurable). Turns of a conversation are
-taken in file order and may be interleaved with other conversations' turns.
+``index``, a ``timestamp``, the turn's own ``id`` and the ``parent_id`` of the turn it
+answers (column names configurable). Turns of a conversation are taken in file order and
+may be interleaved with other conversations' turns.
+
+A conversation is a line — each turn answers the one before — unless one of its rows names
+a parent: then it is a reply tree (:mod:`affectlens.conversation.tree`), where a row without
+a parent answers nobody, and a parent must be an earlier turn of the same conversation (a
+turn whose parent is not is kept, answering nobody, and reported).
 
 No turn is renumbered: a turn keeps its place in its conversation even when something is
 wrong with it, and the problem is reported.
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 
 from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.conversation.analyzer import Conversation
+from affectlens.conversation.tree import linear_parents
 from affectlens.io.readers import read_records
 
 __all__ = ["Columns", "Problem", "ReadResult", "read_conversations"]
@@ -38,6 +45,8 @@ class Columns:
     text: str = "text"
     index: str = "index"
     timestamp: str = "timestamp"
+    turn_id: str = "id"
+    parent: str = "parent_id"
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,12 @@ class _Building:
     lines: list[int] = field(default_factory=list)
     indices: list[int | None] = field(default_factory=list)
     broken: str | None = None
+    turn_of: dict[str, int] = field(default_factory=dict)  # turn id -> first turn with it
+    named_parents: bool = False
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def _iso(value: str | None) -> dt.datetime | None:
@@ -87,7 +102,7 @@ def read_conversations(
         path,
         input_format=input_format,
         text_column=columns.text,
-        extra=(columns.conversation, columns.speaker, columns.index, columns.timestamp),
+        extra=(columns.conversation, columns.speaker, columns.index, columns.timestamp, columns.turn_id, columns.parent),
         required={columns.conversation: "--conversation-column", columns.speaker: "--speaker-column"},
         max_chars=max_chars,
     )
@@ -129,15 +144,39 @@ def read_conversations(
         current_time = _iso(None if timestamp is None else str(timestamp))
         if b.broken is None and previous_time and current_time and current_time < previous_time:
             b.broken = f"turn at line {record.line} has a timestamp earlier than the turn before it; turns must be in order"
+        turn_id, parent_id = _text(extra.get(columns.turn_id)), _text(extra.get(columns.parent))
+        parent = None
+        if parent_id is not None:
+            b.named_parents = True
+            parent = b.turn_of.get(parent_id)
+            if parent is None:
+                result.problems.append(
+                    Problem(
+                        record.line,
+                        key,
+                        f"answers {parent_id!r}, which is not an earlier turn of this conversation: "
+                        f"kept as turn {turn}, answering nobody",
+                    )
+                )
+        if turn_id is not None:
+            if turn_id in b.turn_of:
+                result.problems.append(
+                    Problem(record.line, key, f"repeats the turn id {turn_id!r}: replies to it answer its first turn")
+                )
+            b.turn_of.setdefault(turn_id, turn)
         b.conversation.speakers.append(None if speaker is None else str(speaker))
         b.conversation.texts.append(record.text or "")
         b.conversation.timestamps.append(None if timestamp in (None, "") else str(timestamp))
+        b.conversation.ids.append(turn_id)
+        b.conversation.parents.append(parent)
         b.indices.append(index)
         b.lines.append(record.line)
     for key, b in building.items():
         if b.broken:
             result.problems.append(Problem(None, key, f"was skipped: {b.broken}"))
             continue
+        if not b.named_parents:  # a line: each turn answers the one before
+            b.conversation.parents = linear_parents(len(b.conversation.texts))
         result.conversations.append(b.conversation)
         result.turns += len(b.conversation.texts)
     return result

@@ -64,9 +64,11 @@ class ContextModel:
         model = f"{self.manifest['name']}@{self.manifest['version']}"
         return f"{model}+{self.head_name}" if self.head_name else model
 
-    def inputs(self, texts: Sequence[str]) -> list[str]:
+    def inputs(self, texts: Sequence[str], parents: Sequence[int | None] | None = None) -> list[str]:
+        """Each turn with the turns it answers (``parents``; default, the turns before)."""
         return [
-            context_input(texts, i, count_tokens=self.encoder.count_tokens, turns=self.context_turns) for i in range(len(texts))
+            context_input(texts, i, count_tokens=self.encoder.count_tokens, turns=self.context_turns, parents=parents)
+            for i in range(len(texts))
         ]
 
     def pooled(self, inputs: Sequence[str]) -> np.ndarray:
@@ -77,14 +79,14 @@ class ContextModel:
             else np.zeros((0, self.encoder.hidden))
         )
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        return self.pooled(self.inputs(texts)) @ self._w + self._b
+    def logits(self, texts: Sequence[str], parents: Sequence[int | None] | None = None) -> np.ndarray:
+        return self.pooled(self.inputs(texts, parents)) @ self._w + self._b
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str], parents: Sequence[int | None] | None = None) -> np.ndarray:
         """``[turns, 7]`` calibrated probabilities for the turns of one conversation, in order."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return softmax(self.logits(texts), self.temperature)
+        return softmax(self.logits(texts, parents), self.temperature)
 
     def info(self) -> dict[str, Any]:
         return {"model": self.model_id, "labels": list(self.labels), "scores": self.manifest.get("scores", {})}

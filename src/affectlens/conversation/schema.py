@@ -17,6 +17,8 @@ class _Model(BaseModel):
 
 class TurnAnalysis(_Model):
     index: int = Field(description="0-based position in the conversation")
+    id: str | None = Field(None, description="the turn's own id, when the input has one")
+    parent: int | None = Field(None, description="index of the turn this one answers (by default the one before); None: none")
     speaker: str | None = Field(description="None when the input row had no speaker")
     timestamp: str | None = None
     analysis: Analysis
