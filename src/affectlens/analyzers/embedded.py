@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.analyzers.base import AnalyzeOptions, Analyzer
+from affectlens.analyzers.base import EMPTY_WARNING, AnalyzeOptions, Analyzer
 from affectlens.analyzers.encoder import EncodedText, OnnxEncoder
 from affectlens.errors import ModelAssetError
 from affectlens.reasoning.calibration import TaxonomyCalibration
@@ -135,10 +135,29 @@ class EmbeddedAnalyzer(Analyzer):
         """Calibrated native-taxonomy probabilities ``[n, labels]`` (used for occlusion)."""
         return self.projector.from_logits(self.predict_raw(texts).logits).scores
 
+    def analyze_with_vectors(
+        self, texts: list[str], *, options: AnalyzeOptions | None = None, **overrides: Any
+    ) -> tuple[list[Analysis], np.ndarray]:
+        """:meth:`analyze_batch`, and each text's sentence vector (the mean of its windows'
+        pooled states; zeros for an empty text) from the same encoder pass."""
+        self._vectors: list[np.ndarray] | None = []
+        try:
+            analyses = self.analyze_batch(texts, options=options, **overrides)
+            captured = self._vectors
+        finally:
+            self._vectors = None
+        vectors = np.zeros((len(texts), self.encoder.hidden), dtype=np.float32)
+        analysed = [n for n, a in enumerate(analyses) if EMPTY_WARNING not in a.warnings]
+        if analysed:
+            vectors[analysed] = np.concatenate(captured)
+        return analyses, vectors
+
     def _analyze_texts(
         self, texts: list[str], ids: list[str | None], options: AnalyzeOptions, taxonomy: Taxonomy
     ) -> list[Analysis]:
         raw = self.predict_raw(texts, keep_states=options.explain)
+        if getattr(self, "_vectors", None) is not None:
+            self._vectors.append(np.stack([e.pooled.mean(axis=0) for e in raw.encoded]))  # type: ignore[union-attr]
         native = self.projector.from_logits(raw.logits)
         decisions = self.projector.project(native, taxonomy)
         sentiments = self.projector.sentiment(native)

@@ -68,6 +68,7 @@ class Progress(BaseModel):
         0, description="rows whose text was analysed before in the run (its result reused); fewer after an interruption"
     )
     without_time: int = Field(0, description="analysed rows whose time could not be read")
+    counts: dict[str, int] = Field(default_factory=dict, description="the work's own counters (e.g. failed annotations)")
 
 
 class RunManifest(BaseModel):

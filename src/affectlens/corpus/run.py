@@ -62,15 +62,19 @@ def analyze(
     engine_settings: dict[str, Any] | None = None,
     restart: bool = False,
     chunk_rows: int = CHUNK_ROWS,
+    work: str = "emotions",
+    work_settings: dict[str, Any] | None = None,
     command: str | None = None,
     on_start: Callable[[RunManifest, int], None] | None = None,
     on_task: Callable[[TaskResult], None] | None = None,
 ) -> RunSummary:
     """Analyse the corpus ``input`` into the run folder ``run_dir`` (see the module docstring).
 
-    ``on_start(manifest, rows_left)`` is called once the plan is known; ``on_task(result)``
-    after each task. ``command`` is recorded in the manifest as what made the run (the CLI
-    passes its command line; by default, this call). Returns the final manifest with the counts.
+    ``work`` names what a row becomes (:data:`affectlens.corpus.worker.WORKS`; default an
+    emotion analysis), with ``work_settings``. ``on_start(manifest, rows_left)`` is called
+    once the plan is known; ``on_task(result)`` after each task. ``command`` is recorded in
+    the manifest as what made the run (the CLI passes its command line; by default, this
+    call). Returns the final manifest with the counts.
     """
     _require_pyarrow()
     from affectlens.api import get_analyzer
@@ -87,6 +91,8 @@ def analyze(
         "options": options.model_dump(mode="json"),
         "columns": {"text": text_column, "id": id_column, "time": time_column, "groups": list(group_columns)},
     }
+    if work != "emotions":
+        settings.update(work=work, work_settings=work_settings or {})
     engine_impl = get_engine(engine, **(engine_settings or {}))
     resumed = False
     if run.exists() and restart:
@@ -139,6 +145,8 @@ def analyze(
         backend_settings=backend_settings,
         options=options.model_dump(),
         labels=load_taxonomy(options.taxonomy).names,
+        work=work,
+        work_settings=dict(work_settings or {}),
     )
     started = time.perf_counter()
     elapsed_before = manifest.elapsed_s
@@ -253,6 +261,8 @@ def _add(progress: Progress, result: TaskResult) -> None:
     progress.bad_rows += result.bad
     progress.reused += result.reused
     progress.without_time += result.without_time
+    for name, n in result.counts.items():
+        progress.counts[name] = progress.counts.get(name, 0) + n
 
 
 def _count(manifest: RunManifest, result: TaskResult) -> None:

@@ -1,29 +1,34 @@
-"""Running one task: read a span of an input, analyse it, write its part — the same code in
-every engine (in this process, or on a Ray worker that rebuilt the analyzer from its name).
+"""Running one task: read a span of an input, do the run's work on its rows, write its part —
+the same code in every engine (in this process, or on a Ray worker that rebuilt the work
+from its name and settings).
 
-Identical texts are analysed once: within a task they are analysed together, across tasks a
-bounded cache (the last ``dedup_cache`` distinct texts of this worker) gives back the result
-of a text seen before. Results do not depend on the batch, so a reused result is the result.
+The work is what a row becomes. ``emotions`` (:class:`EmotionWork`, ``corpus analyze``): an
+analysis per text. Identical texts are analysed once: within a task they are analysed
+together, across tasks a bounded cache (the last ``dedup_cache`` distinct texts of this
+worker) gives back the result of a text seen before. Results do not depend on the batch, so
+a reused result is the result. Other work (``polarization``: a reply's stance, agreement and
+affect) plugs in through :data:`WORKS` with the same reading, bad-row and commit rules.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from affectlens.analyzers.base import AnalyzeOptions
 from affectlens.corpus.manifest import RunDir, Task
 from affectlens.corpus.rows import Row, parse_time, part_table
 from affectlens.corpus.sources import Source
 from affectlens.io.files import atomic_write
-from affectlens.io.readers import read_records
+from affectlens.io.readers import Record, read_records
 from affectlens.schema import Analysis
 
-__all__ = ["RunSpec", "TaskResult", "TaskRunner"]
+__all__ = ["WORKS", "EmotionWork", "RunSpec", "TaskResult", "TaskRunner", "Work"]
 
 STATS_KEY = b"affectlens.task"  # Parquet key-value metadata of a part: its TaskResult
 
@@ -43,6 +48,8 @@ class RunSpec:
     options: dict[str, Any]
     labels: list[str]
     dedup_cache: int = 20_000
+    work: str = "emotions"
+    work_settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +63,7 @@ class TaskResult:
     without_time: int = 0
     bad_examples: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)  # the work's own counters
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -65,8 +73,29 @@ class TaskResult:
         return cls(**json.loads(text))
 
 
-class TaskRunner:
-    """Runs tasks of one run; build it once per worker (it loads the analyzer)."""
+class Work(Protocol):
+    """What a task does with its good rows: a Parquet table, one row per record, in order."""
+
+    columns: tuple[str, ...]  # input columns besides the text and id
+    required: dict[str, str]  # column -> the option that named it (a missing one is an input error)
+
+    def table(self, task: Task, records: list[Record], result: TaskResult) -> Any: ...
+
+
+#: work name -> "module:class"; the class is built with the run's :class:`RunSpec`
+WORKS = {
+    "emotions": "affectlens.corpus.worker:EmotionWork",
+    "polarization": "affectlens.polarization.annotate:PostWork",
+}
+
+
+def make_work(spec: RunSpec) -> Work:
+    module, name = WORKS[spec.work].split(":")
+    return getattr(importlib.import_module(module), name)(spec)  # type: ignore[no-any-return]
+
+
+class EmotionWork:
+    """``corpus analyze``: each text's analysis, with its time and groups (:mod:`affectlens.corpus.rows`)."""
 
     def __init__(self, spec: RunSpec) -> None:
         from affectlens.api import get_analyzer
@@ -74,48 +103,22 @@ class TaskRunner:
         self.spec = spec
         self.analyzer = get_analyzer(spec.backend, **spec.backend_settings)
         self.options = AnalyzeOptions(**spec.options)
-        self.run_dir = RunDir(spec.run_dir)
+        self.columns = tuple(c for c in (spec.time_column, *spec.group_columns) if c)
+        self.required = {c: "--time-column" if c == spec.time_column else "--group-column" for c in self.columns}
         self.cache: OrderedDict[str, bytes] = OrderedDict()  # compact JSON: ~1.5 KB a text, not ~8 KB of objects
 
-    def __call__(self, task: Task) -> TaskResult:
-        started = time.perf_counter()
-        spec, source = self.spec, self.spec.inputs[task.source]
-        extra = tuple(c for c in (spec.time_column, *spec.group_columns) if c)
-        records = read_records(
-            source.path,
-            input_format=source.format,
-            text_column=spec.text_column,
-            id_column=spec.id_column,
-            extra=extra,
-            required={c: "--time-column" if c == spec.time_column else "--group-column" for c in extra},
-            max_chars=self.options.max_chars,
-            span=task.span,
-        )
-        result = TaskResult(task.index, planned=task.count)
-        good, bad = [], []
-        for record in records:
-            result.rows += 1
-            reason = record.error
-            if reason is None and len(record.text or "") > self.options.max_chars:
-                reason = f"has {len(record.text or ''):,} characters, over the limit of {self.options.max_chars:,}"
-            if reason is not None:
-                bad.append({"source": task.source, "file": source.path, "line": record.line, "reason": reason})
-            else:
-                good.append(record)
-        analyses = self._analyse([r.text or "" for r in good], result)
+    def table(self, task: Task, records: list[Record], result: TaskResult) -> Any:
+        spec = self.spec
+        analyses = self._analyse([r.text or "" for r in records], result)
         rows = []
-        for record, analysis in zip(good, analyses):
+        for record, analysis in zip(records, analyses):
             values = record.extra or {}
             moment = parse_time(values.get(spec.time_column)) if spec.time_column else None
             if spec.time_column and moment is None:
                 result.without_time += 1
             groups = {g: None if values.get(g) is None else str(values.get(g)) for g in spec.group_columns}
             rows.append(Row(task.source, record.line, analysis.model_copy(update={"id": record.id}), moment, groups))
-        result.analysed, result.bad = len(rows), len(bad)
-        result.bad_examples = bad[:5]
-        result.seconds = round(time.perf_counter() - started, 3)
-        self._write(task, rows, bad, result)
-        return result
+        return part_table(rows, spec.labels, spec.group_columns, self.options.explain)
 
     def _analyse(self, texts: list[str], result: TaskResult) -> list[Analysis]:
         """Each text's analysis; each distinct text analysed once (``result.reused`` counts the rest)."""
@@ -131,7 +134,48 @@ class TaskRunner:
         result.reused += len(keys) - len(fresh)
         return [fresh[key] if key in fresh else known[key] for key in keys]
 
-    def _write(self, task: Task, rows: list[Row], bad: list[dict[str, Any]], result: TaskResult) -> None:
+
+class TaskRunner:
+    """Runs tasks of one run; build it once per worker (it loads the work's models)."""
+
+    def __init__(self, spec: RunSpec) -> None:
+        self.spec = spec
+        self.work = make_work(spec)
+        self.max_chars = int(spec.options.get("max_chars") or AnalyzeOptions().max_chars)
+        self.run_dir = RunDir(spec.run_dir)
+
+    def __call__(self, task: Task) -> TaskResult:
+        started = time.perf_counter()
+        spec, source = self.spec, self.spec.inputs[task.source]
+        records = read_records(
+            source.path,
+            input_format=source.format,
+            text_column=spec.text_column,
+            id_column=spec.id_column,
+            extra=self.work.columns,
+            required=self.work.required,
+            max_chars=self.max_chars,
+            span=task.span,
+        )
+        result = TaskResult(task.index, planned=task.count)
+        good, bad = [], []
+        for record in records:
+            result.rows += 1
+            reason = record.error
+            if reason is None and len(record.text or "") > self.max_chars:
+                reason = f"has {len(record.text or ''):,} characters, over the limit of {self.max_chars:,}"
+            if reason is not None:
+                bad.append({"source": task.source, "file": source.path, "line": record.line, "reason": reason})
+            else:
+                good.append(record)
+        table = self.work.table(task, good, result)
+        result.analysed, result.bad = len(good), len(bad)
+        result.bad_examples = bad[:5]
+        result.seconds = round(time.perf_counter() - started, 3)
+        self._write(task, table, bad, result)
+        return result
+
+    def _write(self, task: Task, table: Any, bad: list[dict[str, Any]], result: TaskResult) -> None:
         import pyarrow.parquet as pq
 
         self.run_dir.parts.mkdir(parents=True, exist_ok=True)
@@ -139,7 +183,6 @@ class TaskRunner:
             self.run_dir.bad.mkdir(parents=True, exist_ok=True)
             body = "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad).encode("utf-8")
             atomic_write(self.run_dir.bad_file(task.index), lambda f: f.write(body))
-        table = part_table(rows, self.spec.labels, self.spec.group_columns, self.options.explain)
         table = table.replace_schema_metadata({STATS_KEY: result.to_json().encode("utf-8")})
         atomic_write(
             self.run_dir.part(task.index),

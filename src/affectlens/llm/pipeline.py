@@ -29,18 +29,19 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel
 
 from affectlens.errors import BackendError, RunStoppedError
 from affectlens.llm.client import Usage
 from affectlens.llm.grounding import ground
-from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse, strict_schema
+from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse_as, strict_schema
 from affectlens.llm.strategies import SYSTEM, Stage, Strategy
 from affectlens.reasoning.projection import sentiment_of
 from affectlens.reasoning.rationale import rationale as template_rationale
 from affectlens.schema import VAD, Analysis, Evidence
 from affectlens.taxonomy import Taxonomy, map_label
 
-__all__ = ["Completer", "Context", "analyze_text", "analyze_texts"]
+__all__ = ["Completer", "Context", "analyze_text", "analyze_texts", "ask_json"]
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{3,})[\"”’']")
 _WORD = re.compile(r"[a-z][a-z'-]*")
@@ -124,24 +125,28 @@ def _instruction(ctx: Context, stage: Stage, text: str) -> str:
     return f"{SYSTEM}\n\nTask: {instruction}"
 
 
-async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], notes: _Notes, sample: int = 0) -> Any:
-    """The stage's validated answer, asking again on a malformed one; None if it never parses."""
-    output = OUTPUTS[stage.output]
-    messages = [
-        {"role": "system", "content": _instruction(ctx, stage, text)},
-        {"role": "user", "content": json.dumps({"text": text, **payload}, ensure_ascii=False)},
-    ]
+async def ask_json(
+    client: Completer,
+    messages: list[dict[str, str]],
+    *,
+    stage: str,
+    schema_name: str,
+    model: type[BaseModel],
+    parse_retries: int,
+    sample: int = 0,
+) -> tuple[Any, str]:
+    """The model's answer as ``model``, asking again (with the reason) when it does not
+    parse; ``(None, reason)`` when it never does (counted in ``client.usage``)."""
     reason = ""
-    for attempt in range(ctx.parse_retries + 1):
-        content = await ctx.client.complete(
-            messages, stage=stage.name, schema_name=stage.output, schema=strict_schema(output), sample=sample
-        )
+    for attempt in range(parse_retries + 1):
+        schema = strict_schema(model)
+        content = await client.complete(messages, stage=stage, schema_name=schema_name, schema=schema, sample=sample)
         try:
-            return parse(stage.output, content)
+            return parse_as(model, content), ""
         except ValueError as exc:
             reason = str(exc)
-            if attempt < ctx.parse_retries:
-                ctx.client.usage.parse_retries += 1
+            if attempt < parse_retries:
+                client.usage.parse_retries += 1
                 messages = [
                     *messages,
                     {"role": "assistant", "content": content[:2000]},
@@ -150,9 +155,28 @@ async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], n
                         "content": f"That answer could not be used ({reason}). Answer again with JSON only, as asked.",
                     },
                 ]
-    ctx.client.usage.parse_failures += 1
-    notes.add(f"the model's {stage.name} answer could not be parsed after {ctx.parse_retries + 1} attempts ({reason})")
-    return None
+    client.usage.parse_failures += 1
+    return None, reason
+
+
+async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], notes: _Notes, sample: int = 0) -> Any:
+    """The stage's validated answer, asking again on a malformed one; None if it never parses."""
+    messages = [
+        {"role": "system", "content": _instruction(ctx, stage, text)},
+        {"role": "user", "content": json.dumps({"text": text, **payload}, ensure_ascii=False)},
+    ]
+    answer, reason = await ask_json(
+        ctx.client,
+        messages,
+        stage=stage.name,
+        schema_name=stage.output,
+        model=OUTPUTS[stage.output],
+        parse_retries=ctx.parse_retries,
+        sample=sample,
+    )
+    if answer is None:
+        notes.add(f"the model's {stage.name} answer could not be parsed after {ctx.parse_retries + 1} attempts ({reason})")
+    return answer
 
 
 def _grounded_cues(ctx: Context, text: str, answer: CuesAnswer | None, notes: _Notes) -> dict[int, tuple[int, int, str]]:

@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["OUTPUTS", "AspectAnswer", "CuesAnswer", "EmotionsAnswer", "OpinionAnswer", "extract_json", "parse", "strict_schema"]
+__all__ = [
+    "OUTPUTS",
+    "AspectAnswer",
+    "CuesAnswer",
+    "EmotionsAnswer",
+    "OpinionAnswer",
+    "extract_json",
+    "parse",
+    "parse_as",
+    "strict_schema",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Answer(BaseModel):
@@ -99,8 +111,13 @@ def extract_json(content: str) -> Any:
 
 def parse(output: str, content: str) -> _Answer:
     """The stage answer in ``content``; ValueError with a short reason otherwise."""
+    return parse_as(OUTPUTS[output], content)
+
+
+def parse_as(model: type[M], content: str) -> M:
+    """``content`` as a ``model`` answer; ValueError with a short reason otherwise."""
     try:
-        return OUTPUTS[output].model_validate(extract_json(content))
+        return model.model_validate(extract_json(content))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ValueError(f"{'.'.join(map(str, first['loc'])) or 'answer'}: {first['msg']}") from exc
