@@ -20,6 +20,7 @@ STAGE_MARKERS = {
     "Name the aspect": "aspect",
     "state the writer's opinion": "opinion",
     "Decide which emotions": "reason",
+    "posts from online reply threads": "polarization",
 }
 
 

@@ -21,7 +21,9 @@ def serve(script: ScriptedServer) -> Iterator[str]:
             body: dict[str, Any] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             script.requests.append(body)
             answer = script.answers[script.stage_of(body)]
-            content = answer if isinstance(answer, str) else json.dumps(answer(body) if callable(answer) else answer)
+            if callable(answer):
+                answer = answer(body)
+            content = answer if isinstance(answer, str) else json.dumps(answer)
             payload = json.dumps(completion(content)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import typer
 
 from affectlens import __version__
-from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, taxonomy
+from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, polarization, taxonomy
 from affectlens.cli.console import err, safe, set_color
 from affectlens.errors import AffectlensError, OutputError
 
@@ -41,6 +41,7 @@ app.command("backends")(backends.backends_command)
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(corpus.app, name="corpus")
+app.add_typer(polarization.app, name="polarization")
 
 
 def _version(value: bool) -> None:

@@ -29,7 +29,7 @@ from affectlens.corpus.manifest import RunDir, RunManifest
 from affectlens.errors import InputError, MissingDependencyError
 from affectlens.io.files import atomic_write
 
-__all__ = ["SECTIONS", "report"]
+__all__ = ["PALETTE", "SECTIONS", "anchor", "figure_html", "html_table", "plotly_modules", "report", "section", "write_page"]
 
 SECTIONS = (
     "Emotions over time",
@@ -43,7 +43,7 @@ PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8
 LOW_CONFIDENCE = 0.5
 
 
-def _plotly() -> Any:
+def plotly_modules() -> Any:
     try:
         import plotly.graph_objects as go
         from plotly.offline import get_plotlyjs
@@ -57,12 +57,10 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _facets(
-    table: Any, panels: Sequence[tuple[str, str | None, str]], by: Sequence[str], title: str, marks: Any = None
-) -> Any:
+def _facets(table: Any, panels: Sequence[tuple[str, str | None, str]], by: Sequence[str], title: str, marks: Any = None) -> Any:
     """Small multiples: one panel per (measure, label, heading), a line with its interval band
     per group (the same colour for a group in every panel); change points as stars."""
-    go, _ = _plotly()
+    go, _ = plotly_modules()
     from plotly.subplots import make_subplots
 
     pl = _polars()
@@ -131,7 +129,7 @@ def _facets(
     return fig
 
 
-def _figure_html(fig: Any, name: str) -> str:
+def figure_html(fig: Any, name: str) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=name, config={"displaylogo": False, "responsive": True})
 
 
@@ -149,7 +147,7 @@ def _highlight(text: str, evidence: list[dict[str, Any]] | None, label: str) -> 
     return "".join(out)
 
 
-def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], strong: Any = None) -> str:
+def html_table(rows: Sequence[Sequence[Any]], header: Sequence[str], strong: Any = None) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
         f"<tr{' class=strong' if strong and strong(row) else ''}>"
@@ -183,7 +181,7 @@ def report(
 ) -> Path:
     """Write the report of ``run_dir`` to ``output`` (see the module docstring); returns its path."""
     pl = _polars()
-    _, get_plotlyjs = _plotly()
+    plotly_modules()
     run = RunDir(run_dir)
     manifest = run.load_manifest()
     table = aggregate(run_dir, every=every, by=by)
@@ -203,26 +201,35 @@ def report(
     vad_figure = _facets(table, vad_panels, by, "Mean valence, arousal and dominance ([-1, 1]), with 95% intervals")
     parts = [
         _header(manifest, run, every, by),
-        _section(0, _figure_html(shares_figure, "shares") + _low_n_note(table)),
-        _section(1, _figure_html(vad_figure, "vad")),
+        _section(0, figure_html(shares_figure, "shares") + _low_n_note(table)),
+        _section(1, figure_html(vad_figure, "vad")),
         _section(2, _changes(run_dir, marks, by, every, drivers_per_change)),
         _section(3, _examples(run_dir, manifest, shown, samples)),
         _section(4, _quality(run_dir, manifest, run)),
         _section(5, _provenance(manifest)),
     ]
-    page = _PAGE.format(
-        title=html.escape(f"affectlens report · {run.path.name}"),
-        plotly=get_plotlyjs(),
-        body="\n".join(parts),
-        css=_CSS,
-    )
+    return write_page(output, f"affectlens report · {run.path.name}", parts)
+
+
+def write_page(output: str | Path, title: str, parts: Sequence[str]) -> Path:
+    """One self-contained HTML page (plotly.js inlined) of the HTML ``parts``, written atomically."""
+    _, get_plotlyjs = plotly_modules()
+    page = _PAGE.format(title=html.escape(title), plotly=get_plotlyjs(), body="\n".join(parts), css=_CSS)
     atomic_write(output, lambda f: f.write(page.encode("utf-8")))
     return Path(output)
 
 
 def _section(n: int, body: str) -> str:
-    anchor = SECTIONS[n].lower().replace(" ", "-").replace(",", "")
-    return f'<section id="{anchor}"><h2>{html.escape(SECTIONS[n])}</h2>{body}</section>'
+    return section(SECTIONS[n], body)
+
+
+def anchor(title: str) -> str:
+    return title.lower().replace(" ", "-").replace(",", "").replace(":", "")
+
+
+def section(title: str, body: str) -> str:
+    """A titled section of a report page (its anchor from :func:`anchor`)."""
+    return f'<section id="{anchor(title)}"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
 def _header(manifest: RunManifest, run: RunDir, every: str, by: Sequence[str]) -> str:
@@ -230,7 +237,7 @@ def _header(manifest: RunManifest, run: RunDir, every: str, by: Sequence[str]) -
     inputs = ", ".join(html.escape(Path(s.path).name) for s in manifest.inputs[:5])
     inputs += f" and {len(manifest.inputs) - 5} more" if len(manifest.inputs) > 5 else ""
     groups = f", per {html.escape(', '.join(by))}" if by else ""
-    toc = "".join(f'<li><a href="#{s.lower().replace(" ", "-").replace(",", "")}">{html.escape(s)}</a></li>' for s in SECTIONS)
+    toc = "".join(f'<li><a href="#{anchor(s)}">{html.escape(s)}</a></li>' for s in SECTIONS)
     return (
         f"<header><h1>{html.escape(run.path.name)}</h1>"
         f"<p>{p.analysed:,} texts from {inputs}, analysed by <code>{html.escape(manifest.settings['backend'])}</code> "
@@ -268,7 +275,9 @@ def _changes(run_dir: str | Path, marks: Any, by: Sequence[str], every: str, per
                 (w["word"], f"{w['count_a']:.1f}", f"{w['count_b']:.1f}", f"{w['z']:+.2f}", "after" if w["z"] > 0 else "before")
                 for w in words.iter_rows(named=True)
             ]
-            table = _table(rows, ["word", "weight before", "weight after", "z", "more"], strong=lambda r: abs(float(r[3])) > 1.96)
+            table = html_table(
+                rows, ["word", "weight before", "weight after", "z", "more"], strong=lambda r: abs(float(r[3])) > 1.96
+            )
         except InputError as exc:
             table = f"<p>{html.escape(exc.message)}</p>"
         where = f" ({html.escape(group)})" if group else ""
@@ -280,7 +289,6 @@ def _changes(run_dir: str | Path, marks: Any, by: Sequence[str], every: str, per
             f"</p>{table}</div>"
         )
     return f'<div class="changes">{"".join(blocks)}</div>'
-
 
 
 def _examples(run_dir: str | Path, manifest: RunManifest, shown: Sequence[str], samples: int) -> str:
@@ -303,7 +311,7 @@ def _examples(run_dir: str | Path, manifest: RunManifest, shown: Sequence[str], 
             for row in top.iter_rows(named=True)
         )
         note = "" if explain else ' <span class="note">(no evidence: run with --explain to see why)</span>'
-        blocks.append(f"<h3>{html.escape(label)}{note}</h3><ul class=\"examples\">{items or '<li>none</li>'}</ul>")
+        blocks.append(f'<h3>{html.escape(label)}{note}</h3><ul class="examples">{items or "<li>none</li>"}</ul>')
     return "".join(blocks)
 
 
@@ -331,8 +339,8 @@ def _quality(run_dir: str | Path, manifest: RunManifest, run: RunDir) -> str:
         ("identical texts whose result was reused", f"{p.reused:,}"),
     ]
     bad = run.bad_rows()[:10]
-    listing = _table([(Path(b["file"]).name, b["line"], b["reason"]) for b in bad], ["file", "line", "why"]) if bad else ""
-    return _table(rows, ["", ""]) + (f"<h3>First bad rows</h3>{listing}" if listing else "")
+    listing = html_table([(Path(b["file"]).name, b["line"], b["reason"]) for b in bad], ["file", "line", "why"]) if bad else ""
+    return html_table(rows, ["", ""]) + (f"<h3>First bad rows</h3>{listing}" if listing else "")
 
 
 def _provenance(manifest: RunManifest) -> str:

@@ -58,7 +58,17 @@ class PostWork:
             )
             for r in records
         ]
+        usage = getattr(getattr(self.annotator, "analyzer", None), "usage", None)
+        before = usage.as_dict() if usage is not None and hasattr(usage, "as_dict") else None
         annotations = self.annotator.annotate(posts) if posts else []
+        if before is not None:  # what this task's requests cost, kept in its part (survives a resume)
+            after = usage.as_dict()
+            for key in ("requests", "cached", "retries", "prompt_tokens", "completion_tokens", "parse_failures", "failed_texts"):
+                if after[key] - before[key]:
+                    result.counts[f"llm_{key}"] = result.counts.get(f"llm_{key}", 0) + after[key] - before[key]
+            cost = round((after["cost"] - before["cost"]) * 1e6)
+            if cost:
+                result.counts["llm_cost_micro"] = result.counts.get("llm_cost_micro", 0) + cost
         for a in annotations:
             for fact in FACTS:
                 status = getattr(a, fact).status

@@ -9,7 +9,9 @@ answers (``agreement``; replies only) and whether it shows ``affect`` toward the
   sure enough, the user's column was empty); the value is None;
 - ``failed``: the answer could not be used (not parsable, a label outside the topic, a quote
   that is not in the post, a request that kept failing); the value is None and ``note``
-  says why. Failures are counted per thread; nothing is guessed in their place;
+  says why. Failures are counted per thread; nothing is guessed in their place. ``said``
+  keeps the label the model gave when only its quote failed (a rule set that reproduces
+  code which never checked quotes can use it);
 - ``derived``: agreement left for the scoring step to derive from the two stances (offline);
 - ``none``: the fact does not apply (agreement of a post that answers nobody).
 
@@ -43,10 +45,11 @@ class Fact:
     status: Status = "unknown"
     confidence: float | None = None
     note: str | None = None
+    said: str | None = None  # an allowed label the model gave, even when its quote failed verification
 
     @classmethod
-    def failed(cls, why: str) -> Fact:
-        return cls(None, "failed", None, why)
+    def failed(cls, why: str, said: str | None = None) -> Fact:
+        return cls(None, "failed", None, why, said)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Annotation:
     affect: Fact
     evidence: list[Span] = field(default_factory=list)
     hostility: float | None = None  # offline: the probability of a hostile emotion
+    hostile: bool | None = None  # offline: a hostile label decided, with negative valence (aimed or not)
     valence: float | None = None
     targets: list[str] = field(default_factory=list)  # offline: what the post's hostility is aimed at
     backend: str = ""
@@ -69,10 +73,12 @@ def annotation_schema() -> Any:
     fields: list[tuple[str, Any]] = [("post", pa.int64())]
     for fact in FACTS:
         fields += [(fact, text), (f"{fact}_status", text), (f"{fact}_confidence", number), (f"{fact}_note", text)]
+        fields.append((f"{fact}_said", text))
     span = pa.struct([("fact", text), ("start", pa.int32()), ("end", pa.int32()), ("text", text)])
     fields += [
         ("evidence", pa.list_(span)),
         ("hostility", number),
+        ("hostile", pa.bool_()),
         ("valence", number),
         ("targets", pa.list_(text)),
         ("backend", text),
@@ -94,8 +100,10 @@ def annotation_table(annotations: Sequence[Annotation]) -> Any:
             columns[f"{name}_status"].append(fact.status)
             columns[f"{name}_confidence"].append(fact.confidence)
             columns[f"{name}_note"].append(fact.note)
+            columns[f"{name}_said"].append(fact.said if fact.status == "failed" else fact.value)
         columns["evidence"].append([s.__dict__ for s in a.evidence])
         columns["hostility"].append(a.hostility)
+        columns["hostile"].append(a.hostile)
         columns["valence"].append(a.valence)
         columns["targets"].append(a.targets)
         columns["backend"].append(a.backend)

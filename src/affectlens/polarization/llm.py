@@ -203,10 +203,10 @@ class LLMAnnotator:
         if quote_for is None or value in quote_for:
             quote = answer.quote.strip()
             if not quote:
-                return Fact.failed(f"the model gave no quote for its {name} {value!r}")
+                return Fact.failed(f"the model gave no quote for its {name} {value!r}", said=value)
             found = ground(post.text, quote)
             if found is None:
-                return Fact.failed(f"the model's quote for its {name} is not in the post: {quote[:60]!r}")
+                return Fact.failed(f"the model's quote for its {name} is not in the post: {quote[:60]!r}", said=value)
             start, end, _ = found
             evidence.append(Span(name, start, end, post.text[start:end]))
         return Fact(value, "ok", confidence)

@@ -134,6 +134,7 @@ class OfflineAnnotator:
                     affect=affect,
                     evidence=evidence,
                     hostility=round(hostility, 4),
+                    hostile=hostile,
                     valence=round(analysis.vad.valence, 4),
                     targets=sorted({kind for kind, _, _ in targets}),
                     backend=self.backend_id,

@@ -7,7 +7,9 @@ derives three inputs — stance relation (``same``/``opposite``), affect (by def
 post's: ``yes`` when one is yes, ``no`` when both are no) and agreement — and looks them up
 in a table with one score per combination.
 
-What an unknown fact does is part of the rule set (``unknown``): ``unscored`` (the default:
+A fact whose quote could not be verified is failed (unknown) unless the rule set says
+``unverified: as-said`` (take the label as the model gave it, as code that never checked
+quotes did). What an unknown fact does is part of the rule set (``unknown``): ``unscored`` (the default:
 no score, counted as unscored with the reason), or for the stance ``as-label`` (the unknown
 label is compared like a side: two unknowns are the *same* stance, an unknown and a side
 are *opposite*), and for affect and agreement ``no``/``yes`` (read as that value). The
@@ -80,6 +82,9 @@ class RuleSet(_Data):
     description: str = ""
     affect_of: Literal["either", "reply"] = Field("either", description="whose affect counts: either post's, or the reply's")
     unknown: Unknowns = Unknowns()
+    unverified: Literal["failed", "as-said"] = Field(
+        "failed", description="a label whose quote is not in the post: failed (unknown), or taken as said (no check)"
+    )
     table: tuple[RuleRow, ...]
     levels: tuple[Level, ...] = ()
 

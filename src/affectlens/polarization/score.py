@@ -95,11 +95,18 @@ def score_posts(posts: dict[str, list[Any]], notes: dict[str, list[Any]], rules:
     row = [where.get(int(p)) for p in posts["post"]]
     by_id = {posts["id"][k]: k for k in range(n)}
 
+    as_said = rules.unverified == "as-said"
+
     def fact(k: int, name: str) -> tuple[str | None, str]:
+        """A post's fact: (value, status); under ``unverified: as-said`` a failed fact whose
+        label was allowed (only its quote failed) counts as said."""
         r = row[k]
         if r is None:
             return None, "failed"
-        return notes[name][r], notes[f"{name}_status"][r]
+        status = notes[f"{name}_status"][r]
+        if status == "failed" and as_said and notes[f"{name}_said"][r] is not None:
+            return notes[f"{name}_said"][r], "ok"
+        return notes[name][r], status
 
     interactions: list[Interaction] = []
     threads: dict[str, ThreadScore] = {}
@@ -111,7 +118,7 @@ def score_posts(posts: dict[str, list[Any]], notes: dict[str, list[Any]], rules:
         if posts["time"][k] and (t.time is None or posts["time"][k] < t.time):
             t.time = posts["time"][k]
         t.posts += 1
-        statuses = [fact(k, name)[1] for name in ("stance", "agreement", "affect")]
+        statuses = ["failed" if row[k] is None else notes[f"{name}_status"][row[k]] for name in ("stance", "agreement", "affect")]
         t.failed_posts += "failed" in statuses
         t.unknown_facts += statuses.count("unknown")
         if not posts["is_reply"][k]:
