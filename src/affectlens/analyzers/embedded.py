@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -214,14 +215,39 @@ class EmbeddedAnalyzer(Analyzer):
             )
         return out
 
-    def _evidence(self, texts: list[str], raw: RawOutputs, native: Decisions, target: Decisions) -> list[list[Evidence]]:
-        """Verified evidence for the decided labels of ``target``, per text."""
+    def native_evidence(
+        self, texts: list[str], labels: Collection[str], *, within: Sequence[Sequence[tuple[int, int]]] | None = None
+    ) -> list[list[Evidence]]:
+        """Verified evidence for ``labels`` (native-taxonomy names) where they are decided, per
+        text — the spans ``explain=True`` gives for them, without proposing and verifying
+        phrases for every other label. ``within``: per text, the character ranges a span must
+        start in (candidates elsewhere are not verified)."""
+        unknown = set(labels) - set(self.native_taxonomy.names)
+        if unknown:
+            raise ValueError(f"not labels of {self.native_taxonomy.id}: {', '.join(sorted(unknown))}")
+        raw = self.predict_raw(texts, keep_states=True)
+        native = self.projector.from_logits(raw.logits)
+        only = {self.native_taxonomy.index(label) for label in labels}
+        return self._evidence(texts, raw, native, native, only=only, within=within)
+
+    def _evidence(
+        self,
+        texts: list[str],
+        raw: RawOutputs,
+        native: Decisions,
+        target: Decisions,
+        *,
+        only: set[int] | None = None,
+        within: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> list[list[Evidence]]:
+        """Verified evidence for the decided labels of ``target`` (of the native labels in
+        ``only``, starting in the ranges ``within``, when given), per text."""
         neutral = self.native_taxonomy.neutral
         requests = []
         for i, enc in enumerate(raw.encoded):
             assert enc.states is not None
             for label in np.flatnonzero(native.decided[i]):
-                if self.native_taxonomy.names[label] == neutral:
+                if self.native_taxonomy.names[label] == neutral or (only is not None and label not in only):
                     continue
                 weights = self._emotion_w[:, label]
                 w = int(np.argmax(enc.pooled @ weights))
@@ -229,7 +255,8 @@ class EmbeddedAnalyzer(Analyzer):
                 states = enc.states[w]
                 contributions = states[1:-1] @ weights / len(states)
                 for candidate in phrase_candidates(texts[i], enc.offsets[start:end], contributions):
-                    requests.append((i, int(label), candidate))
+                    if within is None or any(a <= candidate.start < b for a, b in within[i]):
+                        requests.append((i, int(label), candidate))
         drops = verify(texts, requests, native.scores, self.native_probabilities)
         native_spans: list[dict[int, list[tuple[int, int, float]]]] = [{} for _ in texts]
         for (i, label, c), drop in zip(requests, drops):

@@ -31,7 +31,6 @@ from affectlens.analyzers.base import AnalyzeOptions
 from affectlens.polarization.annotation import Annotation, Fact, Span
 from affectlens.polarization.stance import StanceModel
 from affectlens.polarization.topics import Topic
-from affectlens.schema import Analysis
 
 __all__ = ["HOSTILE", "OfflineAnnotator", "PostInput", "targets_in"]
 
@@ -79,6 +78,14 @@ def targets_in(
 
 def _sentences(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _SENTENCE.finditer(text)] or [(0, len(text))]
+
+
+def _aimed_sentences(text: str, targets: Sequence[Span]) -> list[tuple[int, int]]:
+    """The sentences of ``text`` that name one of ``targets`` (all of a one-sentence text)."""
+    sentences = _sentences(text)
+    if len(sentences) == 1:
+        return [(0, len(text))]
+    return [(a, b) for a, b in sentences if any(a <= t.start < b for t in targets)]
 
 
 class OfflineAnnotator:
@@ -146,18 +153,9 @@ class OfflineAnnotator:
 
     def _verify_aim(self, posts: Sequence[PostInput], annotations: Sequence[Annotation]) -> None:
         """Keep affect ``yes`` only where a verified hostile phrase shares a sentence with a target."""
-        explained: list[Analysis] = self.analyzer.analyze_batch(
-            [p.text for p in posts], options=AnalyzeOptions(taxonomy="goemotions", explain=True)
-        )
-        for post, annotation, analysis in zip(posts, annotations, explained):
-            phrases = [e for e in analysis.evidence if e.label in HOSTILE]
-            marks = [(s.start, s.end) for s in annotation.evidence]
-            sentences = _sentences(post.text)
-            hits = [
-                e
-                for e in phrases
-                if any(a <= e.start < b and any(a <= m < b for m, _ in marks) for a, b in sentences) or len(sentences) == 1
-            ]
+        within = [_aimed_sentences(post.text, annotation.evidence) for post, annotation in zip(posts, annotations)]
+        verified = self.analyzer.native_evidence([p.text for p in posts], HOSTILE, within=within)  # type: ignore[attr-defined]
+        for annotation, hits in zip(annotations, verified):
             if hits:
                 best = hits[0]
                 annotation.evidence = [Span("affect", best.start, best.end, best.text), *annotation.evidence]
