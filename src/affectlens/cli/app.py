@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import typer
 
 from affectlens import __version__
-from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, polarization, taxonomy
+from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, polarization, serve, taxonomy
 from affectlens.cli.console import err, safe, set_color
 from affectlens.errors import AffectlensError, OutputError
 
@@ -38,6 +38,7 @@ app.command("analyze")(analyze.analyze)
 app.command("eval")(evaluate.evaluate_command)
 app.command("bench")(bench.bench)
 app.command("backends")(backends.backends_command)
+app.command("serve")(serve.serve_command)
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(corpus.app, name="corpus")

@@ -26,7 +26,7 @@ from affectlens.corpus.sources import Source, resolve_sources
 from affectlens.corpus.worker import STATS_KEY, RunSpec, TaskResult
 from affectlens.errors import InputError, MissingDependencyError
 
-__all__ = ["CHUNK_ROWS", "RunSummary", "analyze"]
+__all__ = ["CHUNK_ROWS", "RunSummary", "analyze", "check_input"]
 
 CHUNK_ROWS = 2000
 
@@ -186,7 +186,7 @@ def _plan(
 
     tasks: list[Task] = []
     planned = []
-    required = {c: "--time-column" if c == time_column else "--group-column" for c in (time_column, *group_columns) if c}
+    required = _required(time_column, group_columns)
     for n, source in enumerate(sources):
         spans, rows = plan_spans(
             source.path,
@@ -201,6 +201,28 @@ def _plan(
         for span in spans:
             tasks.append(Task(index=len(tasks), source=n, start=span.start, first_line=span.first_line, count=span.count))
     return tasks, planned
+
+
+def check_input(
+    input: str | Path,
+    *,
+    input_format: str | None = None,
+    text_column: str | None = None,
+    time_column: str | None = None,
+    group_columns: Sequence[str] = (),
+) -> list[Source]:
+    """The inputs of ``input``, each with the columns asked for — what :func:`analyze` refuses
+    before it starts, checked without starting (the service checks a job's file this way)."""
+    _require_pyarrow()
+    check_group_names(group_columns)
+    sources = resolve_sources(input, input_format=input_format)
+    for source in sources:
+        _check_columns(source, text_column, _required(time_column, group_columns))
+    return sources
+
+
+def _required(time_column: str | None, group_columns: Sequence[str]) -> dict[str, str]:
+    return {c: "--time-column" if c == time_column else "--group-column" for c in (time_column, *group_columns) if c}
 
 
 def _check_columns(source: Source, text_column: str | None, required: dict[str, str]) -> None:

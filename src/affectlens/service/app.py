@@ -1,0 +1,579 @@
+"""The HTTP service: ``create_app(config)`` builds a FastAPI app that owns its analyzers.
+
+The analyzers named in the config are loaded once, in a thread started at start-up: the app
+answers ``/healthz`` at once and ``/readyz`` (and the analyses) when they are loaded. Nothing
+is built per request, so memory does not grow with the settings clients send. Analyses run
+in worker threads behind :class:`~affectlens.service.limits.Admission`; jobs run on the corpus
+engine in a child process (:mod:`affectlens.service.jobs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from affectlens.analyzers.base import AnalyzeOptions, Analyzer
+from affectlens.conversation.schema import ConversationAnalysis
+from affectlens.errors import AffectlensError, ConfigError, InputError, MissingDependencyError
+from affectlens.service.config import ServiceConfig
+from affectlens.service.errors import (
+    Forbidden,
+    NotReady,
+    Overloaded,
+    RateLimited,
+    Unauthorized,
+    error_body,
+    status_of,
+)
+from affectlens.service.jobs import Job, JobRunner, JobSpec, JobStore
+from affectlens.service.limits import Admission, RateLimiter
+from affectlens.service.metrics import Metrics
+from affectlens.service.models import (
+    AnalyzeRequest,
+    AnalyzeResponse,
+    BackendInfo,
+    ConversationRequest,
+    ErrorBody,
+    JobList,
+    ResultFormat,
+    TaxonomyInfo,
+)
+
+try:
+    from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+    from fastapi.staticfiles import StaticFiles
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError as exc:  # pragma: no cover - the extra is missing
+    raise MissingDependencyError("fastapi", "serve", "affectlens serve") from exc
+
+__all__ = ["app_from_env", "create_app"]
+
+log = logging.getLogger("affectlens.service")
+STATIC = Path(__file__).parent / "static"
+INPUT_SUFFIXES = (".csv", ".jsonl", ".parquet", ".txt")
+ERROR_CODES = {
+    401: "no valid API key",
+    403: "the path is not under an allowed root",
+    404: "no such job",
+    409: "the job is not in a state that allows this",
+    413: "the body is larger than the limit",
+    422: "the input or an option is not valid",
+    429: "over capacity or over the rate limit: retry after Retry-After seconds",
+    503: "the models are not loaded yet, or a backend failed",
+    507: "the server could not store the job",
+}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody, "description": ERROR_CODES[code]} for code in codes}
+
+
+ERRORS = _responses(401, 413, 422, 429, 503)
+
+
+class Service:
+    """What one app owns: its config, analyzers, limits, metrics and jobs."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.admission = Admission(
+            config.limits.max_concurrent,
+            config.limits.max_queue,
+            on_reject=lambda: self.metrics.rejections.labels("overloaded").inc(),
+        )
+        self.rate = RateLimiter(config.limits.rate_per_minute)
+        self.analyzers: dict[str, Analyzer] = {}
+        self.conversation: Any = None
+        self.ready = threading.Event()
+        self.load_error: AffectlensError | None = None
+        self.store = JobStore(config.state_dir)
+        self.runner = JobRunner(
+            self.store,
+            chunk_rows=config.job_chunk_rows,
+            max_chars=config.limits.max_chars,
+            on_change=self.count_jobs,
+            stale_after_s=config.job_stale_after_s,
+        )
+
+    def load(self) -> None:
+        """Build every configured analyzer (once, at start-up)."""
+        from affectlens.api import backends
+
+        try:
+            threads = {"threads": self.config.threads} if self.config.threads else {}
+            for name, settings in self.config.backends.items():
+                cls = backends.get(name)
+                extra = threads if name in ("embedded",) else {}
+                self.analyzers[name] = cls(**{**extra, **settings})
+            if self.config.conversations:
+                from affectlens.conversation.analyzer import ConversationAnalyzer
+
+                self.conversation = ConversationAnalyzer(**threads)
+            for analyzer in self.analyzers.values():  # the first analysis pays for lazy set-up, not a client
+                analyzer.analyze_batch(["warming up"])
+        except AffectlensError as exc:
+            self.load_error = exc
+            log.error("affectlens service: cannot load the models: %s", exc)
+            return
+        except Exception as exc:  # an unexpected failure must still show on /readyz
+            self.load_error = AffectlensError(f"loading the models failed: {type(exc).__name__}: {exc}")
+            log.exception("affectlens service: cannot load the models")
+            return
+        self.ready.set()
+
+    def analyzer(self, name: str) -> Analyzer:
+        self.require_ready()
+        if name not in self.analyzers:
+            from affectlens.errors import UnknownNameError
+
+            raise UnknownNameError("backend", name, self.analyzers)
+        return self.analyzers[name]
+
+    def require_ready(self) -> None:
+        if not self.ready.is_set():
+            why = f": {self.load_error.message}" if self.load_error else ""
+            raise NotReady(f"the models are not loaded{why}", hint="GET /readyz says when they are")
+
+    def count_jobs(self) -> None:
+        self.metrics.set_jobs(self.store.counts())
+
+
+def create_app(config: ServiceConfig | None = None, *, start_jobs: bool = True) -> FastAPI:
+    """The app for ``config`` (default: :class:`ServiceConfig` defaults). ``start_jobs=False``
+    leaves the job runner off (a worker that should only answer requests)."""
+    service = Service(config or ServiceConfig())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loader = threading.Thread(target=service.load, name="affectlens-load", daemon=True)
+        loader.start()
+        if start_jobs:
+            service.runner.start()
+        service.count_jobs()
+        try:
+            yield
+        finally:
+            service.runner.stop()
+
+    app = FastAPI(
+        title="affectlens",
+        summary="Which emotions a text carries, how strongly, where it says so, and how sure it is.",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,  # /docs is our own page (below): FastAPI's Swagger UI loads from a CDN
+        redoc_url=None,
+        responses={500: {"model": ErrorBody, "description": "a bug (reported, never for bad input)"}},
+    )
+    app.state.service = service
+    _errors(app, service)
+    _middleware(app, service)
+    app.include_router(_api(service), prefix="/v1", responses=ERRORS)
+    app.include_router(_probes(service))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse((STATIC / "docs.html").read_text(encoding="utf-8"))
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of ``affectlens serve`` (uvicorn builds one per worker process): the config the
+    command resolved, passed in the environment. Each worker runs a job runner; the store hands
+    each job to one of them."""
+    from affectlens.cli.serve import CONFIG_ENV
+
+    raw = os.environ.get(CONFIG_ENV)
+    return create_app(ServiceConfig.model_validate_json(raw) if raw else ServiceConfig())
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("affectlens")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        return "0"
+
+
+def _errors(app: FastAPI, service: Service) -> None:
+    def answer(status: int, kind: str, message: str, hint: str | None, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(error_body(kind, message, hint), status_code=status, headers=headers)
+
+    @app.exception_handler(AffectlensError)
+    async def affectlens_error(request: Request, exc: AffectlensError) -> JSONResponse:
+        status, kind = status_of(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Overloaded | RateLimited) else None
+        if isinstance(exc, RateLimited):
+            service.metrics.rejections.labels("rate_limited").inc()
+        if status >= 500 and not isinstance(exc, NotReady):
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+        return answer(status, kind, exc.message, exc.hint, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for e in exc.errors()[:10]:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        service.metrics.rejections.labels("invalid").inc()
+        return answer(422, "invalid_request", "; ".join(problems), "see /docs for the request's schema")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        kind = kinds.get(exc.status_code, "http_error")
+        hint = "see /docs for the endpoints" if exc.status_code in (404, 405) else None
+        message = str(exc.detail) if exc.detail else kind
+        return answer(exc.status_code, kind, f"{request.method} {request.url.path}: {message}", hint, exc.headers)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return answer(500, "internal_error", f"{type(exc).__name__}: {exc}", "this is a bug in affectlens; please report it")
+
+
+def _middleware(app: FastAPI, service: Service) -> None:
+    """Body limits (413 before the endpoint reads the body), metrics, CORS when configured."""
+    limits = service.config.limits
+
+    class BodyLimit:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await self.inner(scope, receive, send)
+                return
+            limit = limits.max_upload_bytes if scope["path"].rstrip("/") == "/v1/jobs" else limits.max_body_bytes
+            started = time.perf_counter()
+            state = {"status": 500, "over": False, "answered": False}
+
+            async def sending(message: dict[str, Any]) -> None:
+                if state["over"]:  # the body ran over while the app read it: it answers 413, whatever the app says
+                    if not state["answered"]:
+                        state["answered"], state["status"] = True, 413
+                        await _too_large(send, limit, service)
+                    return
+                if message["type"] == "http.response.start":
+                    state["status"] = message["status"]
+                await send(message)
+
+            async def counting() -> dict[str, Any]:
+                message = await receive()
+                state["seen"] = state.get("seen", 0) + len(message.get("body", b""))
+                if state["seen"] > limit:
+                    state["over"] = True
+                    return {"type": "http.disconnect"}  # the app stops reading; `sending` answers
+                return message
+
+            declared = dict(scope.get("headers") or []).get(b"content-length")
+            try:
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    state["status"] = 413
+                    await _too_large(send, limit, service)
+                    return
+                await self.inner(scope, counting, sending)
+                if state["over"] and not state["answered"]:
+                    state["status"] = 413
+                    await _too_large(send, limit, service)
+            finally:
+                service.metrics.observe(_route_label(scope), scope["method"], state["status"], time.perf_counter() - started)
+
+    app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    if service.config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=service.config.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+
+
+def _route_label(scope: dict[str, Any]) -> str:
+    """The route a request matched, its parameters named (``/v1/jobs/{job_id}``): a bounded label set."""
+    if scope.get("route") is None:
+        return "/static" if scope["path"].startswith("/static/") else "unmatched"
+    path = scope["path"]
+    for name, value in (scope.get("path_params") or {}).items():
+        path = path.replace(f"/{value}", f"/{{{name}}}", 1)
+    return path
+
+
+async def _too_large(send: Any, limit: int, service: Service) -> None:
+    import json
+
+    service.metrics.rejections.labels("too_large").inc()
+    body = json.dumps(
+        error_body("payload_too_large", f"the request body is over the limit of {limit:,} bytes", "send less per request")
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _api(service: Service) -> APIRouter:
+    config, limits = service.config, service.config.limits
+
+    def authorize(request: Request) -> None:
+        key = request.headers.get("x-api-key")
+        bearer = request.headers.get("authorization", "")
+        if bearer.lower().startswith("bearer "):
+            key = bearer[7:].strip()
+        if not config.accepts(key):
+            service.metrics.rejections.labels("unauthorized").inc()
+            raise Unauthorized(
+                "a valid API key is needed" if key else "this service needs an API key",
+                hint="send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+            )
+        client = request.client.host if request.client else "unknown"
+        service.rate.check(f"key:{key}" if key else f"ip:{client}")
+
+    router = APIRouter(dependencies=[Depends(authorize)])
+
+    @router.post("/analyze", response_model=AnalyzeResponse, summary="Analyse one text or a list")
+    async def analyze(body: AnalyzeRequest) -> Response:
+        texts = body.all_texts
+        if len(texts) > limits.max_texts:
+            raise InputError(
+                f"{len(texts)} texts in one request, more than the limit of {limits.max_texts}",
+                hint="send them in several requests, or as a file to POST /v1/jobs",
+            )
+        analyzer = service.analyzer(body.backend)
+        options = AnalyzeOptions.build(
+            None,
+            {
+                "taxonomy": body.taxonomy,
+                "explain": body.explain,
+                "min_confidence": body.min_confidence,
+                "vad_coverage": body.vad_coverage,
+                "max_chars": limits.max_chars,
+            },
+        )
+        from affectlens.taxonomy import load_taxonomy
+
+        load_taxonomy(options.taxonomy)  # an unknown name is a 422 before the request takes a slot
+        async with service.admission.slot():
+            _gauges(service)
+            analyses = await run_in_threadpool(analyzer.analyze_batch, texts, ids=body.ids, options=options)
+        _gauges(service)
+        service.metrics.texts.labels("analyze", body.backend).inc(len(texts))
+        return Response(AnalyzeResponse(analyses=analyses).model_dump_json(), media_type="application/json")
+
+    @router.post("/conversations", response_model=ConversationAnalysis, summary="Analyse a conversation")
+    async def conversations(body: ConversationRequest) -> Response:
+        from affectlens.conversation.analyzer import Conversation
+
+        service.require_ready()
+        if service.conversation is None:
+            raise ConfigError("this service was started without the conversation model", hint="set conversations = true")
+        if len(body.turns) > limits.max_turns:
+            raise InputError(f"{len(body.turns)} turns, more than the limit of {limits.max_turns}")
+        index: dict[str, int] = {}
+        parents: list[int | None] = []
+        for n, turn in enumerate(body.turns):
+            if len(turn.text) > limits.max_chars:
+                raise InputError(f"turn {n} has {len(turn.text):,} characters, more than the limit of {limits.max_chars:,}")
+            if turn.parent is not None and turn.parent not in index:
+                raise InputError(f"turn {n} answers {turn.parent!r}, which is not the id of an earlier turn")
+            parents.append(index[turn.parent] if turn.parent is not None else (n - 1 if n else None))
+            if turn.id is not None:
+                index.setdefault(turn.id, n)
+        conversation = Conversation(
+            body.id,
+            speakers=[t.speaker for t in body.turns],
+            texts=[t.text for t in body.turns],
+            timestamps=[t.timestamp for t in body.turns],
+            parents=parents,
+            ids=[t.id for t in body.turns],
+        )
+        async with service.admission.slot():
+            _gauges(service)
+            result = await run_in_threadpool(service.conversation.analyze, conversation)
+        _gauges(service)
+        service.metrics.texts.labels("conversations", "context").inc(len(body.turns))
+        return Response(result.model_dump_json(), media_type="application/json")
+
+    @router.post(
+        "/jobs",
+        response_model=Job,
+        status_code=202,
+        summary="Analyse a file as a job on the corpus engine",
+        responses=_responses(403, 507),
+    )
+    async def submit(
+        file: Annotated[UploadFile | None, File(description="a CSV, JSONL, Parquet or text file")] = None,
+        path: Annotated[str | None, Form(description="or: a file on the server, under an allowed root")] = None,
+        input_format: Annotated[str | None, Form(description="csv, jsonl, parquet or txt when the suffix does not say")] = None,
+        text_column: Annotated[str | None, Form()] = None,
+        id_column: Annotated[str | None, Form()] = None,
+        time_column: Annotated[str | None, Form(description="needed for the report (emotions over time)")] = None,
+        group_column: Annotated[list[str] | None, Form(description="columns to group by in the report")] = None,
+        taxonomy: Annotated[str, Form()] = "goemotions",
+        explain: Annotated[bool, Form()] = False,
+    ) -> JSONResponse:
+        from affectlens.corpus.run import check_input
+        from affectlens.taxonomy import load_taxonomy
+
+        if (file is None) == (path is None or path == ""):
+            raise InputError("give either `file` (an upload) or `path` (a file on the server), not both and not neither")
+        load_taxonomy(taxonomy)
+        if service.store.counts().get("queued", 0) >= limits.max_jobs_queued:
+            service.metrics.rejections.labels("jobs_full").inc()
+            raise Overloaded(f"{limits.max_jobs_queued} jobs are waiting already", retry_after=60)
+        job_id = service.store.new_id()
+        if file is not None:
+            source, name = await _save_upload(file, service.store.folder(job_id) / "input", input_format)
+        else:
+            assert path is not None
+            source, name = _allowed(path, config.allowed_roots), Path(path).name
+        spec = JobSpec(
+            input=str(source),
+            name=name,
+            input_format=input_format or None,
+            text_column=text_column or None,
+            id_column=id_column or None,
+            time_column=time_column or None,
+            group_columns=[g for g in group_column or [] if g],
+            taxonomy=taxonomy,
+            explain=explain,
+        )
+        await run_in_threadpool(
+            check_input,
+            spec.input,
+            input_format=spec.input_format,
+            text_column=spec.text_column,
+            time_column=spec.time_column,
+            group_columns=spec.group_columns,
+        )
+        job = service.store.create(job_id, spec)
+        service.runner.wake()
+        service.count_jobs()
+        return JSONResponse(job.model_dump(mode="json"), status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
+
+    @router.get("/jobs", response_model=JobList, summary="The latest jobs")
+    async def jobs(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JobList:
+        return JobList(jobs=await run_in_threadpool(service.store.list, limit))
+
+    @router.get(
+        "/jobs/{job_id}", response_model=Job, summary="A job's state, progress, counts and bad rows", responses=_responses(404)
+    )
+    async def job(job_id: str) -> Job:
+        return await run_in_threadpool(service.store.get, job_id)
+
+    @router.get(
+        "/jobs/{job_id}/result",
+        summary="A finished job's rows, in input order",
+        responses={
+            200: {"content": {"application/x-ndjson": {}, "application/vnd.apache.parquet": {}}},
+            **_responses(404, 409),
+        },
+    )
+    async def result(job_id: str, format: ResultFormat = "jsonl") -> FileResponse:
+        target = await run_in_threadpool(service.store.result, job_id, format)
+        media = "application/x-ndjson" if format == "jsonl" else "application/vnd.apache.parquet"
+        return FileResponse(target, media_type=media, filename=f"{job_id}.{format}")
+
+    @router.get(
+        "/jobs/{job_id}/report",
+        summary="The corpus report of a finished job (needs its time column)",
+        responses={200: {"content": {"text/html": {}}}, **_responses(404, 409)},
+    )
+    async def report(job_id: str) -> FileResponse:
+        target = await run_in_threadpool(service.store.report, job_id)
+        return FileResponse(target, media_type="text/html")
+
+    @router.delete("/jobs/{job_id}", response_model=Job, summary="Cancel a job", responses=_responses(404, 409))
+    async def cancel(job_id: str) -> Job:
+        job = await run_in_threadpool(service.store.cancel, job_id)
+        service.count_jobs()
+        return job
+
+    @router.get("/taxonomies", response_model=list[TaxonomyInfo], summary="The label sets")
+    async def taxonomies() -> list[TaxonomyInfo]:
+        from affectlens.taxonomy import list_taxonomies
+
+        return [TaxonomyInfo(id=t.id, title=t.title, labels=t.names, level=t.level) for t in list_taxonomies()]
+
+    @router.get("/backends", response_model=list[BackendInfo], summary="The analyzers this service has loaded")
+    async def backends() -> list[BackendInfo]:
+        service.require_ready()
+        return [
+            BackendInfo(name=name, backend_id=a.backend_id, description=getattr(a, "description", ""))
+            for name, a in service.analyzers.items()
+        ]
+
+    return router
+
+
+def _probes(service: Service) -> APIRouter:
+    router = APIRouter(tags=["probes"])
+
+    @router.get("/healthz", summary="Live: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Ready: the models are loaded", responses={503: {"model": ErrorBody}})
+    async def readyz() -> dict[str, Any]:
+        service.require_ready()
+        return {"status": "ready", "backends": sorted(service.analyzers), "conversations": service.conversation is not None}
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        _gauges(service)
+        body, media = service.metrics.render()
+        return Response(body, media_type=media)
+
+    return router
+
+
+def _gauges(service: Service) -> None:
+    service.metrics.queue_depth.set(service.admission.waiting)
+    service.metrics.running.set(service.admission.running)
+
+
+async def _save_upload(file: UploadFile, folder: Path, input_format: str | None) -> tuple[Path, str]:
+    """The upload, copied into the job's folder under a safe name."""
+    name = Path(file.filename or "upload").name or "upload"
+    suffix = Path(name).suffix.lower()
+    if suffix not in INPUT_SUFFIXES and not input_format:
+        raise InputError(
+            f"cannot tell the format of {name!r} from its suffix",
+            hint=f"name it {', '.join(INPUT_SUFFIXES)}, or pass input_format",
+        )
+    safe = re.sub(r"[^\w.-]", "_", name)[-100:].lstrip(".") or "upload"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / safe
+    with open(target, "wb") as out:
+        while chunk := await file.read(1 << 20):
+            out.write(chunk)
+    return target, name
+
+
+def _allowed(path: str, roots: list[Path]) -> Path:
+    if not roots:
+        raise Forbidden("this service reads no files of its own", hint="upload the file, or configure allowed_roots")
+    resolved = Path(os.path.realpath(path))
+    if not any(resolved.is_relative_to(Path(os.path.realpath(root))) for root in roots):
+        raise Forbidden(f"{path!r} is not under an allowed root", hint="upload the file instead")
+    if not resolved.is_file():
+        raise InputError(f"{path!r} is not a file on the server")
+    return resolved

@@ -1,0 +1,122 @@
+"""What a service is allowed to do: a TOML file (``affectlens serve --config FILE``) read into
+:class:`ServiceConfig`. Every field has a default that is safe on a laptop: loopback only, no
+server-side paths, CORS off, limits sized for two cores.
+
+.. code-block:: toml
+
+    state_dir = "/var/lib/affectlens"          # jobs, uploads, their run folders (SQLite store)
+    allowed_roots = ["/data/corpora"]          # jobs may name files under these
+    api_keys = ["sha256:9f86d08…"]             # hashes only: `affectlens serve --hash-key`
+    cors_origins = []
+
+    [limits]
+    max_texts = 64            # texts per request (more: 422)
+    max_chars = 20000         # characters per text (more: 422)
+    max_body_bytes = 1048576  # a request body (more: 413)
+    max_upload_bytes = 268435456
+    max_concurrent = 2        # analyses at once; beyond that requests wait in a queue …
+    max_queue = 16            # … of this length; beyond it: 429 with Retry-After
+    rate_per_minute = 0       # per API key (or client address); 0: no rate limit
+
+    [backends.embedded]       # loaded at start-up; a request names one of them
+    [backends.openai]
+    base_url = "http://127.0.0.1:8080/v1"
+    model = "qwen2.5-7b-instruct"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from affectlens.errors import ConfigError
+
+__all__ = ["Limits", "ServiceConfig", "hash_key", "load_config"]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def hash_key(key: str) -> str:
+    """How an API key is written into the config: ``sha256:<hex>`` (the key itself never is)."""
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    max_texts: int = Field(64, ge=1, description="texts per /v1/analyze request")
+    max_chars: int = Field(20_000, ge=1, description="characters per text")
+    max_turns: int = Field(200, ge=1, description="turns per conversation")
+    max_body_bytes: int = Field(1 << 20, ge=1024, description="bytes of a request body (413 beyond)")
+    max_upload_bytes: int = Field(256 << 20, ge=1024, description="bytes of an uploaded job file (413 beyond)")
+    max_concurrent: int = Field(2, ge=1, description="analyses running at once")
+    max_queue: int = Field(16, ge=0, description="requests waiting for a slot; beyond: 429")
+    rate_per_minute: int = Field(0, ge=0, description="requests per minute per API key or client; 0: unlimited")
+    max_jobs_queued: int = Field(100, ge=1, description="jobs waiting to run; beyond: 429")
+
+
+class ServiceConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1)
+    state_dir: Path = Field(Path("affectlens-service"), description="the job store, uploads and run folders")
+    allowed_roots: list[Path] = Field(default_factory=list, description="server-side folders jobs may read")
+    api_keys: list[str] = Field(default_factory=list, description="sha256:<hex> hashes of the accepted keys")
+    cors_origins: list[str] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    backends: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"embedded": {}})
+    conversations: bool = Field(True, description="load the conversation model for /v1/conversations")
+    job_chunk_rows: int = Field(500, ge=1, description="rows per job task (the unit of progress and resume)")
+    job_stale_after_s: float = Field(
+        10.0, gt=0, description="a running job whose server has been silent this long is queued again"
+    )
+    threads: int | None = Field(None, ge=1, description="onnxruntime threads per analyzer [default: all cores]")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _hashed(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            digest = key.removeprefix("sha256:")
+            if not key.startswith("sha256:") or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("api_keys holds sha256:<64 hex digits> hashes, not keys (affectlens serve --hash-key KEY)")
+        return keys
+
+    @field_validator("backends")
+    @classmethod
+    def _some_backend(cls, backends: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if not backends:
+            raise ValueError("at least one backend, e.g. [backends.embedded]")
+        return backends
+
+    def accepts(self, key: str | None) -> bool:
+        return not self.api_keys or (key is not None and hash_key(key) in self.api_keys)
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> ServiceConfig:
+    """The config in ``path`` (TOML; None: the defaults), with ``overrides`` (command-line
+    options that were given) on top. A bad file is a :class:`ConfigError` naming the field."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read the service config {str(path)!r}: {exc.strerror or exc}") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"the service config {str(path)!r} is not valid TOML: {exc}") from exc
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return ServiceConfig(**data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(
+            f"invalid service config: {problems}", hint="see docs/service.md#configuration for every field"
+        ) from exc

@@ -1,0 +1,349 @@
+// affectlens web page: plain JavaScript, no build step, no network beyond this service.
+"use strict";
+
+// Okabe–Ito colours (distinguishable with colour-blindness); label colours follow the taxonomy's order.
+const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"];
+const taxonomies = {};
+let pollTimer = null;
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "style") node.style.cssText = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function colourOf(taxonomy, label) {
+  const names = (taxonomies[taxonomy] || {}).labels || [];
+  const at = names.indexOf(label);
+  return PALETTE[(at < 0 ? hash(label) : at) % PALETTE.length];
+}
+
+function hash(text) {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.codePointAt(0)) >>> 0;
+  return h;
+}
+
+function headers(json = true) {
+  const h = json ? { "Content-Type": "application/json" } : {};
+  const key = sessionStorage.getItem("affectlens-key");
+  if (key) h["Authorization"] = "Bearer " + key;
+  return h;
+}
+
+async function call(method, path, body, json = true) {
+  const response = await fetch(path, { method, headers: headers(json), body });
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const e = (data && data.error) || { message: response.statusText };
+    const retry = response.headers.get("retry-after");
+    throw new Error(e.message + (e.hint ? " — " + e.hint : "") + (retry ? ` (retry in ${retry} s)` : ""));
+  }
+  return data;
+}
+
+function showError(where, error) {
+  const box = $(where + "-error");
+  box.hidden = !error;
+  box.textContent = error ? String(error.message || error) : "";
+}
+
+// ---- tabs (arrow keys move between them, as the ARIA pattern says)
+function selectTab(tab) {
+  for (const t of document.querySelectorAll('[role="tab"]')) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !on;
+  }
+  tab.focus();
+}
+
+function setUpTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => selectTab(tab));
+    tab.addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (step) selectTab(tabs[(i + step + tabs.length) % tabs.length]);
+    });
+  });
+}
+
+// ---- texts
+function highlighted(analysis) {
+  // Evidence spans may overlap: draw each character with the strongest span that covers it.
+  const text = analysis.text;
+  const owner = new Array(text.length).fill(null);
+  const spans = [...analysis.evidence].sort((a, b) => a.weight - b.weight);
+  for (const span of spans) for (let i = span.start; i < span.end; i++) owner[i] = span;
+  const out = el("p", { class: "text" });
+  let i = 0;
+  while (i < text.length) {
+    const span = owner[i];
+    let j = i;
+    while (j < text.length && owner[j] === span) j++;
+    const piece = text.slice(i, j);
+    if (span) {
+      const colour = colourOf(analysis.taxonomy.split("@")[0], span.label);
+      out.append(
+        el("mark", { title: `${span.label} (evidence weight ${span.weight.toFixed(2)})`, "data-label": span.label,
+          style: `background:${colour}55;border-bottom:3px solid ${colour}` }, piece),
+        el("span", { class: "sr-only" }, ` [${span.label}]`));
+    } else out.append(piece);
+    i = j;
+  }
+  return out;
+}
+
+function scoreBars(analysis) {
+  const taxonomy = analysis.taxonomy.split("@")[0];
+  const top = Object.entries(analysis.scores).sort((a, b) => b[1] - a[1]).slice(0, 6);
+  const list = el("ul", { class: "scores", "aria-label": "scores" });
+  for (const [label, score] of top) {
+    const chosen = analysis.labels.includes(label);
+    list.append(el("li", { class: chosen ? "chosen" : "" },
+      el("span", { class: "label" }, el("span", { class: "swatch", style: `background:${colourOf(taxonomy, label)}` }), label,
+        chosen ? el("span", { class: "sr-only" }, " (decided)") : null),
+      el("span", { class: "bar", role: "img", "aria-label": `${(score * 100).toFixed(0)} percent` },
+        el("span", { style: `width:${(score * 100).toFixed(1)}%;background:${colourOf(taxonomy, label)}` })),
+      el("span", { class: "value" }, score.toFixed(2))));
+  }
+  return list;
+}
+
+function vadLine(vad) {
+  const parts = ["valence", "arousal", "dominance"].map((d) => {
+    const interval = vad.intervals && vad.intervals[d];
+    return `${d} ${vad[d].toFixed(2)}` + (interval ? ` [${interval[0].toFixed(2)}, ${interval[1].toFixed(2)}]` : "");
+  });
+  return parts.join(" · ") + (vad.coverage ? ` (${Math.round(vad.coverage * 100)}% intervals)` : "");
+}
+
+function analysisCard(analysis) {
+  const card = el("article", { class: "card analysis" });
+  card.append(highlighted(analysis));
+  card.append(el("p", { class: "meta" },
+    el("strong", {}, analysis.labels.length ? analysis.labels.join(", ") : "no label"),
+    ` · dominant ${analysis.dominant || "—"} · sentiment ${analysis.sentiment} · confidence ${analysis.confidence.toFixed(2)}`));
+  card.append(scoreBars(analysis));
+  card.append(el("p", { class: "vad" }, "VAD: " + vadLine(analysis.vad)));
+  if (analysis.rationale) card.append(el("p", { class: "rationale" }, analysis.rationale));
+  for (const warning of analysis.warnings) card.append(el("p", { class: "warning" }, "⚠ " + warning));
+  return card;
+}
+
+async function analyzeTexts(event) {
+  event.preventDefault();
+  showError("texts", null);
+  const raw = $("texts-input").value;
+  const texts = $("texts-lines").checked ? raw.split("\n").filter((t) => t.trim()) : [raw];
+  const button = $("texts-submit");
+  button.disabled = true;
+  try {
+    const body = { texts, taxonomy: $("texts-taxonomy").value, explain: $("texts-explain").checked };
+    const data = await call("POST", "/v1/analyze", JSON.stringify(body));
+    $("texts-results").replaceChildren(...data.analyses.map(analysisCard));
+  } catch (error) {
+    showError("texts", error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- conversation
+function parseTurns(raw) {
+  return raw.split("\n").filter((line) => line.trim()).map((line) => {
+    const m = line.match(/^\s*([^:]{1,40}):\s*(.*)$/);
+    return m ? { speaker: m[1].trim(), text: m[2] } : { speaker: null, text: line };
+  });
+}
+
+function trajectoryChart(result) {
+  // Valence of each speaker's turns over the conversation: an SVG line per speaker.
+  const width = 640, height = 220, pad = 36;
+  const n = result.turns.length;
+  const x = (turn) => pad + (n > 1 ? (turn / (n - 1)) * (width - 2 * pad) : (width - 2 * pad) / 2);
+  const y = (v) => height / 2 - v * (height / 2 - pad);
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("class", "trajectory");
+  const speakers = result.dynamics.trajectories.map((t) => t.speaker);
+  svg.setAttribute("aria-label", `Valence per turn for ${speakers.join(", ")}, from -1 (unpleasant) to +1 (pleasant)`);
+  const add = (tag, attrs, text) => {
+    const node = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text) node.textContent = text;
+    svg.append(node);
+    return node;
+  };
+  add("line", { x1: pad, x2: width - pad, y1: y(0), y2: y(0), stroke: "#888", "stroke-dasharray": "4 4" });
+  add("text", { x: 4, y: y(1) + 4, class: "axis" }, "+1");
+  add("text", { x: 4, y: y(-1) + 4, class: "axis" }, "−1");
+  result.dynamics.trajectories.forEach((trajectory, k) => {
+    const colour = PALETTE[(k + 4) % PALETTE.length];
+    const points = trajectory.turns.map((turn, i) => `${x(turn)},${y(trajectory.valence[i])}`).join(" ");
+    add("polyline", { points, fill: "none", stroke: colour, "stroke-width": 3 });
+    trajectory.turns.forEach((turn, i) => add("circle", { cx: x(turn), cy: y(trajectory.valence[i]), r: 5, fill: colour }));
+    add("text", { x: width - pad + 4, y: 16 + 16 * k, fill: colour, class: "legend" }, trajectory.speaker);
+  });
+  return svg;
+}
+
+async function analyzeConversation(event) {
+  event.preventDefault();
+  showError("conversation", null);
+  const button = $("conversation-submit");
+  button.disabled = true;
+  try {
+    const turns = parseTurns($("conversation-input").value);
+    const result = await call("POST", "/v1/conversations", JSON.stringify({ turns }));
+    const list = el("ol", { class: "turns" });
+    for (const turn of result.turns) {
+      const a = turn.analysis;
+      list.append(el("li", {}, el("strong", {}, (turn.speaker || "?") + ": "), a.text,
+        el("span", { class: "meta" }, ` — ${a.dominant || "—"} (valence ${a.vad.valence.toFixed(2)})`)));
+    }
+    const d = result.dynamics;
+    const summary = el("p", { class: "meta" },
+      `${d.shifts.length} emotion shift(s); escalation: ${d.escalation ? "yes" : "no"}; ` +
+      `${result.causes.length} likely cause link(s)`);
+    $("conversation-results").replaceChildren(
+      el("h2", {}, "Valence per speaker"), trajectoryChart(result), summary, list);
+  } catch (error) {
+    showError("conversation", error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- file jobs
+async function submitFile(event) {
+  event.preventDefault();
+  showError("file", null);
+  const file = $("file-input").files[0];
+  if (!file) return showError("file", new Error("choose a file first"));
+  const form = new FormData();
+  form.append("file", file);
+  for (const [field, id] of [["text_column", "file-text-column"], ["time_column", "file-time-column"], ["taxonomy", "file-taxonomy"]]) {
+    if ($(id).value) form.append(field, $(id).value);
+  }
+  $("file-submit").disabled = true;
+  try {
+    const job = await call("POST", "/v1/jobs", form, false);
+    showJob(job);
+    poll(job.id);
+  } catch (error) {
+    showError("file", error);
+  } finally {
+    $("file-submit").disabled = false;
+  }
+}
+
+function showJob(job) {
+  $("job").hidden = false;
+  $("job").dataset.id = job.id;
+  $("job-name").textContent = job.spec.name;
+  $("job-state").textContent = job.state;
+  $("job-progress").value = job.fraction;
+  const p = job.progress || {};
+  $("job-counts").textContent = p.rows ? `${p.rows_done} of ${p.rows} rows · ${p.bad_rows || 0} bad` : "";
+  $("job-cancel").hidden = ["succeeded", "failed", "cancelled"].includes(job.state);
+  const done = $("job-done");
+  done.hidden = !["succeeded", "failed", "cancelled"].includes(job.state);
+  done.replaceChildren();
+  if (job.state === "succeeded") {
+    done.append(el("p", {},
+      el("a", { href: `/v1/jobs/${job.id}/result?format=jsonl`, download: "" }, "Download rows (JSONL)"), " · ",
+      el("a", { href: `/v1/jobs/${job.id}/result?format=parquet`, download: "" }, "Parquet"),
+      job.spec.time_column ? [" · ", el("a", { href: `/v1/jobs/${job.id}/report`, target: "_blank", id: "job-report" }, "Open the report")]
+        : el("span", { class: "meta" }, " (give a time column for the report of emotions over time)")));
+  } else if (job.state === "failed" && job.error) {
+    done.append(el("p", { class: "error" }, job.error.message + (job.error.hint ? " — " + job.error.hint : "")));
+  }
+  if (job.bad_rows && job.bad_rows.length) {
+    done.hidden = false;
+    done.append(el("details", {}, el("summary", {}, `${job.bad_rows.length} bad row(s)`),
+      el("ul", {}, job.bad_rows.map((b) => el("li", {}, `line ${b.line}: ${b.reason}`)))));
+  }
+}
+
+function poll(id) {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(async () => {
+    try {
+      const job = await call("GET", `/v1/jobs/${id}`);
+      showJob(job);
+      if (!["succeeded", "failed", "cancelled"].includes(job.state)) poll(id);
+    } catch (error) {
+      showError("file", error);
+      poll(id);
+    }
+  }, 700);
+}
+
+async function cancelJob() {
+  try {
+    showJob(await call("DELETE", `/v1/jobs/${$("job").dataset.id}`));
+  } catch (error) {
+    showError("file", error);
+  }
+}
+
+function setUpDrop() {
+  const drop = $("drop");
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    if (event.dataTransfer.files.length) $("file-input").files = event.dataTransfer.files;
+  });
+}
+
+// ---- start
+async function start() {
+  setUpTabs();
+  setUpDrop();
+  $("api-key").value = sessionStorage.getItem("affectlens-key") || "";
+  $("api-key").addEventListener("change", (e) => sessionStorage.setItem("affectlens-key", e.target.value));
+  $("texts-form").addEventListener("submit", analyzeTexts);
+  $("conversation-form").addEventListener("submit", analyzeConversation);
+  $("file-form").addEventListener("submit", submitFile);
+  $("job-cancel").addEventListener("click", cancelJob);
+  try {
+    for (const t of await call("GET", "/v1/taxonomies")) taxonomies[t.id.split("@")[0]] = t;
+    for (const select of document.querySelectorAll("select.taxonomy")) {
+      for (const id of Object.keys(taxonomies)) {
+        select.append(el("option", { value: id }, `${id} — ${taxonomies[id].title}`));
+      }
+      select.value = "goemotions";
+    }
+  } catch (error) {
+    showError("texts", error);
+  }
+  for (let i = 0; i < 120; i++) {
+    try {
+      const ready = await call("GET", "/readyz");
+      $("status").textContent = `ready · ${ready.backends.join(", ")}`;
+      return;
+    } catch (error) {
+      $("status").textContent = "loading the models… " + error.message;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,164 @@
+"""The web page in headless Chromium (Debian's package, never a downloaded browser), against a
+real server on loopback: paste a text, see evidence highlighted; upload a file, see the job
+finish; a conversation's trajectory chart. Screenshots are checked for what they show."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from tests.service.test_jobs import write_csv
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium: run `make test-browser`"),
+]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    pytest.importorskip("fastapi", reason="needs affectlens[serve]")
+    import uvicorn
+
+    from affectlens.service import ServiceConfig, create_app
+
+    state = tmp_path_factory.mktemp("page-state")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ServiceConfig(state_dir=state, job_chunk_rows=20)), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
+
+
+@pytest.fixture
+def page(base_url):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: run `make test-browser`")
+    outside: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--no-first-run"],
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+
+        def only_the_service(route):
+            if route.request.url.startswith(base_url):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_service)
+        page.goto(base_url + "/")
+        page.wait_for_selector("#status:has-text('ready')", timeout=60_000)
+        yield page
+        browser.close()
+    assert outside == []  # the page asks nothing of the network
+
+
+def _save(path: Path, name: str) -> None:
+    if os.environ.get("AFFECTLENS_ARTIFACTS"):
+        shutil.copy(path, Path(os.environ["AFFECTLENS_ARTIFACTS"]) / name)
+
+
+def _colours(path: Path):
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    image = mpimg.imread(path)[..., :3]
+    return (image.reshape(-1, 3) * 255).round().astype(int), np
+
+
+def test_paste_a_text_and_see_the_evidence_highlighted(page, tmp_path):
+    page.fill("#texts-input", "This is infuriating, nobody called me back. I am furious.")
+    page.select_option("#texts-taxonomy", "ekman")
+    page.click("#texts-submit")
+    page.wait_for_selector("#texts-results mark", timeout=30_000)
+    marks = page.locator("#texts-results mark")
+    labels = {marks.nth(i).get_attribute("data-label") for i in range(marks.count())}
+    assert "anger" in labels
+    assert "furious" in " ".join(marks.all_inner_texts()) or "infuriating" in " ".join(marks.all_inner_texts())
+    assert "anger" in page.inner_text("#texts-results .meta")
+    assert page.locator("#texts-results .rationale").count() == 1
+    anger = page.eval_on_selector('#texts-results mark[data-label="anger"]', "m => getComputedStyle(m).borderBottomColor")
+    shot = tmp_path / "page-text.png"
+    page.screenshot(path=str(shot), full_page=True)
+    pixels, np = _colours(shot)
+    colour = np.array([int(v) for v in anger.removeprefix("rgb(").rstrip(")").split(",")[:3]])
+    assert (np.abs(pixels - colour).sum(axis=1) < 40).sum() > 30, f"no {anger} underline drawn under the evidence"
+    assert len(np.unique(pixels[::5], axis=0)) > 50
+    _save(shot, "service-page-text.png")
+    page.keyboard.press("Tab")  # the page is usable from the keyboard: tabs move with the arrows
+    page.focus("#tab-texts")
+    page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#tab-conversation", "aria-selected") == "true"
+    assert page.is_visible("#conversation-input")
+
+
+def test_a_conversation_draws_the_trajectories(page, tmp_path):
+    page.click("#tab-conversation")
+    page.fill(
+        "#conversation-input",
+        "A: I waited two hours and nobody called me back.\nB: I'm so sorry, let me fix this now.\n"
+        "A: Thank you, that's a relief.\nB: Glad I could help!",
+    )
+    page.click("#conversation-submit")
+    page.wait_for_selector("svg.trajectory polyline", timeout=30_000)
+    assert page.locator("svg.trajectory polyline").count() == 2
+    assert page.locator("#conversation-results .turns li").count() == 4
+    shot = tmp_path / "page-conversation.png"
+    page.screenshot(path=str(shot), full_page=True)
+    _save(shot, "service-page-conversation.png")
+
+
+def test_upload_a_file_and_see_the_job_finish(page, tmp_path):
+    src = write_csv(tmp_path / "posts.csv", 200, bad_row=True)
+    page.click("#tab-file")
+    page.set_input_files("#file-input", str(src))
+    page.fill("#file-text-column", "body")
+    page.fill("#file-time-column", "created")
+    page.click("#file-submit")
+    page.wait_for_selector("#job-state:has-text('succeeded')", timeout=120_000)
+    assert page.get_attribute("#job-progress", "value") == "1"
+    assert "201 of 201 rows" in page.inner_text("#job-counts")  # 200 analysed and 1 bad
+    assert "1 bad" in page.inner_text("#job-counts")
+    assert page.locator("#job-report").count() == 1
+    shot = tmp_path / "page-job.png"
+    page.screenshot(path=str(shot), full_page=True)
+    _save(shot, "service-page-job.png")
+    with page.expect_popup() as popup:
+        page.click("#job-report")
+    report = popup.value
+    report.wait_for_selector("#shares .main-svg", timeout=30_000)
+    assert "Share of texts" in report.content()
+
+
+def test_the_api_reference_renders_offline(page, base_url):
+    page.goto(base_url + "/docs")
+    page.wait_for_selector("#operations article h2", timeout=30_000)
+    headings = page.locator("#operations article h2").all_inner_texts()
+    assert len(headings) >= 13
+    assert any(h.startswith("POST /v1/analyze") for h in headings)
+    assert "texts" in page.inner_text("#operations")  # the request's fields are listed
