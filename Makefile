@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test test-slow test-llm test-browser test-ray lint bench eval train train-conversation peers-bench clean
+.PHONY: run serve test test-slow test-llm test-browser test-ray lint bench eval train train-conversation peers-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,13 +28,18 @@ run: $(VENV)/.installed
 	$(BIN)/affectlens conversation analyze examples/conversation.jsonl
 	$(BIN)/affectlens conversation analyze examples/conversation.jsonl --quiet --output examples/out/conversation.analysed.jsonl
 
+# The HTTP service and web page on http://127.0.0.1:8000 (docs/service.md).
+serve: $(VENV)/.installed
+	$(BIN)/python -c "import fastapi" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[serve]'
+	$(BIN)/affectlens serve
+
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not slow and not llm and not browser and not ray" -q
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow -q
 
-# The corpus report in headless Chromium (Debian's chromium package, never a downloaded browser),
+# The corpus report and the service's web page in headless Chromium (Debian's chromium package, never a downloaded browser),
 # driven by playwright.
 test-browser: $(VENV)/.installed-dev
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)

@@ -71,9 +71,11 @@ def test_an_uploaded_file_becomes_a_job_with_results_and_a_report(client, tmp_pa
 
 def test_job_errors(client, tmp_path, state_dir):
     src = write_csv(tmp_path / "posts.csv", 5)
+    folders = set((state_dir / "jobs").iterdir())
     with open(src, "rb") as f:
         missing = client.post("/v1/jobs", files={"file": ("posts.csv", f)}, data={"text_column": "text"})
     assert "text" in assert_error(missing, 422, "invalid_input")["message"]
+    assert set((state_dir / "jobs").iterdir()) == folders  # the refused upload is not kept
     assert_error(client.post("/v1/jobs", data={"taxonomy": "ekman"}), 422, "invalid_input")  # neither file nor path
     with open(src, "rb") as f:
         assert_error(client.post("/v1/jobs", files={"file": ("posts.xlsx", f)}), 422, "invalid_input")

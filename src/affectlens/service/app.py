@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -456,14 +457,18 @@ def _api(service: Service) -> APIRouter:
             taxonomy=taxonomy,
             explain=explain,
         )
-        await run_in_threadpool(
-            check_input,
-            spec.input,
-            input_format=spec.input_format,
-            text_column=spec.text_column,
-            time_column=spec.time_column,
-            group_columns=spec.group_columns,
-        )
+        try:
+            await run_in_threadpool(
+                check_input,
+                spec.input,
+                input_format=spec.input_format,
+                text_column=spec.text_column,
+                time_column=spec.time_column,
+                group_columns=spec.group_columns,
+            )
+        except BaseException:  # a refused file leaves nothing behind
+            shutil.rmtree(service.store.folder(job_id), ignore_errors=True)
+            raise
         job = service.store.create(job_id, spec)
         service.runner.wake()
         service.count_jobs()
