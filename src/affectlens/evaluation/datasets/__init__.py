@@ -79,6 +79,8 @@ for _name, _attr in (
     ("emobank", "EMOBANK"),
     ("minimal-pairs", "MINIMAL_PAIRS"),
     ("minimal-pairs-holdout", "MINIMAL_PAIRS_HOLDOUT"),
+    ("robustness", "ROBUSTNESS"),
+    ("robustness-holdout", "ROBUSTNESS_HOLDOUT"),
 ):
     datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")
 for _name, _attr in (("meld", "MELD"), ("dailydialog", "DAILYDIALOG"), ("reccon", "RECCON")):

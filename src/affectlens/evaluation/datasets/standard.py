@@ -113,3 +113,27 @@ MINIMAL_PAIRS_HOLDOUT = DatasetSpec(
     loader=_shipped_suite,
     suite="minimal_pairs_holdout",
 )
+ROBUSTNESS = DatasetSpec(
+    name="robustness",
+    version=1,
+    kind="pairs",
+    taxonomy="goemotions",
+    splits=("test",),
+    licence="Apache-2.0 (written by the affectlens team)",
+    citation="affectlens evaluation/suites/robustness.yaml",
+    description="36 minimal pairs: sarcasm and irony, emoji for laughing and crying, slang praise (development)",
+    loader=_shipped_suite,
+    suite="robustness",
+)
+ROBUSTNESS_HOLDOUT = DatasetSpec(
+    name="robustness-holdout",
+    version=1,
+    kind="pairs",
+    taxonomy="goemotions",
+    splits=("test",),
+    licence="Apache-2.0 (written by the affectlens team)",
+    citation="affectlens evaluation/suites/robustness_holdout.yaml",
+    description="30 held-out minimal pairs: sarcasm, emoji, slang; written before the changes they measure",
+    loader=_shipped_suite,
+    suite="robustness_holdout",
+)
