@@ -10,13 +10,21 @@ all use them. Objects validate on construction and round-trip through JSON::
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["VAD", "Analysis", "Evidence", "Sentiment"]
+__all__ = ["VAD", "Analysis", "Evidence", "Sentiment", "dominant_label"]
 
 Sentiment = Literal["positive", "negative", "neutral", "mixed"]
+
+
+def dominant_label(scores: Mapping[str, float], labels: Sequence[str]) -> str | None:
+    """The label an Analysis names as dominant: the highest-scoring of its ``labels`` when it has
+    any (so the dominant label is always one of them), else the highest-scoring label."""
+    pool = [label for label in labels if label in scores] or list(scores)
+    return max(pool, key=lambda label: scores[label]) if pool else None
 
 
 class _Model(BaseModel):

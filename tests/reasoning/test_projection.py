@@ -41,3 +41,24 @@ def test_sentiment_summary():
     assert proj.sentiment(native(proj, grief=0.9)) == ["negative"]
     assert proj.sentiment(native(proj, joy=0.9, anger=0.8)) == ["mixed"]
     assert proj.sentiment(native(proj, curiosity=0.9)) == ["neutral"]
+
+
+def test_neutral_is_exclusive_of_emotions_and_the_dominant_label_is_decided():
+    proj = projector()
+    d = native(proj, neutral=0.9, curiosity=0.6)
+    assert d.labels(0) == ["curiosity"]  # neutral dropped beside an emotion, though it scores higher
+    assert d.dominant(0) == "curiosity"
+    alone = native(proj, neutral=0.9, curiosity=0.3)
+    assert alone.labels(0) == ["neutral"] and alone.dominant(0) == "neutral"
+    none = native(proj, neutral=0.3, curiosity=0.4)
+    assert none.labels(0) == [] and none.dominant(0) == "curiosity"  # nothing decided: the top score
+    ekman = proj.project(native(proj, neutral=0.9, anger=0.8), load_taxonomy("ekman"))
+    assert ekman.labels(0) == ["anger"]  # mapped taxonomies follow the rule too
+
+
+def test_set_confidence_is_never_exactly_0_or_1():
+    cal = TaxonomyCalibration.identity("goemotions", G.names)
+    p = np.full((2, 28), 1e-9)  # a set that is surely right under the scores (likelihood 1)…
+    p[1] = 0.5  # … and one that is surely wrong (likelihood 0.5**28)
+    decided = cal.decide(p)
+    assert cal.confidence(p, decided).tolist() == [0.99, 0.01]

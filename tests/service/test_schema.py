@@ -14,6 +14,34 @@ schemathesis = pytest.importorskip("schemathesis", reason="needs schemathesis: r
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import checks  # noqa: E402
 
+
+def _import_now() -> None:
+    """Import every module schemathesis and hypothesis load lazily, while tests are collected.
+
+    Python 3.11.7 has a bug: after some test of the suite meets a RecursionError in the
+    compiler, every later ``ast.parse`` fails ("AST constructor recursion depth mismatch"), and
+    pytest parses each plugin module it imports (assertion rewriting). Loading them all here,
+    before any test runs, keeps this test independent of what ran before it."""
+    import warnings
+
+    import hypothesis.strategies._internal.random  # noqa: F401
+    import schemathesis.wfc.escalation
+
+    operation = {
+        "parameters": [{"name": "q", "in": "query", "schema": {"type": "integer"}}],
+        "requestBody": {
+            "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {"f": {"type": "string"}}}}}
+        },
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }
+    spec = {"openapi": "3.1.0", "info": {"title": "warm-up", "version": "1"}, "paths": {"/x": {"post": operation}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for result in schemathesis.openapi.from_dict(spec).get_all_operations():
+            result.ok().as_strategy().example()
+
+
+_import_now()
 EXAMPLES = 30
 CHECKS = [
     checks.not_a_server_error,

@@ -184,14 +184,14 @@ class EmbeddedAnalyzer(Analyzer):
             if language_warning:
                 warnings.append(language_warning)
             spans = evidence[i] if evidence is not None else []
-            dominant = taxonomy.names[int(scores.argmax())]
+            dominant = decisions.dominant(i)
             explained = (
                 rationale(
                     [
                         (label, float(scores[taxonomy.index(label)]), [e.text for e in spans if e.label == label])
                         for label in labels
                     ],
-                    dominant=(dominant, float(scores.max())),
+                    dominant=(dominant, float(scores[taxonomy.index(dominant)])),
                 )
                 if options.explain
                 else None

@@ -98,7 +98,7 @@ class FakeAnalyzer(Analyzer):
                     taxonomy=taxonomy.id,
                     scores={n: round(float(s), 4) for n, s in zip(taxonomy.names, decisions.scores[row])},
                     labels=decisions.labels(row),
-                    dominant=taxonomy.names[int(decisions.scores[row].argmax())],
+                    dominant=decisions.dominant(row),
                     vad=VAD(valence=v, arousal=a, dominance=d),
                     sentiment=sentiments[row],
                     evidence=evidence,

@@ -33,7 +33,7 @@ from affectlens.llm.client import Usage
 from affectlens.llm.pipeline import Context, analyze_texts
 from affectlens.llm.strategies import load_strategy
 from affectlens.reasoning.projection import sentiment_of
-from affectlens.schema import VAD, Analysis
+from affectlens.schema import VAD, Analysis, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
 
 __all__ = ["TransformersAnalyzer"]
@@ -218,7 +218,7 @@ class TransformersAnalyzer(Analyzer):
             taxonomy=taxonomy.id,
             scores={name: round(float(s), 4) for name, s in zip(taxonomy.names, scores)},
             labels=chosen,
-            dominant=taxonomy.names[int(np.argmax(scores))],
+            dominant=dominant_label(dict(zip(taxonomy.names, scores.tolist())), chosen),
             vad=VAD(valence=round(float(vad[0]), 4), arousal=round(float(vad[1]), 4), dominance=round(float(vad[2]), 4)),
             sentiment=sentiment_of(chosen, taxonomy),
             confidence=round(confidence, 4),

@@ -38,7 +38,7 @@ from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse_as
 from affectlens.llm.strategies import SYSTEM, Stage, Strategy
 from affectlens.reasoning.projection import sentiment_of
 from affectlens.reasoning.rationale import rationale as template_rationale
-from affectlens.schema import VAD, Analysis, Evidence
+from affectlens.schema import VAD, Analysis, Evidence, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
 
 __all__ = ["Completer", "Context", "analyze_text", "analyze_texts", "ask_json"]
@@ -279,7 +279,7 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
         if written:
             notes.add(f"the model's rationale {problem}; it was replaced by one built from the verified evidence")
         spans = {label: [e.text for e in evidence if e.label == label] for label in chosen}
-        dominant = max(scores, key=scores.get)
+        dominant = dominant_label(scores, chosen)
         rationale = template_rationale(
             [(label, scores[label], spans[label]) for label in chosen], dominant=(dominant, scores[dominant])
         )
@@ -289,7 +289,7 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
         taxonomy=ctx.taxonomy.id,
         scores=scores,
         labels=chosen,
-        dominant=max(scores, key=scores.get),
+        dominant=dominant_label(scores, chosen),
         vad=VAD(valence=round(float(vad[0]), 4), arousal=round(float(vad[1]), 4), dominance=round(float(vad[2]), 4)),
         sentiment=sentiment_of(chosen, ctx.taxonomy),
         evidence=evidence,

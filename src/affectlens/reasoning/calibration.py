@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CONFIDENCE_BOUND",
     "TaxonomyCalibration",
     "fit_confidence",
     "fit_platt",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+CONFIDENCE_BOUND = 0.01  # a set confidence is never claimed below 1% or above 99%
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -90,8 +92,12 @@ class TaxonomyCalibration:
         return decided
 
     def confidence(self, probs: np.ndarray, decided: np.ndarray) -> np.ndarray:
-        """Calibrated probability that each decided set is exactly right: ``[n]``."""
-        return np.interp(set_likelihood(probs, decided), self.confidence_x, self.confidence_y)
+        """Calibrated probability that each decided set is exactly right: ``[n]``, within
+        [:data:`CONFIDENCE_BOUND`, 1 − :data:`CONFIDENCE_BOUND`]. The isotonic map reaches 0 or 1
+        where no dev set of that likelihood was right (or wrong); a few thousand dev texts do
+        not support certainty either way."""
+        mapped = np.interp(set_likelihood(probs, decided), self.confidence_x, self.confidence_y)
+        return np.clip(mapped, CONFIDENCE_BOUND, 1.0 - CONFIDENCE_BOUND)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -4,6 +4,7 @@
     python -m affectlens.training finetune --data-dir ../shared/data --out runs/ft --augment runs/augment.jsonl
     python -m affectlens.training pick runs/sweep/run* --to runs/best
     python -m affectlens.training build runs/best --data-dir ../shared/data
+    python -m affectlens.training recalibrate --data-dir ../shared/data   # after a decision-rule change
 
 ``finetune`` needs torch and transformers (``pip install 'affectlens[train]'``); it runs on a
 GPU when there is one and on the CPU otherwise. ``build`` exports the checkpoint to ONNX,
@@ -95,6 +96,15 @@ def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     )
 
 
+def _recalibrate(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.build import recalibrate_confidence
+
+    report = recalibrate_confidence(
+        Path(args.asset_dir), Path(args.data_dir), command=" ".join(["python -m affectlens.training", *sys.argv[1:]])
+    )
+    print(json.dumps(report, indent=2))
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package, never a hub
     from affectlens.training.conversation import ConversationConfig
@@ -140,6 +150,10 @@ def main(argv: list[str] | None = None) -> None:
     build.add_argument("--data-dir", required=True)
     build.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
 
+    recal = sub.add_parser("recalibrate", help="refit the set-confidence maps on dev for the current decision rules")
+    recal.add_argument("--data-dir", required=True)
+    recal.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
+
     args = parser.parse_args(argv)
     extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     commands = {
@@ -149,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         "augment": _augment,
         "pick": _pick,
         "build": _build,
+        "recalibrate": _recalibrate,
     }
     commands[args.command](args, extra)
 

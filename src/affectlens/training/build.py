@@ -15,6 +15,7 @@ Steps (each uses dev data only, except the last, which reports on test):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -26,7 +27,7 @@ import numpy as np
 import yaml
 
 from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
-from affectlens.evaluation.metrics import macro_f1
+from affectlens.evaluation.metrics import calibration_error, macro_f1
 from affectlens.reasoning.calibration import (
     TaxonomyCalibration,
     fit_confidence,
@@ -36,8 +37,10 @@ from affectlens.reasoning.calibration import (
     sigmoid,
 )
 from affectlens.reasoning.conformal import fit_conformal
+from affectlens.reasoning.projection import exclusive_neutral
+from affectlens.taxonomy import load_taxonomy
 
-__all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration"]
+__all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration", "recalibrate_confidence"]
 
 MODEL_NAME, MODEL_VERSION = "minilm-goemotions", 1
 ANCHOR_TEMPLATES = (
@@ -116,7 +119,7 @@ def fit_calibration(name: str, logits: np.ndarray, gold: np.ndarray, labels: lis
     f1_fallback = macro_f1(gold, with_fallback.decide(probs))
     fallback = f1_fallback > f1_plain
     chosen = with_fallback if fallback else plain
-    decided = chosen.decide(probs)
+    decided = exclusive_neutral(chosen.decide(probs), load_taxonomy(name))  # the sets the analyzer will give
     cx, cy = fit_confidence(probs, decided, gold)
     return TaxonomyCalibration(
         name,
@@ -136,7 +139,7 @@ def calibrate(asset_dir: Path, data_dir: Path) -> dict[str, TaxonomyCalibration]
     """Fit and write ``calibration.json`` for the exported model in ``asset_dir`` (dev splits only)."""
     from affectlens.analyzers.embedded import EmbeddedAnalyzer
     from affectlens.evaluation.datasets import datasets
-    from affectlens.taxonomy import load_taxonomy, mapping_matrix, noisy_or
+    from affectlens.taxonomy import mapping_matrix, noisy_or
 
     dev = read_goemotions(data_dir, "dev")
     goemotions = load_taxonomy("goemotions")
@@ -165,6 +168,46 @@ def calibrate(asset_dir: Path, data_dir: Path) -> dict[str, TaxonomyCalibration]
     (asset_dir / "calibration.json").write_text(json.dumps(calibration, indent=1) + "\n")
     _write_manifest(asset_dir, {})
     return calibrations
+
+
+def recalibrate_confidence(asset_dir: Path, data_dir: Path, *, command: str) -> dict[str, float]:
+    """Refit only the set-confidence maps of a built model on GoEmotions dev, for the label sets
+    the analyzer gives now (after a change to the decision rules, such as neutral being
+    exclusive), and rewrite ``calibration.json`` and the manifest's file list. Returns each
+    taxonomy's confidence ECE on dev before and after."""
+    from affectlens.analyzers.embedded import EmbeddedAnalyzer
+    from affectlens.evaluation.datasets import datasets
+    from affectlens.taxonomy import mapping_matrix, noisy_or
+
+    path = asset_dir / "calibration.json"
+    calibration = json.loads(path.read_text(encoding="utf-8"))
+    model = EmbeddedAnalyzer(model_dir=asset_dir)
+    dev = read_goemotions(data_dir, "dev")
+    logits = model.predict_raw(dev.texts).logits
+    native = TaxonomyCalibration.from_json(calibration["taxonomies"]["goemotions"])
+    native_probs = native.probabilities(logits)
+    report: dict[str, float] = {}
+    for name in _CALIBRATED:
+        cal = TaxonomyCalibration.from_json(calibration["taxonomies"][name])
+        taxonomy = load_taxonomy(name)
+        if name == "goemotions":
+            probs, gold = native_probs, dev.indicator()
+        else:
+            probs = cal.probabilities(logit(noisy_or(native_probs, mapping_matrix("goemotions", taxonomy.id))))
+            gold = datasets.get(f"goemotions-{name}").load(data_dir, "dev").gold
+        decided = exclusive_neutral(cal.decide(probs), taxonomy)
+        exact = (decided == gold.astype(bool)).all(axis=1)
+        report[f"{name}_before"] = round(calibration_error(cal.confidence(probs, decided), exact), 4)
+        cx, cy = fit_confidence(probs, decided, gold)
+        refit = dataclasses.replace(cal, confidence_x=cx, confidence_y=cy)
+        report[f"{name}_after"] = round(calibration_error(refit.confidence(probs, decided), exact), 4)
+        calibration["taxonomies"][name] = refit.to_json()
+    calibration["confidence_refit"] = {"command": command, **_git_commit(), "dev_confidence_ece": report}
+    path.write_text(json.dumps(calibration, indent=1) + "\n")
+    manifest = json.loads((asset_dir / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest.pop("files", None)
+    _write_files(asset_dir, manifest)
+    return report
 
 
 def _git_commit() -> dict[str, Any]:
