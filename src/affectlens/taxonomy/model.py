@@ -48,6 +48,9 @@ class Taxonomy(_Data):
     citation: str
     url: str | None = None
     neutral: str | None = None
+    # whether the neutral label is dropped when another label is decided (emotion label sets);
+    # sentiment keeps "neutral" beside a polarity, as GoEmotions' sentiment grouping does
+    neutral_exclusive: bool = True
     labels: tuple[Label, ...]
     level: str | None = None
     parent_taxonomy: str | None = None

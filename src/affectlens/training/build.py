@@ -170,6 +170,23 @@ def calibrate(asset_dir: Path, data_dir: Path) -> dict[str, TaxonomyCalibration]
     return calibrations
 
 
+SCORED = ("goemotions", "goemotions-ekman", "goemotions-sentiment", "emobank", "minimal-pairs", "minimal-pairs-holdout")
+
+
+def _scores(analyzer: Any, data_dir: Path) -> dict[str, Any]:
+    """What the manifest reports: dev and test figures (test only for the shipped suites)."""
+    from affectlens.evaluation.runner import evaluate
+
+    scores: dict[str, Any] = {}
+    for dataset in SCORED:
+        for split in ("test",) if dataset.startswith("minimal-pairs") else ("dev", "test"):
+            result = evaluate(dataset, data_dir=data_dir, split=split, analyzer=analyzer)
+            metrics = {k: v for k, v in result["metrics"].items() if k not in ("per_label_f1", "failures")}
+            scores.setdefault(dataset, {})[split] = metrics
+            print(f"  {dataset} {split}: {json.dumps(metrics)}", flush=True)
+    return scores
+
+
 def recalibrate_confidence(asset_dir: Path, data_dir: Path, *, command: str) -> dict[str, float]:
     """Refit only the set-confidence maps of a built model on GoEmotions dev, for the label sets
     the analyzer gives now (after a change to the decision rules, such as neutral being
@@ -206,6 +223,9 @@ def recalibrate_confidence(asset_dir: Path, data_dir: Path, *, command: str) -> 
     path.write_text(json.dumps(calibration, indent=1) + "\n")
     manifest = json.loads((asset_dir / "MANIFEST.json").read_text(encoding="utf-8"))
     manifest.pop("files", None)
+    _write_files(asset_dir, manifest)  # the new calibration.json's size and hash, so the model loads
+    manifest["scores"] = _scores(EmbeddedAnalyzer(model_dir=asset_dir), data_dir)  # the figures of the rules now in force
+    manifest["recalibrated"] = {"command": command, **_git_commit(), "what": "set-confidence maps refit on GoEmotions dev"}
     _write_files(asset_dir, manifest)
     return report
 
@@ -240,7 +260,6 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
 
     from affectlens import api
     from affectlens.analyzers.embedded import EmbeddedAnalyzer
-    from affectlens.evaluation.runner import evaluate
     from affectlens.taxonomy import mapping_matrix
     from affectlens.taxonomy.model import _all_taxonomies
     from affectlens.training.export import export
@@ -272,14 +291,7 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
 
     print("4/5 scores on test (and dev)", flush=True)
     api.clear_cache()
-    analyzer = EmbeddedAnalyzer(model_dir=asset_dir)
-    scores: dict[str, Any] = {}
-    for dataset in ("goemotions", "goemotions-ekman", "goemotions-sentiment", "emobank", "minimal-pairs"):
-        for split in ("test",) if dataset == "minimal-pairs" else ("dev", "test"):
-            result = evaluate(dataset, data_dir=data_dir, split=split, analyzer=analyzer)
-            metrics = {k: v for k, v in result["metrics"].items() if k not in ("per_label_f1", "failures")}
-            scores.setdefault(dataset, {})[split] = metrics
-            print(f"  {dataset} {split}: {json.dumps(metrics)}", flush=True)
+    scores = _scores(EmbeddedAnalyzer(model_dir=asset_dir), data_dir)
 
     print("5/5 manifest", flush=True)
     train_log = json.loads((checkpoint / "train_log.json").read_text())
