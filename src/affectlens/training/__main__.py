@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _config_options(parser: argparse.ArgumentParser, config: type, *, skip: set[str]) -> None:
     """One ``--option`` per field of a config dataclass (given ones land in ``cfg_<field>``)."""
-    kinds = {"int": int, "float": float, "str": str, "int | None": int, "Path | None": Path}
+    kinds = {"int": int, "float": float, "str": str, "int | None": int, "str | None": str, "Path | None": Path}
     for f in dataclasses.fields(config):
         if f.name not in skip:
             parser.add_argument(f"--{f.name.replace('_', '-')}", type=kinds[str(f.type)], dest=f"cfg_{f.name}")

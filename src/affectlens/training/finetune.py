@@ -62,6 +62,8 @@ class FinetuneConfig:
     device: str = "auto"
     augment: Path | None = None  # JSONL written by `python -m affectlens.training augment`
     augment_vad_weight: float = 0.25
+    sources: str | None = None  # comma-separated extra training sources (training/sources.py), e.g. "brighter,emolit"
+    source_weight: float = 1.0  # loss weight of the extra sources' texts (GoEmotions and generated texts: 1)
     save_dtype: str = "float32"
     shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
 
@@ -194,6 +196,26 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         weak_vad = np.concatenate([weak_vad, weak])
         log(f"augmented GoEmotions train with {len(rows)} generated texts from {cfg.augment}")
 
+    annotated = np.ones_like(gold, dtype=np.float32)  # 1 where the text's source annotates the label
+    weight = np.ones(len(texts), dtype=np.float32)
+    if cfg.sources:
+        from affectlens.training.sources import load_sources
+
+        for source in load_sources(cfg.data_dir, [n.strip() for n in cfg.sources.split(",") if n.strip()]):
+            if cfg.limit:
+                source = replace(
+                    source,
+                    texts=source.texts[: cfg.limit],
+                    targets=source.targets[: cfg.limit],
+                    annotated=source.annotated[: cfg.limit],
+                )
+            texts = list(texts) + source.texts
+            gold = np.concatenate([gold, source.targets])
+            annotated = np.concatenate([annotated, source.annotated.astype(np.float32)])
+            weight = np.concatenate([weight, np.full(len(source.texts), cfg.source_weight, dtype=np.float32)])
+            weak_vad = np.concatenate([weak_vad, np.full((len(source.texts), 3), np.nan, dtype=np.float32)])
+            log(f"added {len(source.texts)} texts of {source.name} ({int(source.annotated[0].sum())} labels annotated)")
+
     model = _build_model(cfg.base_model, cfg.dropout).to(device)
     model.vad_mean.copy_(torch.from_numpy(vad_mean))
     model.vad_std.copy_(torch.from_numpy(vad_std))
@@ -216,9 +238,12 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
-    bce = torch.nn.BCEWithLogitsLoss()
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     vad_target = torch.from_numpy((emo_vad - vad_mean) / vad_std).float()
     gold_t = torch.from_numpy(gold)
+    # per text and label: the source's weight where it annotates the label, else 0 (a label no
+    # annotator was asked about is not "absent")
+    label_weight_t = torch.from_numpy(annotated * weight[:, None])
     weak_t = torch.from_numpy(weak_vad)
 
     history: list[dict[str, Any]] = []
@@ -242,9 +267,9 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 logits, weak_pred = model(ids, mask)
                 _, vad = model(eids, emask)
-                loss = bce(logits.float(), gold_t[idx].to(device)) + cfg.vad_weight * torch.mean(
-                    (vad.float() - vad_target[eidx].to(device)) ** 2
-                )
+                lw = label_weight_t[idx].to(device)
+                emotion_loss = (bce(logits.float(), gold_t[idx].to(device)) * lw).sum() / lw.sum().clamp(min=1.0)
+                loss = emotion_loss + cfg.vad_weight * torch.mean((vad.float() - vad_target[eidx].to(device)) ** 2)
                 weak_target = weak_t[idx].to(device)
                 has_weak = ~torch.isnan(weak_target[:, 0])
                 if has_weak.any():
