@@ -144,26 +144,34 @@ def test_over_capacity_is_429_with_retry_after(tmp_path):
             return original(*args, **kwargs)
 
         analyzer.analyze_batch = blocking
-        answers = []
-        first = threading.Thread(target=lambda: answers.append(client.post("/v1/analyze", json={"text": "one"})))
-        first.start()
-        assert entered.wait(10)
-        second = threading.Thread(target=lambda: answers.append(client.post("/v1/analyze", json={"text": "two"})))
-        second.start()
-        for _ in range(100):  # the second is in the queue
-            if client.app.state.service.admission.waiting == 1:
-                break
-            threading.Event().wait(0.05)
-        refused = client.post("/v1/analyze", json={"text": "three"})
-        assert_error(refused, 429, "overloaded")
-        assert int(refused.headers["retry-after"]) >= 1
-        assert "affectlens_queue_depth 1.0" in client.get("/metrics").text
-        release.set()
-        first.join(30)
-        second.join(30)
-        assert [a.status_code for a in answers] == [200, 200]  # the admitted ones are answered
-        assert client.post("/v1/analyze", json={"text": "four"}).status_code == 200
-        assert 'affectlens_rejections_total{reason="overloaded"} 1.0' in client.get("/metrics").text
+        try:
+            _fill_the_queue_then_one_more(client, entered, release)
+        finally:
+            del analyzer.analyze_batch  # the analyzer is shared with the rest of the process
+
+
+def _fill_the_queue_then_one_more(client, entered, release):
+    """One request running, one waiting, a third refused at once; then all is answered."""
+    answers = []
+    first = threading.Thread(target=lambda: answers.append(client.post("/v1/analyze", json={"text": "one"})))
+    first.start()
+    assert entered.wait(10)
+    second = threading.Thread(target=lambda: answers.append(client.post("/v1/analyze", json={"text": "two"})))
+    second.start()
+    for _ in range(100):  # the second is in the queue
+        if client.app.state.service.admission.waiting == 1:
+            break
+        threading.Event().wait(0.05)
+    refused = client.post("/v1/analyze", json={"text": "three"})
+    assert_error(refused, 429, "overloaded")
+    assert int(refused.headers["retry-after"]) >= 1
+    assert "affectlens_queue_depth 1.0" in client.get("/metrics").text
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert [a.status_code for a in answers] == [200, 200]  # the admitted ones are answered
+    assert client.post("/v1/analyze", json={"text": "four"}).status_code == 200
+    assert 'affectlens_rejections_total{reason="overloaded"} 1.0' in client.get("/metrics").text
 
 
 def test_api_keys_rate_limits_and_cors(tmp_path):

@@ -109,14 +109,14 @@ class Service:
 
     def load(self) -> None:
         """Build every configured analyzer (once, at start-up)."""
-        from affectlens.api import backends
+        from affectlens.api import get_analyzer
 
         try:
             threads = {"threads": self.config.threads} if self.config.threads else {}
             for name, settings in self.config.backends.items():
-                cls = backends.get(name)
-                extra = threads if name in ("embedded",) else {}
-                self.analyzers[name] = cls(**{**extra, **settings})
+                extra = threads if name == "embedded" else {}
+                # built once, at start-up; the conversation model below shares this embedded one
+                self.analyzers[name] = get_analyzer(name, **{**extra, **settings})
             if self.config.conversations:
                 from affectlens.conversation.analyzer import ConversationAnalyzer
 
