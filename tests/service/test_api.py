@@ -78,6 +78,8 @@ def test_malformed_bodies_unknown_routes_and_methods(client):
     assert_error(
         client.post("/v1/analyze", content=b"\xff\xfe", headers={"content-type": "application/json"}), 422, "invalid_request"
     )
+    deep = b'{"text": ' + b"[" * 50_000  # nesting deeper than the parser goes
+    assert_error(client.post("/v1/analyze", content=deep, headers={"content-type": "application/json"}), 400, "invalid_request")
     assert_error(client.get("/v1/nothing"), 404, "not_found")
     assert_error(client.put("/v1/analyze", json={"text": "a"}), 405, "method_not_allowed")
     assert_error(client.get("/v1/jobs/0123"), 404, "not_found")

@@ -85,6 +85,8 @@ def test_job_errors(client, tmp_path, state_dir):
     outside = state_dir / "allowed" / ".." / "jobs.sqlite3"
     assert_error(client.post("/v1/jobs", data={"path": str(outside)}), 403, "forbidden")
     assert_error(client.post("/v1/jobs", data={"path": str(state_dir / "allowed" / "none.csv")}), 422, "invalid_input")
+    for unreadable in ("a\x00b.csv", "a" * 5000):  # a NUL, a name too long: refused, never a 500
+        assert_error(client.post("/v1/jobs", data={"path": str(state_dir / "allowed" / unreadable)}), 422, "invalid_input")
     assert_error(client.get("/v1/jobs/ffff/result"), 404, "not_found")
 
 

@@ -63,6 +63,7 @@ log = logging.getLogger("affectlens.service")
 STATIC = Path(__file__).parent / "static"
 INPUT_SUFFIXES = (".csv", ".jsonl", ".parquet", ".txt")
 ERROR_CODES = {
+    400: "the body cannot be parsed",
     401: "no valid API key",
     403: "the path is not under an allowed root",
     404: "no such job",
@@ -79,7 +80,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": ERROR_CODES[code]} for code in codes}
 
 
-ERRORS = _responses(401, 413, 422, 429, 503)
+ERRORS = _responses(400, 401, 413, 422, 429, 503)
 
 
 class Service:
@@ -238,7 +239,7 @@ def _errors(app: FastAPI, service: Service) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kinds = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        kinds = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         kind = kinds.get(exc.status_code, "http_error")
         hint = "see /docs for the endpoints" if exc.status_code in (404, 405) else None
         message = str(exc.detail) if exc.detail else kind
@@ -576,9 +577,12 @@ async def _save_upload(file: UploadFile, folder: Path, input_format: str | None)
 def _allowed(path: str, roots: list[Path]) -> Path:
     if not roots:
         raise Forbidden("this service reads no files of its own", hint="upload the file, or configure allowed_roots")
-    resolved = Path(os.path.realpath(path))
-    if not any(resolved.is_relative_to(Path(os.path.realpath(root))) for root in roots):
-        raise Forbidden(f"{path!r} is not under an allowed root", hint="upload the file instead")
-    if not resolved.is_file():
-        raise InputError(f"{path!r} is not a file on the server")
+    try:
+        resolved = Path(os.path.realpath(path))
+        if not any(resolved.is_relative_to(Path(os.path.realpath(root))) for root in roots):
+            raise Forbidden(f"{path!r} is not under an allowed root", hint="upload the file instead")
+        if not resolved.is_file():
+            raise InputError(f"{path!r} is not a file on the server")
+    except (OSError, ValueError) as exc:  # a NUL in the path, a name too long, a loop of links
+        raise InputError(f"{path[:200]!r} is not a path the server can read: {exc}") from exc
     return resolved
