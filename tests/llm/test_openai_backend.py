@@ -270,3 +270,11 @@ def test_a_model_written_rationale_is_verified_like_evidence(server, make_analyz
     else:
         assert a.rationale != rationale and "pride" in a.rationale
         assert any(w.startswith("the model's rationale") and "replaced" in w for w in a.warnings)
+
+
+def test_label_sets_follow_the_same_rules_as_the_embedded_model(server, make_analyzer):
+    """An LLM's neutral beside an emotion is dropped; its certainty is bounded like ours."""
+    server.answers["reason"] = emotions(("neutral", 0.9, []), ("curiosity", 0.6, []), confidence=1.0)
+    a = make_analyzer().analyze("Is the library open on Sundays?")
+    assert a.labels == ["curiosity"] and a.dominant == "curiosity"  # neutral scores higher, but is not decided
+    assert a.confidence == 0.99

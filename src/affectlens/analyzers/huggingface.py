@@ -32,7 +32,8 @@ from affectlens.errors import ConfigError, MissingDependencyError, ModelAssetErr
 from affectlens.llm.client import Usage
 from affectlens.llm.pipeline import Context, analyze_texts
 from affectlens.llm.strategies import load_strategy
-from affectlens.reasoning.projection import sentiment_of
+from affectlens.reasoning.calibration import bounded_confidence
+from affectlens.reasoning.projection import neutral_apart, sentiment_of
 from affectlens.schema import VAD, Analysis, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
 
@@ -197,7 +198,7 @@ class TransformersAnalyzer(Analyzer):
         contrib = np.clip(probs[:, None] * matrix, 0.0, 1.0 - 1e-9)
         scores = 1.0 - np.prod(1.0 - contrib, axis=0)
         fired = [i for i, p in enumerate(probs) if p >= 0.5] if self.multi_label else [int(np.argmax(probs))]
-        chosen = sorted({label for i in fired for label in targets[i]}, key=taxonomy.names.index)
+        chosen = neutral_apart(sorted({label for i in fired for label in targets[i]}, key=taxonomy.names.index), taxonomy)
         warnings = [
             f"the model's label {self.model_labels[i]!r} maps to nothing in {taxonomy.id} and was ignored"
             for i in fired
@@ -221,7 +222,7 @@ class TransformersAnalyzer(Analyzer):
             dominant=dominant_label(dict(zip(taxonomy.names, scores.tolist())), chosen),
             vad=VAD(valence=round(float(vad[0]), 4), arousal=round(float(vad[1]), 4), dominance=round(float(vad[2]), 4)),
             sentiment=sentiment_of(chosen, taxonomy),
-            confidence=round(confidence, 4),
+            confidence=round(bounded_confidence(confidence), 4),
             backend=self.backend_id,
             warnings=warnings,
         )

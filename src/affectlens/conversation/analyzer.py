@@ -14,6 +14,7 @@ from affectlens.conversation.dynamics import DEFAULT_ESCALATION_TURNS, DEFAULT_S
 from affectlens.conversation.schema import Cause, ConversationAnalysis, TurnAnalysis
 from affectlens.conversation.tree import check_parents, linear_parents, restrict
 from affectlens.errors import ConfigError
+from affectlens.reasoning.calibration import bounded_confidence
 from affectlens.reasoning.language import language_adjusted
 from affectlens.reasoning.projection import sentiment_of
 from affectlens.schema import VAD, Analysis
@@ -146,7 +147,7 @@ class ConversationAnalyzer:
                     dominant=top,
                     vad=VAD(valence=v, arousal=a, dominance=d),
                     sentiment=sentiment_of([top], self.taxonomy),
-                    confidence=round(confidence, 4),
+                    confidence=round(bounded_confidence(confidence), 4),
                     backend=f"conversation/{self.context.model_id}",
                     warnings=[language_warning] if language_warning else [],
                 )

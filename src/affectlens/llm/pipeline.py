@@ -36,7 +36,8 @@ from affectlens.llm.client import Usage
 from affectlens.llm.grounding import ground
 from affectlens.llm.schemas import OUTPUTS, CuesAnswer, EmotionsAnswer, parse_as, strict_schema
 from affectlens.llm.strategies import SYSTEM, Stage, Strategy
-from affectlens.reasoning.projection import sentiment_of
+from affectlens.reasoning.calibration import bounded_confidence
+from affectlens.reasoning.projection import neutral_apart, sentiment_of
 from affectlens.reasoning.rationale import rationale as template_rationale
 from affectlens.schema import VAD, Analysis, Evidence, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
@@ -262,6 +263,8 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
     if not chosen and ctx.taxonomy.neutral is not None:
         probs[ctx.taxonomy.neutral] = max(probs.get(ctx.taxonomy.neutral, 0.0), 1.0 - max(probs.values(), default=0.0))
         chosen = [ctx.taxonomy.neutral]
+    chosen = neutral_apart(chosen, ctx.taxonomy)
+    confidence = bounded_confidence(confidence)
     scores = {label: round(float(probs.get(label, 0.0)), 4) for label in names}
     cited = {label: set().union(*(n[label][1] for n in normalised if label in n)) for label in chosen}
     evidence = [

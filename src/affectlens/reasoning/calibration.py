@@ -20,6 +20,7 @@ import numpy as np
 __all__ = [
     "CONFIDENCE_BOUND",
     "TaxonomyCalibration",
+    "bounded_confidence",
     "fit_confidence",
     "fit_platt",
     "fit_thresholds",
@@ -30,6 +31,12 @@ __all__ = [
 
 _EPS = 1e-6
 CONFIDENCE_BOUND = 0.01  # a set confidence is never claimed below 1% or above 99%
+
+
+def bounded_confidence(value: float) -> float:
+    """A set confidence from anywhere (an LLM's own, a vote share) within the same bounds as
+    the calibrated ones."""
+    return float(np.clip(value, CONFIDENCE_BOUND, 1.0 - CONFIDENCE_BOUND))
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

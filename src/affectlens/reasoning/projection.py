@@ -13,15 +13,16 @@ of the native probabilities), then:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from affectlens.reasoning.calibration import TaxonomyCalibration, logit
-from affectlens.schema import Sentiment
+from affectlens.schema import Sentiment, dominant_label
 from affectlens.taxonomy import Taxonomy, load_taxonomy, mapping_matrix, noisy_or
 
-__all__ = ["Decisions", "TaxonomyProjector", "sentiment_of"]
+__all__ = ["Decisions", "TaxonomyProjector", "exclusive_neutral", "neutral_apart", "sentiment_of"]
 
 
 def sentiment_of(labels: list[str], taxonomy: Taxonomy) -> Sentiment:
@@ -48,9 +49,17 @@ class Decisions:
 
     def dominant(self, row: int) -> str:
         """The highest-scoring decided label, or the highest-scoring label when none is decided."""
-        decided = np.flatnonzero(self.decided[row])
-        pool = decided if len(decided) else np.arange(len(self.taxonomy.names))
-        return self.taxonomy.names[int(pool[self.scores[row, pool].argmax()])]
+        dominant = dominant_label(dict(zip(self.taxonomy.names, self.scores[row].tolist())), self.labels(row))
+        assert dominant is not None
+        return dominant
+
+
+def neutral_apart(labels: Sequence[str], taxonomy: Taxonomy) -> list[str]:
+    """``labels`` without the neutral label when an emotion label is among them (the rule of
+    :func:`exclusive_neutral`, for backends that choose label lists, such as LLMs)."""
+    if taxonomy.neutral is None or not taxonomy.neutral_exclusive or len(labels) < 2:
+        return list(labels)
+    return [label for label in labels if label != taxonomy.neutral]
 
 
 def exclusive_neutral(decided: np.ndarray, taxonomy: Taxonomy) -> np.ndarray:
