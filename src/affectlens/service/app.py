@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from affectlens.analyzers.base import AnalyzeOptions, Analyzer
+from affectlens.analyzers.base import AnalyzeOptions, Analyzer, check_text
 from affectlens.conversation.schema import ConversationAnalysis
 from affectlens.errors import AffectlensError, ConfigError, InputError, MissingDependencyError
 from affectlens.service.config import ServiceConfig
@@ -359,6 +359,8 @@ def _api(service: Service) -> APIRouter:
                 f"{len(texts)} texts in one request, more than the limit of {limits.max_texts}",
                 hint="send them in several requests, or as a file to POST /v1/jobs",
             )
+        for n, text in enumerate(texts):  # refused before the request takes a slot
+            check_text(text, max_chars=limits.max_chars, where=f"text {n}")
         analyzer = service.analyzer(body.backend)
         options = AnalyzeOptions.build(
             None,
