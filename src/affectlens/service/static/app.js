@@ -314,26 +314,32 @@ function setUpDrop() {
 }
 
 // ---- start
+async function loadTaxonomies() {
+  try {
+    for (const t of await call("GET", "/v1/taxonomies")) taxonomies[t.id.split("@")[0]] = t;
+    for (const select of document.querySelectorAll("select.taxonomy")) {
+      select.replaceChildren(...Object.keys(taxonomies).map((id) => el("option", { value: id }, `${id} — ${taxonomies[id].title}`)));
+      select.value = "goemotions";
+    }
+    showError("texts", null);
+  } catch (error) {
+    showError("texts", error);
+  }
+}
+
 async function start() {
   setUpTabs();
   setUpDrop();
   $("api-key").value = sessionStorage.getItem("affectlens-key") || "";
-  $("api-key").addEventListener("change", (e) => sessionStorage.setItem("affectlens-key", e.target.value));
+  $("api-key").addEventListener("change", (e) => {
+    sessionStorage.setItem("affectlens-key", e.target.value);
+    loadTaxonomies();  // a service with keys refused them before the key was given
+  });
   $("texts-form").addEventListener("submit", analyzeTexts);
   $("conversation-form").addEventListener("submit", analyzeConversation);
   $("file-form").addEventListener("submit", submitFile);
   $("job-cancel").addEventListener("click", cancelJob);
-  try {
-    for (const t of await call("GET", "/v1/taxonomies")) taxonomies[t.id.split("@")[0]] = t;
-    for (const select of document.querySelectorAll("select.taxonomy")) {
-      for (const id of Object.keys(taxonomies)) {
-        select.append(el("option", { value: id }, `${id} — ${taxonomies[id].title}`));
-      }
-      select.value = "goemotions";
-    }
-  } catch (error) {
-    showError("texts", error);
-  }
+  await loadTaxonomies();
   for (let i = 0; i < 120; i++) {
     try {
       const ready = await call("GET", "/readyz");
