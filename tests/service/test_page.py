@@ -4,6 +4,7 @@ finish; a conversation's trajectory chart. Screenshots are checked for what they
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -21,24 +22,22 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
+@contextlib.contextmanager
+def _server(state: Path, **settings):
+    """`affectlens serve`'s app under uvicorn on a free loopback port, until the block ends."""
     pytest.importorskip("fastapi", reason="needs affectlens[serve]")
+    import httpx
     import uvicorn
 
     from affectlens.service import ServiceConfig, create_app
 
-    state = tmp_path_factory.mktemp("page-state")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ServiceConfig(state_dir=state, job_chunk_rows=20)), port=port, log_level="warning")
-    )
+    config = uvicorn.Config(create_app(ServiceConfig(state_dir=state, **settings)), port=port, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    import httpx
-
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -47,13 +46,22 @@ def base_url(tmp_path_factory):
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(30)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
-@pytest.fixture
-def page(base_url):
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    with _server(tmp_path_factory.mktemp("page-state"), job_chunk_rows=20) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _browser_page(base_url: str):
+    """A headless Chromium page on ``base_url``; any request elsewhere is refused and fails the test."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: run `make test-browser`")
     outside: list[str] = []
     with sync_api.sync_playwright() as p:
@@ -76,6 +84,12 @@ def page(base_url):
         yield page
         browser.close()
     assert outside == []  # the page asks nothing of the network
+
+
+@pytest.fixture
+def page(base_url):
+    with _browser_page(base_url) as page:
+        yield page
 
 
 def _save(path: Path, name: str) -> None:
@@ -162,3 +176,20 @@ def test_the_api_reference_renders_offline(page, base_url):
     assert len(headings) >= 13
     assert any(h.startswith("POST /v1/analyze") for h in headings)
     assert "texts" in page.inner_text("#operations")  # the request's fields are listed
+
+
+def test_a_service_with_keys_answers_the_page_once_the_key_is_given(tmp_path):
+    from affectlens.service import hash_key
+
+    with _server(tmp_path, api_keys=[hash_key("page-key")], conversations=False) as url, _browser_page(url) as page:
+        page.wait_for_selector("#texts-error:not([hidden])")
+        assert "API key" in page.inner_text("#texts-error")  # the taxonomies were refused, and it says why
+        page.click("#key-box summary")
+        page.fill("#api-key", "page-key")
+        page.press("#api-key", "Tab")  # change: the key is kept for the tab, the taxonomies reload
+        page.wait_for_selector("#texts-taxonomy option[value='ekman']", state="attached")
+        assert page.is_hidden("#texts-error")
+        page.fill("#texts-input", "Thank you so much, this made my day!")
+        page.click("#texts-submit")
+        page.wait_for_selector("#texts-results .analysis", timeout=30_000)
+        assert "gratitude" in page.inner_text("#texts-results .meta")
