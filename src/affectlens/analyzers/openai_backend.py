@@ -13,7 +13,8 @@ names the model, the strategy version, and the sampling and stimulus options.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,26 +74,34 @@ class OpenAIAnalyzer(Analyzer):
     ) -> list[Analysis]:
         return run_coroutine(self._analyze(texts, ids, taxonomy))
 
-    async def _analyze(self, texts: list[str], ids: list[str | None], taxonomy: Taxonomy) -> list[Analysis]:
-        client = ChatClient(self.settings, strategy_id=self.strategy.id, http_client=self._http_client, run=self.run)
-        ctx = Context(
-            client=client,
-            strategy=self.strategy,
-            taxonomy=taxonomy,
-            samples=self.settings.samples,
-            parse_retries=self.settings.parse_retries,
-            backend_id=self.backend_id,
-            stimulus=self.stimulus,
-            demonstrations=self.demonstrations,
-        )
+    @contextlib.asynccontextmanager
+    async def client(self, strategy_id: str) -> AsyncIterator[ChatClient]:
+        """A chat client for one batch under ``strategy_id`` (the cache key's prompt version):
+        this run's settings, deadline and reachability; its usage is added to this analyzer's,
+        and it is closed (a client passed in at construction is left open) when the batch ends."""
+        client = ChatClient(self.settings, strategy_id=strategy_id, http_client=self._http_client, run=self.run)
         try:
-            return await analyze_texts(ctx, texts, ids)
+            yield client
         finally:
             self.usage.add(client.usage)
             if self._http_client is None:
                 await client.close()
             elif client.cache is not None:
                 client.cache.close()
+
+    async def _analyze(self, texts: list[str], ids: list[str | None], taxonomy: Taxonomy) -> list[Analysis]:
+        async with self.client(self.strategy.id) as client:
+            ctx = Context(
+                client=client,
+                strategy=self.strategy,
+                taxonomy=taxonomy,
+                samples=self.settings.samples,
+                parse_retries=self.settings.parse_retries,
+                backend_id=self.backend_id,
+                stimulus=self.stimulus,
+                demonstrations=self.demonstrations,
+            )
+            return await analyze_texts(ctx, texts, ids)
 
     def usage_report(self) -> dict[str, Any]:
         """Requests, cache hits, retries, tokens, cost and dropped items so far."""

@@ -112,15 +112,8 @@ class LLMAnnotator:
 
     async def _annotate_all(self, posts: Sequence[PostInput]) -> list[Annotation]:
         a = self.analyzer
-        client = ChatClient(a.settings, strategy_id=PROMPT_VERSION, http_client=a._http_client, run=a.run)
-        try:
+        async with a.client(PROMPT_VERSION) as client:
             results = await asyncio.gather(*(self._one(client, p) for p in posts), return_exceptions=True)
-        finally:
-            a.usage.add(client.usage)
-            if a._http_client is None:
-                await client.close()
-            elif client.cache is not None:
-                client.cache.close()
         stopped = next((r for r in results if isinstance(r, RunStoppedError)), None)
         if stopped is not None:
             raise stopped
