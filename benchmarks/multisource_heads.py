@@ -18,7 +18,6 @@ This is a probe, not the recipe: the shipped model fine-tunes the encoder too.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 from pathlib import Path
@@ -36,8 +35,8 @@ def pooled(analyzer: Any, texts: list[str]) -> np.ndarray:
 
 def sources(analyzer: Any, data_dir: Path, augment: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """name -> (features, targets [n, 28], annotated [n, 28])."""
-    from affectlens.evaluation.crossdomain import BRIGHTER_LABELS, split_of
     from affectlens.evaluation.datasets.readers import read_goemotions
+    from affectlens.training.sources import SOURCES, load_sources
 
     names = analyzer.native_taxonomy.names
     out = {}
@@ -49,20 +48,8 @@ def sources(analyzer: Any, data_dir: Path, augment: Path) -> dict[str, tuple[np.
     for i, row in enumerate(rows):
         y[i, [names.index(label) for label in row["labels"]]] = 1
     out["augment"] = (pooled(analyzer, [r["text"] for r in rows]), y, np.ones_like(y, bool))
-    with open(data_dir / "brighter_eng" / "track_a" / "train" / "eng.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    y, m = np.zeros((len(rows), 28)), np.zeros((len(rows), 28), bool)
-    for label in BRIGHTER_LABELS:
-        y[:, names.index(label)] = [int(r[label]) for r in rows]
-        m[:, names.index(label)] = True
-    out["brighter"] = (pooled(analyzer, [r["text"] for r in rows]), y, m)
-    with open(data_dir / "emolit" / "gold.tsv", encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if split_of(f"emolit:{r['tid']}") == "train"]
-    y, m = np.zeros((len(rows), 28)), np.zeros((len(rows), 28), bool)
-    for k, label in enumerate(names):
-        if label in rows[0]:
-            y[:, k], m[:, k] = [int(r[label]) for r in rows], True
-    out["emolit"] = (pooled(analyzer, [r["text"] for r in rows]), y, m)
+    for source in load_sources(data_dir, SOURCES):
+        out[source.name] = (pooled(analyzer, source.texts), source.targets, source.annotated)
     return out
 
 

