@@ -15,6 +15,7 @@ pytest.importorskip("polars")
 
 from affectlens.corpus import analyze
 from affectlens.corpus.report import SECTIONS, report
+from tests.browser import launch, needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +49,16 @@ def test_the_report_is_self_contained_and_complete(run_dir, tmp_path):
     assert "affectlens.corpus.analyze(" in page and "group_columns=[&#x27;city&#x27;]" in page  # what made the run
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium: run `make test-browser`")
+@needs_chromium
 def test_the_report_renders_offline_in_headless_chromium(run_dir, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: run `make test-browser`")
     path = report(run_dir, tmp_path / "report.html", by=["city"])
     requests: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--no-first-run"],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
 
         def only_files(route):  # the report must not need the network: anything else is refused

@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.browser import launch, needs_chromium
 from tests.service.test_jobs import write_csv
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium: run `make test-browser`"),
+    needs_chromium,
 ]
 
 
@@ -65,10 +65,7 @@ def _browser_page(base_url: str):
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: run `make test-browser`")
     outside: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--no-first-run"],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
 
         def only_the_service(route):
