@@ -10,7 +10,7 @@ def test_generated_texts_are_labelled_unique_and_never_from_a_suite():
     texts = [r["text"].lower() for r in rows]
     assert len(texts) == len(set(texts)) > 3000
     held_out = {
-        t.lower() for name in ("minimal_pairs", "minimal_pairs_holdout") for p in load_suite(name).pairs for t in (p.a, p.b)
+        t.lower() for name in ("minimal_pairs", "minimal_pairs_holdout", "robustness", "robustness_holdout") for p in load_suite(name).pairs for t in (p.a, p.b)
     }
     assert not held_out & set(texts)
     names = set(load_taxonomy("goemotions").names)
@@ -19,6 +19,17 @@ def test_generated_texts_are_labelled_unique_and_never_from_a_suite():
         assert all(-1.0 <= v <= 1.0 for v in row["vad"])
     counts = collections.Counter(r["category"] for r in rows)
     assert set(counts) >= {"negated_negative", "sarcasm", "sincere", "intensifier", "diminisher", "contrast"}
+    assert set(counts) >= {"emoji", "slang", "literal"}
+
+
+def test_informal_devices_come_with_their_literal_counterparts():
+    rows = generate()
+    by_text = {r["text"]: r["labels"] for r in rows}
+    laughing = [labels for text, labels in by_text.items() if "😂" in text or "🤣" in text]
+    assert laughing and all(labels == ["amusement"] for labels in laughing)
+    # the slang word is praise in one row and literal in another: the word alone is not the label
+    sick = {tuple(labels) for text, labels in by_text.items() if " sick" in text}
+    assert any("admiration" in s for s in sick) and any("sadness" in s for s in sick)
 
 
 def test_generation_is_deterministic():

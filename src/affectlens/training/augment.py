@@ -12,7 +12,8 @@ appears in a suite. A first round of constructions was written before the main s
 run; a second round (praise + mishap, "so glad ...", "can't wait to ...", "how thoughtful of
 you to ...", echoes, negated verbs, loud intensifiers, arousal in the weak targets) after
 seeing which categories it failed. The holdout suite was written before the second round
-and never looked at while designing it.
+and never looked at while designing it. Round 3 (:mod:`affectlens.training.augment_informal`:
+emoji, slang praise, more sarcasm) comes last, so rounds 1 and 2 generate as before.
 
     python -m affectlens.training augment --out runs/augment.jsonl
 """
@@ -23,6 +24,8 @@ import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
+
+from affectlens.training import augment_informal
 
 __all__ = ["generate", "write"]
 
@@ -478,6 +481,7 @@ def _raw(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
         y, label = pick(list(y_table.items()))
         past = pick(CONTRAST_PAST).format(x=x, ctx=pick(CONTEXTS))
         yield "contrast", f"{past}, {pick(CONTRAST_NOW).format(y=y)}.", [label]
+    yield from augment_informal.raw(rng)
 
 
 def _suite_texts() -> set[str]:

@@ -74,6 +74,7 @@ class FinetuneConfig:
     soft_targets: Path | None = None  # a teacher's probabilities and VAD (`distill`): texts the student learns them on
     soft_weight: float = 1.0  # loss weight of the soft-target texts
     source_weight: float = 1.0  # loss weight of the extra sources' texts (GoEmotions and generated texts: 1)
+    length_buckets: int = 0  # >0: batches of similar length, sorted within windows of this many batches (less padding)
     save_dtype: str = "float32"
     shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
 
@@ -120,6 +121,9 @@ class _Batcher:
         self.tok.no_padding()
         self.tok.enable_truncation(max_length)
 
+    def lengths(self, texts: list[str]) -> np.ndarray:
+        return np.asarray([len(e.ids) for e in self.tok.encode_batch([model_view(t).text for t in texts])])
+
     def __call__(self, texts: list[str], device: Any) -> tuple[Any, Any]:
         import torch
 
@@ -131,6 +135,22 @@ class _Batcher:
             ids[i, : len(e.ids)] = e.ids
             mask[i, : len(e.ids)] = 1
         return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
+
+
+def _batches(
+    order: np.ndarray, size: int, lengths: np.ndarray | None, window: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """An epoch's batches in ``order``; with ``lengths``, each window of ``window`` batches is
+    sorted by token length before it is cut (so a batch pads little), and the batches are
+    shuffled again."""
+    if lengths is None:
+        return [order[i : i + size] for i in range(0, len(order), size)]
+    batches = []
+    for start in range(0, len(order), size * window):
+        part = order[start : start + size * window]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches += [part[i : i + size] for i in range(0, len(part), size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def _predict(model: Any, batcher: _Batcher, texts: list[str], device: Any, amp: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -269,20 +289,29 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     label_weight_t = torch.from_numpy(annotated * weight[:, None])
     weak_t = torch.from_numpy(weak_vad)
 
+    lengths = batcher.lengths(texts) if cfg.length_buckets > 0 else None
+    emo_lengths = batcher.lengths(emo_texts) if cfg.length_buckets > 0 else None
     history: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
     rng = np.random.default_rng(cfg.seed)
-    emo_order = rng.permutation(len(emo_texts))
+
+    def vad_order() -> np.ndarray:  # EmoBank, batched as the emotion texts are (whole batches only)
+        order = rng.permutation(len(emo_texts))
+        if emo_lengths is None:
+            return order
+        parts = _batches(order, cfg.vad_batch_size, emo_lengths, cfg.length_buckets, rng)
+        return np.concatenate([b for b in parts if len(b) == cfg.vad_batch_size])
+
+    emo_order = vad_order()
     emo_pos = 0
     started = time.time()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        order = rng.permutation(len(texts))
+        batches = _batches(rng.permutation(len(texts)), cfg.batch_size, lengths, cfg.length_buckets, rng)
         running = 0.0
-        for step in range(steps_per_epoch):
-            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+        for step, idx in enumerate(batches):
             if emo_pos + cfg.vad_batch_size > len(emo_order):
-                emo_order, emo_pos = rng.permutation(len(emo_texts)), 0
+                emo_order, emo_pos = vad_order(), 0
             eidx = emo_order[emo_pos : emo_pos + cfg.vad_batch_size]
             emo_pos += cfg.vad_batch_size
             ids, mask = batcher([texts[i] for i in idx], device)
