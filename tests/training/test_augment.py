@@ -10,7 +10,10 @@ def test_generated_texts_are_labelled_unique_and_never_from_a_suite():
     texts = [r["text"].lower() for r in rows]
     assert len(texts) == len(set(texts)) > 3000
     held_out = {
-        t.lower() for name in ("minimal_pairs", "minimal_pairs_holdout", "robustness", "robustness_holdout") for p in load_suite(name).pairs for t in (p.a, p.b)
+        t.lower()
+        for name in ("minimal_pairs", "minimal_pairs_holdout", "robustness", "robustness_holdout")
+        for p in load_suite(name).pairs
+        for t in (p.a, p.b)
     }
     assert not held_out & set(texts)
     names = set(load_taxonomy("goemotions").names)

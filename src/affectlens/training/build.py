@@ -39,6 +39,7 @@ from affectlens.reasoning.calibration import (
 from affectlens.reasoning.conformal import fit_conformal
 from affectlens.reasoning.projection import exclusive_neutral
 from affectlens.taxonomy import load_taxonomy
+from affectlens.training.sources import SOURCE_INFO
 
 __all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration", "recalibrate_confidence"]
 
@@ -301,6 +302,8 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
         data_dir / "emobank" / "emobank.csv"
     ]
     augment = train_log["config"].get("augment")
+    sources = [n.strip() for n in (train_log["config"].get("sources") or "").split(",") if n.strip()]
+    data_files += [data_dir / f for name in sources for f in SOURCE_INFO[name]["files"]]
     if augment:
         rows = Path(augment).read_text(encoding="utf-8").splitlines()
         augment_info = {
@@ -319,11 +322,17 @@ def build(*, checkpoint: Path, data_dir: Path, asset_dir: Path, command: str) ->
         },
         "data": {
             "train": "GoEmotions train (emotion head), EmoBank train (VAD head)"
-            + (", generated negation/contrast/intensity/sarcasm texts" if augment else ""),
+            + (", generated negation/contrast/intensity/sarcasm/emoji/slang texts" if augment else "")
+            + "".join(f", {SOURCE_INFO[name]['part']}" for name in sources),
             "augment": augment_info if augment else None,
+            "licences": {
+                "goemotions": "Apache-2.0 (the google-research repository; no dataset-specific licence stated)",
+                "emobank": "CC BY-SA 4.0",
+                **{name: SOURCE_INFO[name]["licence"] for name in sources},
+            },
             "selection_and_calibration": "GoEmotions dev, EmoBank dev",
             "reported": "test splits, never used for training, selection or calibration",
-            "files": {f"{p.parent.name}/{p.name}": _sha256(p) for p in data_files},
+            "files": {str(p.relative_to(data_dir)): _sha256(p) for p in data_files},
         },
         "command": command,
         "code": code,

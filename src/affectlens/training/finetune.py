@@ -137,9 +137,7 @@ class _Batcher:
         return torch.from_numpy(ids).to(device), torch.from_numpy(mask).to(device)
 
 
-def _batches(
-    order: np.ndarray, size: int, lengths: np.ndarray | None, window: int, rng: np.random.Generator
-) -> list[np.ndarray]:
+def _batches(order: np.ndarray, size: int, lengths: np.ndarray | None, window: int, rng: np.random.Generator) -> list[np.ndarray]:
     """An epoch's batches in ``order``; with ``lengths``, each window of ``window`` batches is
     sorted by token length before it is cut (so a batch pads little), and the batches are
     shuffled again."""

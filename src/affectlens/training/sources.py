@@ -25,9 +25,23 @@ import numpy as np
 from affectlens.evaluation.crossdomain import load_corpus
 from affectlens.taxonomy import load_taxonomy
 
-__all__ = ["SOURCES", "Source", "load_sources"]
+__all__ = ["SOURCES", "SOURCE_INFO", "Source", "load_sources"]
 
 SOURCES = ("brighter", "emolit")
+# what a model's manifest records of each source: its files (relative to the data folder),
+# licence and the part read
+SOURCE_INFO = {
+    "brighter": {
+        "files": ["brighter_eng/track_a/train/eng.csv"],
+        "licence": "CC BY 4.0",
+        "part": "BRIGHTER English (SemEval-2025 Task 11) track A train split",
+    },
+    "emolit": {
+        "files": ["emolit/gold.tsv"],
+        "licence": "CC BY-SA 4.0",
+        "part": "EmoLit gold, the train part of evaluation.crossdomain.split_of (60%)",
+    },
+}
 
 
 @dataclass(frozen=True)
