@@ -81,8 +81,10 @@ def benchmark(
     n_single: int = 200,
     taxonomy: str = "goemotions",
     explain: bool = False,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Measure ``backend``; returns the figures as a dict (see module docstring)."""
+    """Measure ``backend`` (built with ``settings``, e.g. ``{"model_dir": ...}``); returns the
+    figures as a dict (see module docstring)."""
     from affectlens.analyzers.session import needs_exact_products
     from affectlens.api import get_analyzer
 
@@ -93,7 +95,7 @@ def benchmark(
         raise InputError("no non-empty texts to benchmark with")
     batch = [pool[i % len(pool)] for i in range(n_batch)]
     started = time.perf_counter()
-    analyzer = get_analyzer(backend)
+    analyzer = get_analyzer(backend, **(settings or {}))
     load_seconds = time.perf_counter() - started
     analyzer.analyze_batch(batch[:64], taxonomy=taxonomy, explain=explain)  # warm-up
 
