@@ -89,51 +89,31 @@ def _shipped_suite(data_dir: Path, split: str) -> EvalData:
     raise AssertionError("the minimal-pair suite ships with affectlens; the runner reads it itself")
 
 
-MINIMAL_PAIRS = DatasetSpec(
-    name="minimal-pairs",
-    version=1,
-    kind="pairs",
-    taxonomy="goemotions",
-    splits=("test",),
-    licence="Apache-2.0 (written by the affectlens team)",
-    citation="affectlens evaluation/suites/minimal_pairs.yaml",
-    description="155 minimal pairs: negation, contrast, intensifiers, diminishers, sarcasm (ships with affectlens)",
-    loader=_shipped_suite,
-    suite="minimal_pairs",
+def _suite_spec(suite: str, description: str) -> DatasetSpec:
+    """A minimal-pair suite that ships in ``evaluation/suites/{suite}.yaml``."""
+    return DatasetSpec(
+        name=suite.replace("_", "-"),
+        version=1,
+        kind="pairs",
+        taxonomy="goemotions",
+        splits=("test",),
+        licence="Apache-2.0 (written by the affectlens team)",
+        citation=f"affectlens evaluation/suites/{suite}.yaml",
+        description=description,
+        loader=_shipped_suite,
+        suite=suite,
+    )
+
+
+MINIMAL_PAIRS = _suite_spec(
+    "minimal_pairs", "155 minimal pairs: negation, contrast, intensifiers, diminishers, sarcasm (ships with affectlens)"
 )
-MINIMAL_PAIRS_HOLDOUT = DatasetSpec(
-    name="minimal-pairs-holdout",
-    version=1,
-    kind="pairs",
-    taxonomy="goemotions",
-    splits=("test",),
-    licence="Apache-2.0 (written by the affectlens team)",
-    citation="affectlens evaluation/suites/minimal_pairs_holdout.yaml",
-    description="50 further minimal pairs, held out from every modelling decision (ships with affectlens)",
-    loader=_shipped_suite,
-    suite="minimal_pairs_holdout",
+MINIMAL_PAIRS_HOLDOUT = _suite_spec(
+    "minimal_pairs_holdout", "50 further minimal pairs, held out from every modelling decision (ships with affectlens)"
 )
-ROBUSTNESS = DatasetSpec(
-    name="robustness",
-    version=1,
-    kind="pairs",
-    taxonomy="goemotions",
-    splits=("test",),
-    licence="Apache-2.0 (written by the affectlens team)",
-    citation="affectlens evaluation/suites/robustness.yaml",
-    description="36 minimal pairs: sarcasm and irony, emoji for laughing and crying, slang praise (development)",
-    loader=_shipped_suite,
-    suite="robustness",
+ROBUSTNESS = _suite_spec(
+    "robustness", "36 minimal pairs: sarcasm and irony, emoji for laughing and crying, slang praise (development)"
 )
-ROBUSTNESS_HOLDOUT = DatasetSpec(
-    name="robustness-holdout",
-    version=1,
-    kind="pairs",
-    taxonomy="goemotions",
-    splits=("test",),
-    licence="Apache-2.0 (written by the affectlens team)",
-    citation="affectlens evaluation/suites/robustness_holdout.yaml",
-    description="30 held-out minimal pairs: sarcasm, emoji, slang; written before the changes they measure",
-    loader=_shipped_suite,
-    suite="robustness_holdout",
+ROBUSTNESS_HOLDOUT = _suite_spec(
+    "robustness_holdout", "30 held-out minimal pairs: sarcasm, emoji, slang; written before the changes they measure"
 )
