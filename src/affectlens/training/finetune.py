@@ -74,6 +74,7 @@ class FinetuneConfig:
     soft_targets: Path | None = None  # a teacher's probabilities and VAD (`distill`): texts the student learns them on
     soft_weight: float = 1.0  # loss weight of the soft-target texts
     source_weight: float = 1.0  # loss weight of the extra sources' texts (GoEmotions and generated texts: 1)
+    source_priors: int = 1  # 1: each extra source learns its own label priors (a bias per output, training only); 0: shared
     length_buckets: int = 0  # >0: batches of similar length, sorted within windows of this many batches (less padding)
     save_dtype: str = "float32"
     shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
@@ -243,6 +244,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
 
     annotated = np.ones_like(gold, dtype=np.float32)  # 1 where the text's source annotates the label
     weight = np.ones(len(texts), dtype=np.float32)
+    origin = np.zeros(len(texts), dtype=np.int64)  # 0: GoEmotions and generated texts; k: the k-th extra source
     groups = None  # [28, T]: which outputs make each target column, when sources add Ekman-group columns
     if cfg.sources:
         from affectlens.training.sources import group_matrix, load_sources
@@ -250,7 +252,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         groups = group_matrix()
         pad = np.zeros((len(texts), groups.shape[1] - gold.shape[1]), dtype=np.float32)
         gold, annotated = np.concatenate([gold, pad], axis=1), np.concatenate([annotated, pad], axis=1)
-        for source in load_sources(cfg.data_dir, [n.strip() for n in cfg.sources.split(",") if n.strip()]):
+        for k, source in enumerate(load_sources(cfg.data_dir, [n.strip() for n in cfg.sources.split(",") if n.strip()]), 1):
             if cfg.limit:
                 source = replace(
                     source,
@@ -263,6 +265,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             gold = np.concatenate([gold, source.targets])
             annotated = np.concatenate([annotated, source.annotated.astype(np.float32)])
             weight = np.concatenate([weight, np.full(len(source.texts), cfg.source_weight, dtype=np.float32)])
+            origin = np.concatenate([origin, np.full(len(source.texts), k if cfg.source_priors else 0)])
             weak_vad = np.concatenate([weak_vad, source.vad])
             rated = int((~np.isnan(source.vad[0])).sum())
             log(f"added {len(source.texts)} texts of {source.name} ({int(source.annotated[0].sum())} targets, {rated} VAD ratings)")
@@ -281,6 +284,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         gold = np.concatenate([gold, soft_gold])
         annotated = np.concatenate([annotated, soft_annotated])
         weight = np.concatenate([weight, np.full(len(soft_texts), cfg.soft_weight, dtype=np.float32)])
+        origin = np.concatenate([origin, np.zeros(len(soft_texts), dtype=np.int64)])
         weak_vad = np.concatenate([weak_vad, ((soft_vad - vad_mean) / vad_std).astype(np.float32)])
         log(f"added {len(soft_texts)} texts with the teacher's soft targets from {cfg.soft_targets}")
 
@@ -290,6 +294,14 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     batcher = _Batcher(cfg.base_model / "tokenizer.json", cfg.max_length)
 
     heads = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    # Label priors differ by corpus (BRIGHTER marks fear on 58% of its texts, GoEmotions on 2%):
+    # a bias per extra source and output, added to that source's logits in training only, takes
+    # up the difference, so the shared head learns what in a text signals an emotion rather than
+    # how often each corpus's annotators chose it. Run time uses GoEmotions' (the head's own).
+    n_origins = int(origin.max()) + 1
+    priors = torch.zeros(n_origins - 1, 28, device=device, requires_grad=True)
+    if n_origins > 1:
+        heads.append(priors)
     no_decay = [p for n, p in model.encoder.named_parameters() if "bias" in n or "LayerNorm" in n]
     decay = [p for n, p in model.encoder.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
     optimizer = torch.optim.AdamW(
@@ -313,6 +325,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     # annotator was asked about is not "absent")
     label_weight_t = torch.from_numpy(annotated * weight[:, None])
     weak_t = torch.from_numpy(weak_vad)
+    origin_t = torch.from_numpy(origin)
 
     lengths = batcher.lengths(texts) if cfg.length_buckets > 0 else None
     emo_lengths = batcher.lengths(emo_texts) if cfg.length_buckets > 0 else None
@@ -343,6 +356,8 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             eids, emask = batcher([emo_texts[i] for i in eidx], device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 logits, weak_pred = model(ids, mask)
+                if n_origins > 1:
+                    logits = logits + torch.cat([torch.zeros(1, 28, device=device), priors])[origin_t[idx].to(device)]
                 _, vad = model(eids, emask)
                 lw = label_weight_t[idx].to(device)
                 emotion_loss = (_target_loss(logits.float(), gold_t[idx].to(device), groups_t) * lw).sum() / lw.sum().clamp(min=1.0)
