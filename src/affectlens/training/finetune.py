@@ -204,6 +204,37 @@ def _target_loss(logits: Any, gold: Any, groups: Any) -> Any:
     return torch.cat([loss, (1.0 - y) * absent - y * log_present], dim=1)
 
 
+def _prior_init(gold: np.ndarray, annotated: np.ndarray, origin: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """``[sources, 28]``: per extra source and output, the log-odds of the source's rate of the
+    target that output answers to (the output itself, else its group) minus the GoEmotions
+    stream's rate of it; 0 where the source annotates neither."""
+    outputs = 28
+    sources = int(origin.max())
+    out = np.zeros((sources, outputs), dtype=np.float32)
+    if sources == 0:
+        return out
+    assert groups is not None
+    base = gold[origin == 0, :outputs] > 0.5
+    base_rates = np.concatenate([base.mean(axis=0), ((base @ groups[:, outputs:]) > 0).mean(axis=0)])
+
+    def log_odds(p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 1e-3, 1 - 1e-3)
+        return np.log(p / (1 - p))
+
+    for k in range(1, sources + 1):
+        rows = origin == k
+        seen = annotated[rows].sum(axis=0)
+        rates = np.divide((gold[rows] * annotated[rows]).sum(axis=0), seen, out=np.zeros(gold.shape[1]), where=seen > 0)
+        delta = np.where(seen > 0, log_odds(rates) - log_odds(base_rates), 0.0)
+        for o in range(outputs):
+            if seen[o] > 0:
+                out[k - 1, o] = delta[o]
+            else:
+                member_of = [c for c in range(outputs, gold.shape[1]) if groups[o, c] and seen[c] > 0]
+                out[k - 1, o] = delta[member_of[0]] if member_of else 0.0
+    return out
+
+
 def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     """Train one configuration; save the best epoch (by dev selection score) to cfg.out_dir."""
     import torch
@@ -298,8 +329,10 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
     # a bias per extra source and output, added to that source's logits in training only, takes
     # up the difference, so the shared head learns what in a text signals an emotion rather than
     # how often each corpus's annotators chose it. Run time uses GoEmotions' (the head's own).
+    # They start at the log-odds of each source's label rates against GoEmotions' (train parts),
+    # so the head never has to learn the gap, and train on from there.
     n_origins = int(origin.max()) + 1
-    priors = torch.zeros(n_origins - 1, 28, device=device, requires_grad=True)
+    priors = torch.tensor(_prior_init(gold, annotated, origin, groups), device=device, requires_grad=True)
     if n_origins > 1:
         heads.append(priors)
     no_decay = [p for n, p in model.encoder.named_parameters() if "bias" in n or "LayerNorm" in n]
@@ -380,6 +413,8 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         scores["seconds"] = round(time.time() - started, 1)
         history.append(scores)
         log(f"epoch {epoch} dev: " + json.dumps({k: round(v, 4) for k, v in scores.items()}))
+        if n_origins > 1:  # recorded in the log; the model never carries them
+            scores["source_priors"] = [[round(float(v), 3) for v in row] for row in priors.detach().cpu().numpy()]
         if best is None or scores["selection"] > best["selection"]:
             best = scores
             state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
