@@ -299,7 +299,8 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             origin = np.concatenate([origin, np.full(len(source.texts), k if cfg.source_priors else 0)])
             weak_vad = np.concatenate([weak_vad, source.vad])
             rated = int((~np.isnan(source.vad[0])).sum())
-            log(f"added {len(source.texts)} texts of {source.name} ({int(source.annotated[0].sum())} targets, {rated} VAD ratings)")
+            labelled = int(source.annotated[0].sum())
+            log(f"added {len(source.texts)} texts of {source.name} ({labelled} targets, {rated} VAD ratings)")
 
     if cfg.soft_targets is not None:
         from affectlens.training.teacher import load_soft_targets
@@ -393,7 +394,8 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
                     logits = logits + torch.cat([torch.zeros(1, 28, device=device), priors])[origin_t[idx].to(device)]
                 _, vad = model(eids, emask)
                 lw = label_weight_t[idx].to(device)
-                emotion_loss = (_target_loss(logits.float(), gold_t[idx].to(device), groups_t) * lw).sum() / lw.sum().clamp(min=1.0)
+                per_target = _target_loss(logits.float(), gold_t[idx].to(device), groups_t)
+                emotion_loss = (per_target * lw).sum() / lw.sum().clamp(min=1.0)
                 loss = emotion_loss + cfg.vad_weight * torch.mean((vad.float() - vad_target[eidx].to(device)) ** 2)
                 weak_target = weak_t[idx].to(device)
                 has_weak = ~torch.isnan(weak_target)  # per text and dimension (a corpus may rate only some)

@@ -14,7 +14,7 @@ column of a text only where the source annotated it, so a BRIGHTER text says not
 
 | source | licence (weights may ship) | kind of text | what it trains |
 |---|---|---|---|
-| ``brighter`` | CC BY 4.0 | Reddit posts, personal narratives | the Ekman groups anger, fear, joy, sadness, surprise (track A train) |
+| ``brighter`` | CC BY 4.0 | Reddit posts, personal narratives | Ekman anger, fear, joy, sadness, surprise (track A train) |
 | ``emolit`` | CC BY-SA 4.0 | fiction sentences | the 24 labels it shares with GoEmotions by name (train part, :func:`split_of`) |
 | ``fb-va`` | GPL-3.0 | Facebook status updates | the VAD head's valence and arousal (train part, :func:`split_of`) |
 
