@@ -24,9 +24,9 @@ readers a 1–5 scale centred on neutral, so only a rating's place within its ow
 carries over. Dominance is not rated there and is not trained on those texts.
 
 Not used as labels, and why: COVID worry's ratings are how writers felt, not what their text
-says (development r 0.21 for the shipped model); Empathic Reactions rates empathy and
-distress, which no output of the model names. Their texts can still teach through a
-teacher's soft targets (:mod:`affectlens.training.teacher`).
+says (development r 0.21 for the shipped model), so its texts teach only through a teacher's
+soft targets (:mod:`affectlens.training.teacher`); Empathic Reactions rates empathy and
+distress, which no output of the model names.
 
 Only training parts are read: BRIGHTER's published train split; the items of EmoLit and the
 Facebook posts that :func:`affectlens.evaluation.crossdomain.split_of` puts in train (their
