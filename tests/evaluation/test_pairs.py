@@ -63,3 +63,15 @@ def test_unknown_expectation_is_rejected():
 
     with pytest.raises(ValidationError):
         Pair(id="x", category="negation", a="a", b="b", expect={"colder": ["joy"]})
+
+
+def test_higher_and_lower_are_mirror_images():
+    """A score near 1 cannot rise by the margin: it counts as higher when what it lacks of 1
+    halves, as a score near 0 counts as lower when it halves."""
+    pair = next(p for p in load_suite().pairs if p.id == "int-21")  # higher: sadness, b_has_any sadness/grief
+    a = analysis(pair.a, {"sadness": 0.87}, ["sadness"])
+    assert check_pair(pair, a, analysis(pair.b, {"sadness": 0.95}, ["sadness"])) == []  # lacks 0.13 -> 0.05
+    failed = check_pair(pair, a, analysis(pair.b, {"sadness": 0.92}, ["sadness"]))  # lacks 0.13 -> 0.08
+    assert failed == ["sadness not higher (0.87 -> 0.92)"]
+    low = analysis(pair.a, {"sadness": 0.3}, ["sadness"])
+    assert check_pair(pair, low, analysis(pair.b, {"sadness": 0.38}, ["sadness"])) == ["sadness not higher (0.30 -> 0.38)"]

@@ -20,7 +20,9 @@ from affectlens.taxonomy import load_taxonomy
 
 __all__ = ["SCORE_MARGIN", "VAD_MARGIN", "Pair", "check_pair", "load_suite", "run_suite"]
 
-SCORE_MARGIN = 0.1  # absolute change of a score that counts as "lower" / "higher"
+#: absolute change of a score that counts as "lower" / "higher"; a score also counts as lower when
+#: it halves, and as higher when what it lacks of 1 halves (a score of 0.9 cannot rise by 0.1)
+SCORE_MARGIN = 0.1
 VAD_MARGIN = 0.03  # change of valence or arousal that counts, on the [-1, 1] scale
 
 Direction = Literal["lower", "higher"]
@@ -78,7 +80,7 @@ def check_pair(pair: Pair, a: Analysis, b: Analysis) -> list[str]:
             failed.append(f"{label} not lower ({sa:.2f} -> {sb:.2f})")
     for label in e.higher:
         sa, sb = a.scores.get(label, 0.0), b.scores.get(label, 0.0)
-        if not sb >= sa + SCORE_MARGIN:
+        if not (sb >= sa + SCORE_MARGIN or 1 - sb <= (1 - sa) / 2):
             failed.append(f"{label} not higher ({sa:.2f} -> {sb:.2f})")
     for dim in ("valence", "arousal"):
         direction = getattr(e, dim)
