@@ -126,6 +126,16 @@ def _recalibrate(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     print(json.dumps(report, indent=2))
 
 
+def _portable(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.build import make_asset_portable
+
+    command = " ".join(["python -m affectlens.training", *sys.argv[1:]])
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    for asset_dir in args.asset_dirs:
+        count = make_asset_portable(Path(asset_dir), command=command, data_dir=data_dir)
+        print(f"{asset_dir}: {count} Softmax nodes rewritten" if count else f"{asset_dir}: already portable")
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package, never a hub
     from affectlens.training.conversation import ConversationConfig
@@ -185,6 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     recal.add_argument("--data-dir", required=True)
     recal.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
 
+    port = sub.add_parser("portable", help="rewrite built models' graphs to give the same bits on every CPU")
+    port.add_argument("asset_dirs", nargs="+")
+    port.add_argument("--data-dir", help="rescore an emotion model on dev and test afterwards (its manifest's figures)")
+
     args = parser.parse_args(argv)
     extra = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     commands = {
@@ -195,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         "pick": _pick,
         "build": _build,
         "recalibrate": _recalibrate,
+        "portable": _portable,
         "teacher-base": _teacher_base,
         "distill": _distill,
     }

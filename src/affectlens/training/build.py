@@ -41,7 +41,7 @@ from affectlens.reasoning.projection import exclusive_neutral
 from affectlens.taxonomy import load_taxonomy
 from affectlens.training.sources import SOURCE_INFO
 
-__all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration", "recalibrate_confidence"]
+__all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration", "make_asset_portable", "recalibrate_confidence"]
 
 MODEL_NAME, MODEL_VERSION = "minilm-goemotions", 1  # raise with the folder name when a new build ships
 ANCHOR_TEMPLATES = (
@@ -229,6 +229,33 @@ def recalibrate_confidence(asset_dir: Path, data_dir: Path, *, command: str) -> 
     manifest["recalibrated"] = {"command": command, **_git_commit(), "what": "set-confidence maps refit on GoEmotions dev"}
     _write_files(asset_dir, manifest)
     return report
+
+
+def make_asset_portable(asset_dir: Path, *, command: str, data_dir: Path | None = None) -> int:
+    """Rewrite a built model's ``encoder.onnx`` so it gives the same bits on every CPU
+    (:func:`affectlens.training.export.portable_softmax`), record that in its manifest, and,
+    with ``data_dir``, rescore an emotion model so the manifest's figures are the new graph's.
+    Returns how many Softmax nodes were rewritten (0: already portable, nothing written)."""
+    from affectlens.training.export import make_portable
+
+    count = make_portable(asset_dir / "encoder.onnx")
+    if not count:
+        return 0
+    manifest = json.loads((asset_dir / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest.pop("files", None)
+    manifest["portable"] = {
+        "command": command,
+        **_git_commit(),
+        "date": dt.date.today().isoformat(),
+        "what": f"{count} Softmax nodes spelled out as ReduceMax/Sub/Exp/ReduceSum/Div (training.export.portable_softmax)",
+    }
+    _write_files(asset_dir, manifest)
+    if data_dir is not None and "native_taxonomy" in manifest:
+        from affectlens.analyzers.embedded import EmbeddedAnalyzer
+
+        manifest["scores"] = _scores(EmbeddedAnalyzer(model_dir=asset_dir), data_dir)
+        _write_files(asset_dir, manifest)
+    return count
 
 
 def _git_commit() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 - ``encoder.onnx``: the transformer traced from ``inputs_embeds`` + ``attention_mask`` to
   the last hidden states, with every weight MatMul quantised to int8 by
-  :func:`quantize_per_token`.
+  :func:`quantize_per_token` and every Softmax spelled out by :func:`portable_softmax`.
 - ``embeddings.npz``: the word-embedding table as int8 with one fp32 scale per row.
 - ``heads.npz``: the linear emotion and VAD heads (VAD standardisation folded in).
 - ``tokenizer.json``: the base model's tokenizer.
@@ -22,7 +22,7 @@ import numpy as np
 
 from affectlens.training.finetune import load_checkpoint
 
-__all__ = ["export", "export_encoder", "quantize_per_token", "write_int8_probe"]
+__all__ = ["export", "export_encoder", "make_portable", "portable_softmax", "quantize_per_token", "write_int8_probe"]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -105,6 +105,7 @@ def export_encoder(
         )
         fp32_diff = float(np.abs(_run_onnx(fp32_path, table[ids], mask) - reference).max())
         quantize_per_token(fp32_path, out_dir / "encoder.onnx")
+        make_portable(out_dir / "encoder.onnx")
 
     scale = np.maximum(np.abs(table).max(axis=1), 1e-8) / 127.0
     q = np.clip(np.rint(table / scale[:, None]), -127, 127).astype(np.int8)
@@ -222,6 +223,62 @@ def quantize_per_token(src: Path, dst: Path) -> int:
     del graph.initializer[:]
     graph.initializer.extend(kept)
     onnx.save(model, str(dst))
+    return count
+
+
+def portable_softmax(model: Any) -> int:
+    """Spell out every ``Softmax`` of ``model`` (an ``onnx.ModelProto``, changed in place) as
+    ``ReduceMax``, ``Sub``, ``Exp``, ``ReduceSum`` and ``Div``; return how many.
+
+    onnxruntime runs ``Softmax`` on kernels it picks by the CPU at run time (AVX2 or AVX-512),
+    which differ in the last bit. A bit is enough: the next per-token requantisation rounds it
+    to a different int8 step now and then, and six layers later a hidden state had moved by
+    up to 0.06, a VAD value by up to 0.006 (docs/benchmarks.md). The five plain operators run
+    the same code on every x86 CPU, so the whole graph does: measured bit-identical on an
+    AVX-512 VNNI CPU and on an emulated AVX2 one, every intermediate tensor included.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    if opset < 13:  # Softmax normalised a flattened tail before 13; ReduceSum took axes as an attribute
+        raise ValueError(f"opset {opset}: portable_softmax needs opset 13 or later")
+    nodes: list[Any] = []
+    count = 0
+    for node in graph.node:
+        if node.op_type != "Softmax":
+            nodes.append(node)
+            continue
+        axis = next((a.i for a in node.attribute if a.name == "axis"), -1)
+        p = f"portable_softmax{count}_"
+        count += 1
+        graph.initializer.append(numpy_helper.from_array(np.array([axis], np.int64), p + "axes"))
+        reduce_max = (
+            helper.make_node("ReduceMax", [node.input[0], p + "axes"], [p + "max"], keepdims=1)
+            if opset >= 18
+            else helper.make_node("ReduceMax", [node.input[0]], [p + "max"], axes=[axis], keepdims=1)
+        )
+        nodes += [
+            reduce_max,
+            helper.make_node("Sub", [node.input[0], p + "max"], [p + "shifted"]),
+            helper.make_node("Exp", [p + "shifted"], [p + "exp"]),
+            helper.make_node("ReduceSum", [p + "exp", p + "axes"], [p + "sum"], keepdims=1),
+            helper.make_node("Div", [p + "exp", p + "sum"], [node.output[0]]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return count
+
+
+def make_portable(path: Path) -> int:
+    """Rewrite the graph at ``path`` with :func:`portable_softmax`; return how many Softmax it had."""
+    import onnx
+
+    model = onnx.load(str(path))
+    count = portable_softmax(model)
+    if count:
+        onnx.checker.check_model(model)
+        onnx.save(model, str(path))
     return count
 
 
