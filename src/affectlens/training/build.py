@@ -238,6 +238,7 @@ def make_asset_portable(asset_dir: Path, *, command: str, data_dir: Path | None 
     Returns how many Softmax nodes were rewritten (0: already portable, nothing written)."""
     from affectlens.training.export import make_portable
 
+    code = _git_commit()  # before the rewrite touches the source tree
     count = make_portable(asset_dir / "encoder.onnx")
     if not count:
         return 0
@@ -245,7 +246,7 @@ def make_asset_portable(asset_dir: Path, *, command: str, data_dir: Path | None 
     manifest.pop("files", None)
     manifest["portable"] = {
         "command": command,
-        **_git_commit(),
+        **code,
         "date": dt.date.today().isoformat(),
         "what": f"{count} Softmax nodes spelled out as ReduceMax/Sub/Exp/ReduceSum/Div (training.export.portable_softmax)",
     }
