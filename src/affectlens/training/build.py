@@ -248,7 +248,7 @@ def make_asset_portable(asset_dir: Path, *, command: str, data_dir: Path | None 
         "command": command,
         **code,
         "date": dt.date.today().isoformat(),
-        "what": f"{count} Softmax nodes spelled out as ReduceMax/Sub/Exp/ReduceSum/Div (training.export.portable_softmax)",
+        "what": f"{count} Softmax nodes spelled out with plain operators (training.export.portable_softmax)",
     }
     _write_files(asset_dir, manifest)
     if data_dir is not None and "native_taxonomy" in manifest:

@@ -227,21 +227,24 @@ def quantize_per_token(src: Path, dst: Path) -> int:
 
 
 def portable_softmax(model: Any) -> int:
-    """Spell out every ``Softmax`` of ``model`` (an ``onnx.ModelProto``, changed in place) as
-    ``ReduceMax``, ``Sub``, ``Exp``, ``ReduceSum`` and ``Div``; return how many.
+    """Spell out every ``Softmax`` of ``model`` (an ``onnx.ModelProto``, changed in place) with
+    plain operators that give the same bits on every x86 CPU and for every batch; return how many.
 
     onnxruntime runs ``Softmax`` on kernels it picks by the CPU at run time (AVX2 or AVX-512),
     which differ in the last bit. A bit is enough: the next per-token requantisation rounds it
     to a different int8 step now and then, and six layers later a hidden state had moved by
-    up to 0.06, a VAD value by up to 0.006 (docs/benchmarks.md). The five plain operators run
-    the same code on every x86 CPU, so the whole graph does: measured bit-identical on an
-    AVX-512 VNNI CPU and on an emulated AVX2 one, every intermediate tensor included.
+    up to 0.06, a VAD value by up to 0.006 (docs/benchmarks.md). Here the row maximum
+    (``ReduceMax``), the shift (``Sub``), ``Exp`` and the division are exact or element-wise.
+    The row sum is the last element of a ``CumSum``, which adds strictly left to right: a
+    vectorised ``ReduceSum`` groups its terms by the row's length, so a text's sum would
+    change with the padding its batch gives it, while trailing zeros (padded positions) leave
+    a running sum as it was.
     """
     from onnx import helper, numpy_helper
 
     graph = model.graph
     opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
-    if opset < 13:  # Softmax normalised a flattened tail before 13; ReduceSum took axes as an attribute
+    if opset < 13:  # Softmax normalised a flattened tail before 13
         raise ValueError(f"opset {opset}: portable_softmax needs opset 13 or later")
     nodes: list[Any] = []
     count = 0
@@ -252,7 +255,9 @@ def portable_softmax(model: Any) -> int:
         axis = next((a.i for a in node.attribute if a.name == "axis"), -1)
         p = f"portable_softmax{count}_"
         count += 1
-        graph.initializer.append(numpy_helper.from_array(np.array([axis], np.int64), p + "axes"))
+        constants = {"axis": np.array(axis, np.int64), "axes": np.array([axis], np.int64), "last": np.array([-1], np.int64)}
+        constants["end"] = np.array([np.iinfo(np.int64).max], np.int64)
+        graph.initializer.extend(numpy_helper.from_array(v, p + k) for k, v in constants.items())
         reduce_max = (
             helper.make_node("ReduceMax", [node.input[0], p + "axes"], [p + "max"], keepdims=1)
             if opset >= 18
@@ -262,7 +267,8 @@ def portable_softmax(model: Any) -> int:
             reduce_max,
             helper.make_node("Sub", [node.input[0], p + "max"], [p + "shifted"]),
             helper.make_node("Exp", [p + "shifted"], [p + "exp"]),
-            helper.make_node("ReduceSum", [p + "exp", p + "axes"], [p + "sum"], keepdims=1),
+            helper.make_node("CumSum", [p + "exp", p + "axis"], [p + "running"]),
+            helper.make_node("Slice", [p + "running", p + "last", p + "end", p + "axes"], [p + "sum"]),
             helper.make_node("Div", [p + "exp", p + "sum"], [node.output[0]]),
         ]
     del graph.node[:]
