@@ -8,7 +8,7 @@
 with AVX2 and no AVX-512 or VNNI, so onnxruntime picks the kernels such a CPU gets — the
 integer results are the emulated CPU's; the speed is not. ``--unsafe`` opens the sessions
 without affectlens's settings, to show what they prevent. The texts are the first ``--n``
-of GoEmotions test.
+of GoEmotions test; ``--model-dir`` dumps a built model other than the shipped one.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ import numpy as np
 
 def dump(args: argparse.Namespace) -> None:
     from affectlens.analyzers import session
-    from affectlens.api import get_analyzer
+    from affectlens.analyzers.embedded import EmbeddedAnalyzer
     from affectlens.evaluation.datasets import datasets
 
     if args.unsafe:
         session.SESSION_CONFIG.clear()
     texts = datasets.get("goemotions").load(Path(args.data_dir), "test").texts[: args.n]
-    analyses = get_analyzer("embedded").analyze_batch(texts)
+    analyses = EmbeddedAnalyzer(model_dir=args.model_dir).analyze_batch(texts)
     with open(args.out, "w", encoding="utf-8") as f:
         for a in analyses:
             f.write(a.model_dump_json() + "\n")
@@ -44,6 +44,7 @@ def compare(args: argparse.Namespace) -> None:
     conf_diff = max(abs(x["confidence"] - y["confidence"]) for x, y in zip(a, b))
     report = {
         "texts": len(a),
+        "identical": float(np.mean([x == y for x, y in zip(a, b)])),  # every field, to the last bit
         "label_sets_differ": float(np.mean([x["labels"] != y["labels"] for x, y in zip(a, b)])),
         "dominant_differs": float(np.mean([x["dominant"] != y["dominant"] for x, y in zip(a, b)])),
         "max_score_diff": round(score_diff, 6),
@@ -61,6 +62,7 @@ def main() -> None:
     d.add_argument("--out", required=True)
     d.add_argument("--n", type=int, default=1000)
     d.add_argument("--unsafe", action="store_true", help="without affectlens's session settings")
+    d.add_argument("--model-dir", help="a built model folder (default: the shipped model)")
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
