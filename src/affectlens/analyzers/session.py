@@ -15,6 +15,12 @@ weights at the values that overflow int16 pairs) without the option, and turns t
 only if the answer is not exact (:func:`needs_exact_products`). We chose this over
 re-quantising the weights into [-64, 63], which would cost precision on every CPU.
 
+That makes the integer part exact. The float part is made CPU-independent in the graphs
+themselves: onnxruntime's Softmax kernels differ in the last bit between AVX2 and AVX-512,
+and the next per-token requantisation can turn that bit into a whole int8 step, so every
+shipped graph spells Softmax out with operators that run the same code on every x86 CPU
+(:func:`affectlens.training.export.portable_softmax`). Together: the same bits everywhere.
+
 The rewrite is a graph optimisation of the *extended* level, so a session at a lower level
 (``ORT_ENABLE_BASIC`` or none) would run the saturating kernel again: :func:`session_options`
 refuses those. Every session affectlens opens on an int8 graph goes through
