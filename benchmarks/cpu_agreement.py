@@ -44,7 +44,7 @@ def compare(args: argparse.Namespace) -> None:
     conf_diff = max(abs(x["confidence"] - y["confidence"]) for x, y in zip(a, b))
     report = {
         "texts": len(a),
-        "identical": float(np.mean([x == y for x, y in zip(a, b)])),  # every field, to the last bit
+        "identical": float(np.mean([x == y for x, y in zip(a, b)])),  # every field, to the printed digit
         "label_sets_differ": float(np.mean([x["labels"] != y["labels"] for x, y in zip(a, b)])),
         "dominant_differs": float(np.mean([x["dominant"] != y["dominant"] for x, y in zip(a, b)])),
         "max_score_diff": round(score_diff, 6),

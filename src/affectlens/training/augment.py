@@ -553,7 +553,7 @@ def generate(seed: int = 7) -> list[dict[str, object]]:
             continue
         seen.add(key)
         vad = [sum(anchors[label][k] for label in labels) / len(labels) for k in range(3)]
-        if category == "intensifier":  # a reader hears "absolutely furious" as more aroused, and more negative
+        if category == "intensifier":  # a reader hears "absolutely furious" as more aroused, and further from neutral
             vad[0] = max(-1.0, min(1.0, vad[0] * 1.25))
             vad[1] = min(1.0, vad[1] * 1.3 + 0.1)
         elif category == "diminisher":
