@@ -55,3 +55,13 @@ def test_every_shipped_encoder_is_portable(graph):
     ops = {n.op_type for n in onnx.load(str(graph)).graph.node}
     assert "Softmax" not in ops and {"Exp", "CumSum"} <= ops
     assert "portable" in json.loads((graph.parent / "MANIFEST.json").read_text(encoding="utf-8"))
+
+
+def test_a_folder_without_a_model_is_one_clear_line(tmp_path, capsys):
+    from affectlens.training.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["portable", str(tmp_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / 'encoder.onnx'}: no such file" in err

@@ -213,7 +213,10 @@ def main(argv: list[str] | None = None) -> None:
         "teacher-base": _teacher_base,
         "distill": _distill,
     }
-    commands[args.command](args, extra)
+    try:
+        commands[args.command](args, extra)
+    except FileNotFoundError as exc:  # a checkpoint, model folder or data file that is not there
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc.filename or exc}: no such file; check the path\n")
 
 
 def _config_options(parser: argparse.ArgumentParser, config: type, *, skip: set[str]) -> None:

@@ -510,10 +510,7 @@ def _raw(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
 
 def _round4(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
     """Intensifiers and diminishers on plain feelings and plain judgements of things."""
-
-    def pick(xs: list[str]) -> str:
-        return xs[rng.randrange(len(xs))]
-
+    pick = rng.choice
     feelings = {**POSITIVE, **NEGATIVE}
     boosters = INTENSIFIERS + MORE_INTENSIFIERS
     for _ in range(360):
@@ -525,7 +522,7 @@ def _round4(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
         yield "intensifier", f"{pick(THINGS).capitalize()} {verb} {pick(boosters)} {adj}{pick(['!', '!!', '.'])}", [label]
     mild = [(adj, label) for adj, label in JUDGEMENTS.items() if adj not in EXTREME_JUDGEMENTS]
     for _ in range(160):
-        adj, label = mild[rng.randrange(len(mild))]
+        adj, label = pick(mild)
         yield "diminisher", f"{pick(THINGS).capitalize()} was {pick(DIMINISHERS)} {adj}.", [label]
 
 
