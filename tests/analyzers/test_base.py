@@ -26,7 +26,7 @@ def test_bad_inputs(fake):
         fake.analyze_batch("one text")
     with pytest.raises(InputError, match="2 ids for 1 texts"):
         fake.analyze_batch(["x"], ids=["a", "b"])
-    with pytest.raises(InputError, match="more than the limit"):
+    with pytest.raises(InputError, match="over the limit of 10"):
         fake.analyze("x" * 11, max_chars=10)
 
 

@@ -51,12 +51,12 @@ def test_bad_rows_are_reported_and_the_rest_carries_on(tmp_path):
     (c,) = read.conversations  # no turn is renumbered: each keeps its place
     assert c.texts == ["fine", "no speaker", "bad index", "also fine", "x" * 101]
     assert c.speakers == ["x", None, "x", "y", "y"]
-    assert c.held == {4: "not analysed: 101 characters, over the limit of 100"}
+    assert c.held == {4: "not analysed: it has 101 characters, over the limit of 100"}
     messages = [str(p) for p in read.problems]
     assert messages[0].startswith("line 2 is not valid JSON")
     assert messages[1] == "line 3 has no 'speaker': kept as turn 1, left out of per-speaker dynamics"
     assert messages[2] == "line 4 has index 'two', not a whole number: ignored for that turn"
-    assert messages[3] == "line 6 is 101 characters long: kept as turn 4, not analysed"
+    assert messages[3] == "line 6 has 101 characters, over the limit of 100: kept as turn 4, not analysed"
 
 
 def test_out_of_order_turns_skip_that_conversation_only(tmp_path):

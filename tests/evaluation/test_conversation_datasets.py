@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from affectlens.evaluation.datasets.dialogues import MELD_LABELS, read_dailydialog, read_meld, read_reccon
+from affectlens.conversation.schema import MELD_LABELS
+from affectlens.evaluation.datasets.dialogues import read_dailydialog, read_meld, read_reccon
 from affectlens.evaluation.runner import evaluate
 
 pytestmark = pytest.mark.data

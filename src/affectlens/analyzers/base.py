@@ -8,7 +8,6 @@ the order and the ids.
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -16,20 +15,13 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from affectlens.errors import ConfigError, InputError
+from affectlens.io.text import DEFAULT_MAX_CHARS, check_text, replace_surrogates, surrogate_warning
 from affectlens.schema import Analysis
 from affectlens.taxonomy import Taxonomy, load_taxonomy
 
-__all__ = ["DEFAULT_MAX_CHARS", "AnalyzeOptions", "Analyzer", "check_text", "replace_surrogates"]
+__all__ = ["EMPTY_WARNING", "AnalyzeOptions", "Analyzer"]
 
-DEFAULT_MAX_CHARS = 200_000
 EMPTY_WARNING = "empty text: nothing to analyse"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def replace_surrogates(text: str) -> tuple[str, int]:
-    """``text`` with each unpaired surrogate (``"\\ud800"`` from JSON; not valid Unicode, so
-    it cannot be written out) replaced by U+FFFD, and how many there were. Same length."""
-    return _SURROGATE.subn("\ufffd", text) if not text.isascii() else (text, 0)
 
 
 class AnalyzeOptions(BaseModel):
@@ -57,18 +49,6 @@ class AnalyzeOptions(BaseModel):
             raise ConfigError(
                 f"invalid analyze options: {'; '.join(problems)}", hint=f"options: {', '.join(cls.model_fields)}"
             ) from exc
-
-
-def check_text(text: object, *, max_chars: int = DEFAULT_MAX_CHARS, where: str = "text") -> str:
-    """``text`` if it can be analysed; otherwise an :class:`InputError` saying why."""
-    if not isinstance(text, str):
-        raise InputError(f"{where} is a {type(text).__name__}, not a string")
-    if len(text) > max_chars:
-        raise InputError(
-            f"{where} has {len(text):,} characters, more than the limit of {max_chars:,}",
-            hint="split it into smaller texts, or raise the limit with --max-chars",
-        )
-    return text
 
 
 def _abstain(analysis: Analysis, min_confidence: float) -> Analysis:
@@ -114,7 +94,7 @@ class Analyzer(ABC):
         """Analyse ``texts``; keyword options (``taxonomy="ekman"``) override ``options``.
 
         Empty or whitespace-only texts get an Analysis with no labels and a warning;
-        unpaired surrogates are replaced by U+FFFD (see :func:`replace_surrogates`), with a warning.
+        unpaired surrogates are replaced by U+FFFD, with a warning (the rule of :mod:`affectlens.io.text`).
         """
         opts = AnalyzeOptions.build(options, overrides)
         taxonomy = load_taxonomy(opts.taxonomy)
@@ -143,8 +123,7 @@ class Analyzer(ABC):
             elif out[n].confidence < opts.min_confidence:  # type: ignore[union-attr]
                 out[n] = _abstain(out[n], opts.min_confidence)  # type: ignore[arg-type]
         for n, count in replaced.items():
-            note = f"replaced {count} unpaired surrogate code point(s) (not valid Unicode) with U+FFFD"
-            out[n] = out[n].model_copy(update={"warnings": [note, *out[n].warnings]})  # type: ignore[union-attr]
+            out[n] = out[n].model_copy(update={"warnings": [surrogate_warning(count), *out[n].warnings]})  # type: ignore[union-attr]
         return out  # type: ignore[return-value]
 
     def analyze(self, text: str, *, id: str | None = None, options: AnalyzeOptions | None = None, **overrides: Any) -> Analysis:

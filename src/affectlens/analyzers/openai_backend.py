@@ -56,7 +56,7 @@ class OpenAIAnalyzer(Analyzer):
         if self.strategy.few_shot:
             if self.settings.few_shot_pool is None:
                 raise ConfigError(f"strategy {self.strategy.id} needs a labelled pool", hint="pass --few-shot-pool FILE.jsonl")
-            from affectlens.llm.fewshot import FewShotPool
+            from affectlens.analyzers.fewshot import FewShotPool
 
             self.demonstrations = FewShotPool(self.settings.few_shot_pool, k=self.settings.few_shot_k)
         self.usage = Usage()

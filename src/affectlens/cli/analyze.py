@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
 from affectlens.io.terminal import safe
+from affectlens.io.text import DEFAULT_MAX_CHARS
 
 _MAX_REPORTED = 20
 

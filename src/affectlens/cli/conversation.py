@@ -9,10 +9,10 @@ from pathlib import Path
 
 import typer
 
-from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
 from affectlens.io.terminal import plain, safe, visible
+from affectlens.io.text import DEFAULT_MAX_CHARS
 
 app = typer.Typer(
     help="Conversations: per-turn emotions in context, shifts, contagion, escalation, causes.", no_args_is_help=True
@@ -224,7 +224,7 @@ def build_command(
     your machine from your copy of the data (a few minutes on 2 cores) and stay there.
     """
     from affectlens.conversation.causes import local_model_dir
-    from affectlens.conversation.local import build_local_models
+    from affectlens.evaluation.conversation_models import build_local_models
     from affectlens.evaluation.datasets.readers import resolve_data_dir
 
     target = Path(out_dir) if out_dir else local_model_dir()

@@ -7,10 +7,10 @@ import sys
 
 import typer
 
-from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli import llm_options
 from affectlens.cli.console import err, progress
 from affectlens.io.terminal import safe
+from affectlens.io.text import DEFAULT_MAX_CHARS
 
 app = typer.Typer(
     help="Corpora: millions of texts into a resumable run folder; aggregates over time and groups; reports.",

@@ -10,10 +10,10 @@ from typing import Any
 
 import typer
 
-from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.cli import llm_options
 from affectlens.cli.console import err, out, progress
 from affectlens.io.terminal import plain, safe
+from affectlens.io.text import DEFAULT_MAX_CHARS
 
 app = typer.Typer(
     help="Affective polarization of reply threads: stance, agreement and hostility per reply, rule scores, events.",

@@ -8,8 +8,6 @@ import typer
 
 from affectlens.cli.console import err
 
-CONFIG_ENV = "AFFECTLENS_SERVICE_CONFIG"  # the resolved config, as JSON, for uvicorn's worker processes
-
 
 def serve_command(
     host: str = typer.Option(None, "--host", help="Address to listen on [default: 127.0.0.1, this machine only]."),
@@ -20,8 +18,8 @@ def serve_command(
     hash_key: str = typer.Option(None, "--hash-key", help="Print the line to put in api_keys for KEY, and exit."),
 ) -> None:
     """Serve the API (/v1, /docs, /metrics) and the web page (/) until stopped."""
+    from affectlens.service.config import CONFIG_ENV, load_config
     from affectlens.service.config import hash_key as hashed
-    from affectlens.service.config import load_config
 
     if hash_key is not None:
         typer.echo(f'api_keys = ["{hashed(hash_key)}"]')

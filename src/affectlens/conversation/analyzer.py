@@ -88,8 +88,7 @@ class ConversationAnalyzer:
         **backend_options: Any,
     ) -> None:
         from affectlens.api import get_analyzer
-        from affectlens.conversation.causes import local_model_dir
-        from affectlens.conversation.local import DAILYDIALOG_HEAD_FILE
+        from affectlens.conversation.causes import DAILYDIALOG_HEAD_FILE, local_model_dir
         from affectlens.conversation.model import ContextModel
 
         local = Path(local_dir) if local_dir else local_model_dir()

@@ -37,6 +37,7 @@ from affectlens.errors import ModelAssetError
 __all__ = [
     "CAUSE_MODEL_FILE",
     "CAUSE_WINDOW",
+    "DAILYDIALOG_HEAD_FILE",
     "CandidateFeatures",
     "PositionalCauses",
     "TrainedCauses",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 CAUSE_MODEL_FILE = "reccon-causes-v1.json"
+DAILYDIALOG_HEAD_FILE = "dailydialog-head-v1.npz"  # the DailyDialog head (:mod:`affectlens.evaluation.conversation_models`)
 CAUSE_WINDOW = 10  # `analyze` looks this many turns back for causes (RECCON evaluation looks at all)
 EMOTIONS = ("joy", "surprise", "anger", "sadness", "disgust", "fear")
 FEATURES = (

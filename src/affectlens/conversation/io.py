@@ -30,10 +30,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.conversation.analyzer import Conversation
 from affectlens.conversation.tree import linear_parents
 from affectlens.io.readers import read_records
+from affectlens.io.text import DEFAULT_MAX_CHARS, length_problem
 
 __all__ = ["Columns", "Problem", "ReadResult", "read_conversations"]
 
@@ -123,11 +123,10 @@ def read_conversations(
             result.problems.append(
                 Problem(record.line, None, f"has no {columns.speaker!r}: kept as turn {turn}, left out of per-speaker dynamics")
             )
-        if len(record.text or "") > max_chars:
-            b.conversation.held[turn] = f"not analysed: {len(record.text or ''):,} characters, over the limit of {max_chars:,}"
-            result.problems.append(
-                Problem(record.line, None, f"is {len(record.text or ''):,} characters long: kept as turn {turn}, not analysed")
-            )
+        too_long = length_problem(record.text or "", max_chars)
+        if too_long is not None:
+            b.conversation.held[turn] = f"not analysed: it {too_long}"
+            result.problems.append(Problem(record.line, None, f"{too_long}: kept as turn {turn}, not analysed"))
         raw_index, timestamp = extra.get(columns.index), extra.get(columns.timestamp)
         index = None
         if raw_index not in (None, ""):

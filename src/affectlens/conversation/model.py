@@ -19,8 +19,8 @@ import numpy as np
 from affectlens.analyzers.embedded import verify_assets
 from affectlens.analyzers.encoder import OnnxEncoder
 from affectlens.conversation.context import context_input
+from affectlens.conversation.schema import MELD_LABELS
 from affectlens.errors import ModelAssetError
-from affectlens.evaluation.datasets.dialogues import MELD_LABELS
 
 __all__ = ["CONTEXT_MODEL", "ContextModel", "softmax"]
 

@@ -8,7 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from affectlens.schema import Analysis
 
-__all__ = ["Cause", "ConversationAnalysis", "Dynamics", "Escalation", "Shift", "Trajectory", "TurnAnalysis"]
+__all__ = ["MELD_LABELS", "Cause", "ConversationAnalysis", "Dynamics", "Escalation", "Shift", "Trajectory", "TurnAnalysis"]
+
+
+# The conversation model's classes: Ekman's six and neutral, in MELD's (and DailyDialog's) order.
+MELD_LABELS = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 
 
 class _Model(BaseModel):

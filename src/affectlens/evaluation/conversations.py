@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.conversation.schema import MELD_LABELS
 from affectlens.evaluation import metrics as m
 from affectlens.evaluation.datasets import DatasetSpec, EvalData
-from affectlens.evaluation.datasets.dialogues import MELD_LABELS
 
 __all__ = ["score_conversations", "turn_metrics"]
 
@@ -37,7 +37,7 @@ def score_conversations(
     assert data.dialogues is not None
     if spec.kind == "causes":
         from affectlens.conversation.causes import cee_scores
-        from affectlens.conversation.local import reccon_candidates
+        from affectlens.evaluation.conversation_models import reccon_candidates
 
         features, gold = reccon_candidates(analyzer, data.dialogues)
         scores = analyzer.causes.scores(features)

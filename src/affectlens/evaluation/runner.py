@@ -120,8 +120,7 @@ def evaluate(
 def conversation_analyzer(spec: DatasetSpec, backend: str | None) -> Any:
     """The conversation analyzer ``eval`` uses for a conversation dataset."""
     from affectlens.conversation.analyzer import CONTEXT_BACKEND, ConversationAnalyzer
-    from affectlens.conversation.causes import local_model_dir
-    from affectlens.conversation.local import DAILYDIALOG_HEAD_FILE
+    from affectlens.conversation.causes import DAILYDIALOG_HEAD_FILE, local_model_dir
 
     backend = backend or CONTEXT_BACKEND
     local_head = spec.name == "dailydialog" and (local_model_dir() / DAILYDIALOG_HEAD_FILE).is_file()

@@ -123,7 +123,7 @@ def read_records(
     names it, for the hint). Lines longer than :func:`line_limit` of ``max_chars`` (default:
     the analyzers' limit) are bad rows. ``span`` reads only that part of the file (records
     and line numbers as a reading of the whole file would give them)."""
-    from affectlens.analyzers.base import DEFAULT_MAX_CHARS
+    from affectlens.io.text import DEFAULT_MAX_CHARS
 
     fmt = detect_format(path, input_format)
     if fmt == "txt" and extra:

@@ -30,12 +30,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from affectlens.analyzers.base import DEFAULT_MAX_CHARS
 from affectlens.corpus.manifest import RunManifest
 from affectlens.corpus.sources import Source, resolve_sources
 from affectlens.corpus.worker import TaskResult
 from affectlens.errors import InputError
 from affectlens.io.files import atomic_write
+from affectlens.io.text import DEFAULT_MAX_CHARS
 from affectlens.polarization.rules import DEFAULT_RULES, RuleSet, load_rules
 from affectlens.polarization.score import Scores, score_posts
 from affectlens.polarization.stance import DEFAULT_MIN_CONFIDENCE, StanceModel, read_examples, topic_examples, train_stance

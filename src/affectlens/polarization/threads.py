@@ -32,6 +32,7 @@ from affectlens.conversation.tree import link
 from affectlens.corpus.rows import parse_time
 from affectlens.corpus.sources import Source
 from affectlens.io.readers import Record, read_records
+from affectlens.io.text import length_problem
 
 __all__ = ["POST_COLUMNS", "Post", "ThreadColumns", "ThreadProblem", "Threads", "read_threads"]
 
@@ -159,10 +160,9 @@ def read_threads(
             if record.id in (None, ""):
                 problem("bad-row", f"has no {columns.id!r}: it cannot be linked, left out")
                 continue
-            if len(record.text or "") > max_chars:
-                problem(
-                    "bad-row", f"has {len(record.text or ''):,} characters, over the limit of {max_chars:,}: left out", record.id
-                )
+            too_long = length_problem(record.text or "", max_chars)
+            if too_long is not None:
+                problem("bad-row", f"{too_long}: left out", record.id)
                 continue
             topic = _text(extra.get(columns.topic)) or default_topic
             if known is not None and topic not in known:

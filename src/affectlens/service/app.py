@@ -20,10 +20,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from affectlens.analyzers.base import AnalyzeOptions, Analyzer, check_text
+from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.conversation.schema import ConversationAnalysis
 from affectlens.errors import AffectlensError, ConfigError, InputError, MissingDependencyError
-from affectlens.service.config import ServiceConfig
+from affectlens.io.text import check_text
+from affectlens.service.config import CONFIG_ENV, ServiceConfig
 from affectlens.service.errors import (
     Forbidden,
     NotReady,
@@ -81,6 +82,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 ERRORS = _responses(400, 401, 413, 422, 429, 503)
+_SHORTER = "send shorter texts, or split a long one"
 
 
 class Service:
@@ -199,8 +201,6 @@ def app_from_env() -> FastAPI:
     """The app of ``affectlens serve`` (uvicorn builds one per worker process): the config the
     command resolved, passed in the environment. Each worker runs a job runner; the store hands
     each job to one of them."""
-    from affectlens.cli.serve import CONFIG_ENV
-
     raw = os.environ.get(CONFIG_ENV)
     return create_app(ServiceConfig.model_validate_json(raw) if raw else ServiceConfig())
 
@@ -360,7 +360,7 @@ def _api(service: Service) -> APIRouter:
                 hint="send them in several requests, or as a file to POST /v1/jobs",
             )
         for n, text in enumerate(texts):  # refused before the request takes a slot
-            check_text(text, max_chars=limits.max_chars, where=f"text {n}")
+            check_text(text, max_chars=limits.max_chars, where=f"text {n}", hint=_SHORTER)
         analyzer = service.analyzer(body.backend)
         options = AnalyzeOptions.build(
             None,
@@ -394,8 +394,7 @@ def _api(service: Service) -> APIRouter:
         index: dict[str, int] = {}
         parents: list[int | None] = []
         for n, turn in enumerate(body.turns):
-            if len(turn.text) > limits.max_chars:
-                raise InputError(f"turn {n} has {len(turn.text):,} characters, more than the limit of {limits.max_chars:,}")
+            check_text(turn.text, max_chars=limits.max_chars, where=f"turn {n}", hint=_SHORTER)
             if turn.parent is not None and turn.parent not in index:
                 raise InputError(f"turn {n} answers {turn.parent!r}, which is not the id of an earlier turn")
             parents.append(index[turn.parent] if turn.parent is not None else (n - 1 if n else None))

@@ -35,7 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from affectlens.errors import ConfigError
 
-__all__ = ["Limits", "ServiceConfig", "hash_key", "load_config"]
+__all__ = ["CONFIG_ENV", "Limits", "ServiceConfig", "hash_key", "load_config"]
+
+CONFIG_ENV = "AFFECTLENS_SERVICE_CONFIG"  # the resolved config, as JSON, for uvicorn's worker processes
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from affectlens.conversation.context import CONTEXT_TURNS, context_input
+from affectlens.conversation.schema import MELD_LABELS
 from affectlens.evaluation.conversations import turn_metrics
-from affectlens.evaluation.datasets.dialogues import MELD_LABELS, Dialogue, read_dailydialog, read_meld
+from affectlens.evaluation.datasets.dialogues import Dialogue, read_dailydialog, read_meld
 
 __all__ = ["ConversationConfig", "dialogue_inputs", "train_conversation"]
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.conversation.schema import MELD_LABELS
 from affectlens.evaluation.conversations import turn_metrics
-from affectlens.evaluation.datasets.dialogues import MELD_LABELS, read_meld
+from affectlens.evaluation.datasets.dialogues import read_meld
 
 __all__ = ["build_conversation", "fit_temperature"]
 

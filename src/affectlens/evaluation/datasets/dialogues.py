@@ -13,12 +13,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from affectlens.conversation.schema import MELD_LABELS
 from affectlens.errors import DatasetError
 
 __all__ = [
     "DAILYDIALOG_LABELS",
     "DAILYDIALOG_SPLITS",
-    "MELD_LABELS",
     "MELD_SPLITS",
     "RECCON_SPLITS",
     "Dialogue",
@@ -31,7 +31,6 @@ MELD_SPLITS = ("train", "dev", "test")
 DAILYDIALOG_SPLITS = ("train", "validation", "test")
 RECCON_SPLITS = ("train", "valid", "test")
 # Both corpora use Ekman's six plus a neutral class; labels here are Ekman names.
-MELD_LABELS = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 DAILYDIALOG_LABELS = MELD_LABELS
 # RECCON's annotation has a few misspelt labels ("happines", "sad")
 _DD_NAMES = {"no emotion": "neutral", "happiness": "joy", "happines": "joy", "happy": "joy", "excited": "joy", "sad": "sadness"}

@@ -20,18 +20,19 @@ import numpy as np
 
 from affectlens.conversation.causes import (
     CAUSE_MODEL_FILE,
+    DAILYDIALOG_HEAD_FILE,
     CandidateFeatures,
     TrainedCauses,
     cause_features,
     cee_scores,
     train_causes,
 )
+from affectlens.conversation.schema import MELD_LABELS
 from affectlens.errors import MissingDependencyError
-from affectlens.evaluation.datasets.dialogues import MELD_LABELS, Dialogue, read_dailydialog, read_reccon
+from affectlens.evaluation.datasets.dialogues import Dialogue, read_dailydialog, read_reccon
 
-__all__ = ["DAILYDIALOG_HEAD_FILE", "build_local_models", "reccon_candidates"]
+__all__ = ["build_local_models", "reccon_candidates"]
 
-DAILYDIALOG_HEAD_FILE = "dailydialog-head-v1.npz"
 Log = Callable[[str], None]
 
 

@@ -19,10 +19,10 @@ __all__ = ["FewShotPool"]
 
 class FewShotPool:
     def __init__(self, path: Path, *, k: int = 4) -> None:
-        from affectlens.analyzers.base import replace_surrogates
         from affectlens.analyzers.embedded import default_model_dir
         from affectlens.analyzers.encoder import OnnxEncoder
         from affectlens.io.readers import read_records
+        from affectlens.io.text import replace_surrogates
 
         rows = []
         expected = "expected {'text': ..., 'labels': [...]}"
