@@ -9,14 +9,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, overload
 
 from affectlens.analyzers.base import Analyzer
 from affectlens.registry import Registry
 from affectlens.schema import Analysis
+from affectlens.settings import resolve_settings
 
-__all__ = ["analyze", "backends", "clear_cache", "get_analyzer", "list_backends"]
+__all__ = ["analyze", "backend_settings", "backends", "clear_cache", "get_analyzer", "list_backends"]
 
 backends: Registry[type[Analyzer]] = Registry("backend", entry_point_group="affectlens.backends")
 backends.register("embedded", "affectlens.analyzers.embedded:EmbeddedAnalyzer")
@@ -27,21 +29,26 @@ backends.register("transformers", "affectlens.analyzers.huggingface:Transformers
 _instances: dict[str, Analyzer] = {}
 
 
-def get_analyzer(name: str = "embedded", **settings: Any) -> Analyzer:
-    """The analyzer registered as ``name``, built once per process for the same settings."""
-    key = f"{name}:{json.dumps(settings, sort_keys=True, default=str)}"
-    if key not in _instances:
-        cls = backends.get(name)
-        try:
-            _instances[key] = cls(**settings)
-        except TypeError as exc:  # a setting the backend does not take
-            from affectlens.errors import ConfigError
+def get_analyzer(name: str = "embedded", *, config: str | Path | bool | None = None, **settings: Any) -> Analyzer:
+    """The analyzer registered as ``name``, built once per process for the same settings.
 
-            raise ConfigError(
-                f"backend {name!r} does not take these settings: {', '.join(sorted(settings))}",
-                hint="--model, --base-url, --strategy and the like are for LLM backends (--backend openai)",
-            ) from exc
+    ``settings`` (and the ``[backends.NAME]`` table of the ``config`` file, or of the user's
+    config file; ``config=False``: none) are validated by the backend's own settings model
+    (:mod:`affectlens.settings`).
+    """
+    resolved = backend_settings(name, settings, config=config)
+    key = f"{name}:{json.dumps(resolved, sort_keys=True, default=str)}"
+    if key not in _instances:
+        _instances[key] = backends.get(name)(**resolved)
     return _instances[key]
+
+
+def backend_settings(
+    name: str, given: Mapping[str, Any] | None = None, *, config: str | Path | bool | None = None
+) -> dict[str, Any]:
+    """The settings backend ``name`` would be built with: the config file's, then ``given``,
+    validated by the backend's settings model (an unknown or bad one is a ConfigError)."""
+    return resolve_settings(backends.get(name).settings_model, name, given, config=config)
 
 
 def clear_cache() -> None:

@@ -59,14 +59,16 @@ def test_llm_options_reach_an_llm_backend(cli, tmp_path, monkeypatch):
     script = ScriptedServer()
     script.answers["reason"] = emotions(("joy", 0.9, []))
     with serve(script) as url:
-        r = cli("conversation", "analyze", str(src), "--backend", "openai", "--base-url", url, "--model", "tiny", "-f", "json")
+        r = cli(
+            "conversation", "analyze", str(src), "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "-f", "json"
+        )
     assert r.code == 0, r.err
     (result,) = json.loads(r.out)
     assert result["backend"].startswith("openai/tiny+zero-shot@1")
     assert [t["analysis"]["dominant"] for t in result["turns"]] == ["joy", "joy"]
     clear_cache()
-    refused = cli("conversation", "analyze", str(src), "--model", "tiny")
-    assert refused.code == 2 and "--model apply to LLM backends" in refused.err
+    refused = cli("conversation", "analyze", str(src), "-O", "model=tiny")
+    assert refused.code == 2 and "not the conversation model" in refused.err and "--backend openai" in refused.err
 
 
 def test_a_missing_speaker_column_names_the_option(cli, tmp_path):

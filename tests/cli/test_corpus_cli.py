@@ -41,7 +41,7 @@ def test_analyze_then_every_command(cli, run_dir):
     weekly = cli("corpus", "aggregate", str(run), "--every", "week", "--by", "forum", "-o", str(run_dir / "weekly.csv"))
     assert weekly.code == 0, weekly.err
     rows = list(csv.DictReader((run_dir / "weekly.csv").open()))
-    assert {"bucket", "forum", "measure", "label", "value", "ci_low", "ci_high", "n", "low_n"} == set(rows[0])
+    assert {"bucket", "forum", "measure", "label", "value", "ci_low", "ci_high", "n", "low_n", "run_complete"} == set(rows[0])
     shown = cli("corpus", "aggregate", str(run), "--every", "all", "--measure", "share")
     assert shown.code == 0 and "share" not in shown.out.split("\n", 3)[2] and "anger" in shown.out
 

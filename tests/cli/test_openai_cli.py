@@ -30,7 +30,7 @@ def test_invented_spans_and_unknown_labels_are_dropped_and_reported(cli, tmp_pat
     )
     texts = ["I am furious about the rent increase!", "Honestly furious, again."]
     with serve(script) as url:
-        r = cli("analyze", *texts, "--backend", "openai", "--base-url", url, "--model", "tiny", "-f", "jsonl", "-t", "ekman")
+        r = cli("analyze", *texts, "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "-f", "jsonl", "-t", "ekman")
     assert r.code == 0, r.err
     rows = [json.loads(line) for line in r.out.splitlines()]
     assert len(rows) == 2 and len(script.requests) == 4
@@ -55,7 +55,7 @@ def test_eval_json_scores_an_llm_backend_and_reports_usage(cli, tmp_path, monkey
     script = ScriptedServer()
     script.answers["reason"] = emotions(("amusement", 0.9, []), ("zorblax", 0.5, []))
     with serve(script) as url:
-        r = cli("eval", "minimal-pairs", "--backend", "openai", "--base-url", url, "--model", "tiny", "--limit", "3", "--json")
+        r = cli("eval", "minimal-pairs", "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "--limit", "3", "--json")
     assert r.code == 0, r.err
     result = json.loads(r.out)
     assert result["backend"].startswith("openai/tiny+zero-shot@1")
@@ -71,7 +71,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]  # nothing listens there once the socket is closed
 
 
-FAST_RETRIES = "[llm]\nbackoff = 0.05\n"
+FAST_RETRIES = "[backends.openai]\nbackoff = 0.05\n"
 
 
 def test_an_unreachable_endpoint_stops_the_run_with_one_line_and_no_file(cli, tmp_path, monkeypatch):
@@ -83,8 +83,8 @@ def test_an_unreachable_endpoint_stops_the_run_with_one_line_and_no_file(cli, tm
     (tmp_path / "fast.toml").write_text(FAST_RETRIES)
     started = time.monotonic()
     r = cli(
-        "analyze", "-i", str(src), "-o", str(out), "--backend", "openai", "--model", "m",
-        "--base-url", f"http://127.0.0.1:{_closed_port()}/v1", "--config", str(tmp_path / "fast.toml"),
+        "analyze", "-i", str(src), "-o", str(out), "--backend", "openai", "-O", "model=m",
+        "-O", f"base_url=http://127.0.0.1:{_closed_port()}/v1", "--backend-config", str(tmp_path / "fast.toml"),
     )  # fmt: skip
     assert r.code == 1 and time.monotonic() - started < 10
     errors = [line for line in r.err.splitlines() if line.startswith("affectlens: error:")]
@@ -104,8 +104,8 @@ def test_a_server_that_never_answers_is_given_up_on_with_the_timeout(cli, tmp_pa
     try:
         started = time.monotonic()
         r = cli(
-            "analyze", "a text", "--backend", "openai", "--model", "m", "--timeout", "0.5",
-            "--base-url", f"http://127.0.0.1:{silent.getsockname()[1]}/v1", "--config", str(tmp_path / "fast.toml"),
+            "analyze", "a text", "--backend", "openai", "-O", "model=m", "-O", "timeout=0.5",
+            "-O", f"base_url=http://127.0.0.1:{silent.getsockname()[1]}/v1", "--backend-config", str(tmp_path / "fast.toml"),
         )  # fmt: skip
     finally:
         silent.close()

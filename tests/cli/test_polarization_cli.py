@@ -26,7 +26,7 @@ def test_analyze_aggregate_report(cli, threads):
     r = cli("polarization", "analyze", str(threads / "threads.jsonl"), "-o", str(run), "--stance-column", "side")
     assert r.code == 0, r.err
     assert "18 posts in 6 threads" in r.err and "asonam2025@1: 12 of 12 interactions scored" in r.err
-    manifest = json.loads((run / "polarization.json").read_text())
+    manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["command"].startswith("affectlens polarization analyze")
 
     a = cli("polarization", "aggregate", str(run), "--events", str(threads / "events.csv"), "--json", "--alpha-resamples", "20")
@@ -56,10 +56,10 @@ def test_bad_input_is_one_line_and_exit_2(cli, threads, tmp_path):
     csv.write_text("id,text\n1,hello\n")
     no_parent = cli("polarization", "analyze", str(csv), "-o", str(tmp_path / "r3"))
     assert no_parent.code == 2 and "no column 'parent_id'" in no_parent.err
-    llm_only = cli("polarization", "analyze", str(csv), "-o", str(tmp_path / "r4"), "--model", "x")
-    assert llm_only.code == 2 and "--backend openai" in llm_only.err
+    llm_only = cli("polarization", "analyze", str(csv), "-o", str(tmp_path / "r4"), "-O", "model=x")
+    assert llm_only.code == 2 and "unknown setting 'model'" in llm_only.err and "threads" in llm_only.err
     not_a_run = cli("polarization", "aggregate", str(tmp_path))
-    assert not_a_run.code == 2 and "not a polarization run folder" in not_a_run.err
+    assert not_a_run.code == 2 and "not an affectlens run folder" in not_a_run.err
     for r in (missing, topic, no_parent, llm_only, not_a_run):
         assert "Traceback" not in r.err and "internal error" not in r.err
 

@@ -15,8 +15,12 @@ from pathlib import Path
 import pytest
 
 from affectlens.analyzers.fake import FakeAnalyzer
-from affectlens.checkpoint import checkpoint_path
 from affectlens.io.writers import partial_file, parts_folder
+
+
+def run_folder(out: Path) -> Path:
+    """Where an interrupted run of the file ``out`` keeps its manifest and plan."""
+    return out.with_name(f".{out.name}.affectlens-run")
 
 FORMATS = ["jsonl", "csv", "json", "parquet"]
 
@@ -80,13 +84,13 @@ def test_interrupted_then_resumed_equals_uninterrupted(cli, tmp_path, crash_at, 
         r = cli(*base, "-o", str(out), "--resume")
         disarm()
         assert r.code == 130 and "--resume to continue" in r.err
-        assert checkpoint_path(out).exists()
+        assert (run_folder(out) / "manifest.json").exists()
         assert not out.exists()  # the output appears when it is complete
     r = cli(*base[:-1], "-o", str(out), "--resume")
     assert r.code == 0, r.err
     assert "resuming" in r.err and "before the interruption" in r.err
     assert rows(out, fmt) == rows(tmp_path / f"ref.{fmt}", fmt)
-    assert not checkpoint_path(out).exists() and not parts_folder(out).exists() and not partial_file(out).exists()
+    assert not run_folder(out).exists() and not parts_folder(out).exists() and not partial_file(out).exists()
 
 
 def test_resume_is_refused_when_the_input_or_the_options_changed(cli, tmp_path, crash_at):
@@ -102,7 +106,7 @@ def test_resume_is_refused_when_the_input_or_the_options_changed(cli, tmp_path, 
     with src.open("a") as f:
         f.write('{"text": "one more"}\n')
     changed = cli(*base, "--resume")
-    assert changed.code == 2 and "is not the file the interrupted run read" in changed.err
+    assert changed.code == 2 and "the input differs" in changed.err and "in.jsonl" in changed.err
 
 
 def test_resume_without_an_interrupted_run(cli, tmp_path):
@@ -156,10 +160,10 @@ def _spawn(args):
 
 
 def _wait_for_position(out, position, process):
-    """Until the run's checkpoint has passed input record ``position`` (or the run ended)."""
+    """Until the run's manifest has passed input record ``position`` (or the run ended), polling."""
     while process.poll() is None:
         try:
-            if json.loads(checkpoint_path(out).read_text())["position"] >= position:
+            if json.loads((run_folder(out) / "manifest.json").read_text())["progress"]["rows_done"] >= position:
                 return
         except (FileNotFoundError, json.JSONDecodeError, KeyError):
             pass

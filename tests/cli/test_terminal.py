@@ -47,8 +47,8 @@ def test_conversation_table_is_safe_too(cli, tmp_path):
 
 def test_help_keeps_every_bracketed_word(cli):
     analyze = cli("analyze", "--help").out
-    assert "[llm]" in analyze and "[default: text]" in analyze and "parrott[-secondary|-tertiary]" in analyze
-    assert "[default: 60]" in cli("conversation", "analyze", "--help").out
+    assert "[backends.NAME]" in analyze and "[default: text]" in analyze and "parrott[-secondary|-tertiary]" in analyze
+    assert "[default: the" in cli("conversation", "analyze", "--help").out
 
 
 def _run(args, **kw):

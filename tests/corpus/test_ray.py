@@ -43,13 +43,13 @@ def test_a_cluster_that_loses_a_worker_node_still_finishes_every_row_once(tmp_pa
 
 def test_polarization_on_ray_gives_the_local_annotations(tmp_path):
     from affectlens.polarization import analyze as analyze_threads
-    from affectlens.polarization.run import PolarizationDir, load_annotations
+    from affectlens.polarization.work import PolarizationDir, load_annotations
     from tests.polarization.test_offline import _threads
 
     src = tmp_path / "threads.jsonl"
     _threads(src, n_threads=9)
     local = analyze_threads(src, tmp_path / "local", chunk_rows=6)
     on_ray = analyze_threads(src, tmp_path / "ray", chunk_rows=6, engine="ray")
-    assert on_ray.annotation.engine == "ray" and on_ray.manifest.status == "complete"
+    assert on_ray.manifest.engine == "ray" and on_ray.manifest.status == "complete"
     assert load_annotations(PolarizationDir(tmp_path / "ray")) == load_annotations(PolarizationDir(tmp_path / "local"))
     assert [(i.id, i.score) for i in on_ray.scores.interactions] == [(i.id, i.score) for i in local.scores.interactions]

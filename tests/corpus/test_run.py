@@ -18,9 +18,9 @@ import pyarrow.dataset as ds
 
 from affectlens.analyzers.fake import FakeAnalyzer
 from affectlens.corpus import analyze
-from affectlens.corpus.manifest import RunDir
-from affectlens.corpus.rows import parse_time
 from affectlens.errors import ConfigError, InputError
+from affectlens.runs.manifest import RunFolder
+from affectlens.runs.rows import parse_time
 
 WORDS = ["so happy", "I hate this", "wow", "thanks", "so sad", "I am scared"]
 
@@ -66,7 +66,7 @@ def test_every_row_once_with_counts(tmp_path):
     assert [r["id"] for r in got] == [f"p{i}" for i in range(1000) if i % 97 != 5]
     assert got[0]["time"] == dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) and got[0]["forum"] == "a"
     assert all(r["labels"] is not None and "score_joy" in r for r in got)
-    bad = RunDir(tmp_path / "run").bad_rows()
+    bad = RunFolder(tmp_path / "run").bad_rows()
     assert [b["line"] for b in bad] == [i + 1 for i in range(1000) if i % 97 == 5]
     assert all(b["reason"].startswith("is not valid JSON") for b in bad)
 
@@ -75,7 +75,7 @@ def test_identical_texts_get_identical_rows(tmp_path):
     src = tmp_path / "posts.jsonl"
     make_corpus(src, 400)
     first = {}
-    for r in rows(run(src, tmp_path / "run").run_dir):
+    for r in rows(run(src, tmp_path / "run").folder):
         fields = {k: v for k, v in r.items() if k not in ("id", "line", "time", "forum")}
         assert first.setdefault(r["text"], fields) == fields
 
@@ -120,11 +120,11 @@ def test_interrupted_runs_continue_to_the_same_rows(tmp_path, crash_at):
         with pytest.raises(KeyboardInterrupt):
             run(src, tmp_path / "run")
         disarm()
-        assert RunDir(tmp_path / "run").load_manifest().status == "stopped"
+        assert RunFolder(tmp_path / "run").load_manifest().status == "stopped"
     summary = run(src, tmp_path / "run")
     assert summary.resumed and summary.tasks_run == 10 - 5  # 3 + 2 tasks were done before
     assert rows(tmp_path / "run") == rows(tmp_path / "ref")
-    after, before = summary.manifest.progress, RunDir(tmp_path / "ref").load_manifest().progress
+    after, before = summary.manifest.progress, RunFolder(tmp_path / "ref").load_manifest().progress
     # counters rebuilt from the parts; fewer reuses, since the interruptions emptied the cache
     assert after.model_dump(exclude={"reused"}) == before.model_dump(exclude={"reused"}) and after.reused <= before.reused
 
@@ -187,7 +187,7 @@ def test_kill_9_at_random_points_then_the_same_command(tmp_path):
     rng = random.Random(3)
     for target in sorted(rng.sample(range(1, 18), 3)):
         process = subprocess.Popen([*command, "-o", str(tmp_path / "run")])
-        while process.poll() is None and len(RunDir(tmp_path / "run").done()) < target:
+        while process.poll() is None and len(RunFolder(tmp_path / "run").done()) < target:
             time.sleep(0.005)
         time.sleep(rng.uniform(0, 0.05))
         process.kill()

@@ -192,7 +192,11 @@ def test_few_shot_pool(server, make_analyzer, tmp_path):
 
 def test_settings_are_validated_and_keys_required(monkeypatch, tmp_path):
     from affectlens.analyzers.openai_backend import OpenAIAnalyzer
-    from affectlens.llm.settings import load_settings
+    from affectlens.api import backend_settings
+    from affectlens.llm.settings import LLMSettings
+
+    def load_settings(config, given=None):
+        return LLMSettings(**backend_settings("openai", given, config=config))
 
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
         OpenAIAnalyzer(colour="red")
@@ -207,6 +211,12 @@ def test_settings_are_validated_and_keys_required(monkeypatch, tmp_path):
     monkeypatch.setenv("AFFECTLENS_API_KEY", "sk-test")
     assert load_settings(config).resolved_api_key() == "sk-test"
     assert "sk-test" not in repr(load_settings(config, {"api_key": "sk-test"}))
+    config.write_text('[backends.openai]\nmodel = "the-service-shape"\n[backends.embedded]\nthreads = 1\n')
+    assert load_settings(config).model == "the-service-shape"
+    assert backend_settings("embedded", config=config) == {"threads": 1}
+    with pytest.raises(ConfigError, match="unknown setting 'model'") as refused:
+        backend_settings("embedded", {"model": "x"})
+    assert "threads" in refused.value.hint  # the backend's own settings are listed
 
 
 class ScriptedStage:

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from affectlens.polarization import analyze, load_rules, score_run
-from affectlens.polarization.run import PolarizationDir, load_annotations, load_posts
+from affectlens.polarization.work import PolarizationDir, load_annotations, load_posts
 from tests.llm.conftest import ScriptedServer
 from tests.llm.loopback import serve
 from tests.polarization.test_rules import paper
@@ -136,7 +136,7 @@ def test_every_interaction_scores_as_the_rule_table(run):
 
 def test_failures_and_unknowns_are_counted_per_thread_and_never_guessed(run):
     result, script = run
-    counts = result.annotation.progress.counts
+    counts = result.manifest.progress.counts
     assert counts["stance_failed"] == 3 and counts["affect_failed"] == 2 and counts["agreement_failed"] == 1
     assert counts["stance_unknown"] == 3 and counts["agreement_unknown"] == 1  # a5, a6, o1; a5
     threads = {t.thread: t for t in result.scores.threads}
@@ -163,7 +163,7 @@ def test_problem_rows_are_reported_and_other_threads_scored(run):
     kinds = sorted((p["kind"], p["id"]) for p in problems)
     assert kinds == [("bad-row", None), ("cycle", "c1"), ("cycle", "c2"), ("duplicate", "a1"), ("orphan", "o1")]
     assert all(p["line"] > 0 and p["message"] for p in problems)
-    assert result.manifest.problems == {"bad-row": 1, "cycle": 2, "duplicate": 1, "orphan": 1}
+    assert result.manifest.details["problems"] == {"bad-row": 1, "cycle": 2, "duplicate": 1, "orphan": 1}
     assert result.scores.summary()["threads_scored"] == 2
 
 

@@ -11,8 +11,8 @@ import pytest
 from affectlens.errors import InputError
 from affectlens.polarization import analyze, load_topic
 from affectlens.polarization.offline import OfflineAnnotator, PostInput, targets_in
-from affectlens.polarization.run import PolarizationDir, load_annotations
 from affectlens.polarization.stance import topic_examples, train_stance
+from affectlens.polarization.work import PolarizationDir, load_annotations
 
 pytest.importorskip("pyarrow")
 CLIMATE = load_topic("climate")
@@ -122,7 +122,7 @@ def test_an_interrupted_run_resumes_to_the_same_annotations(tmp_path):
         analyze(src, tmp_path / "cut", columns=columns, chunk_rows=3, on_task=stop)
     assert PolarizationDir(tmp_path / "cut").load().status == "stopped"
     resumed = analyze(src, tmp_path / "cut", columns=columns, chunk_rows=3)
-    assert resumed.resumed and resumed.annotation.progress.tasks_done == whole.annotation.progress.tasks_done
+    assert resumed.resumed and resumed.manifest.progress.tasks_done == whole.manifest.progress.tasks_done
     a, b = load_annotations(PolarizationDir(tmp_path / "whole")), load_annotations(PolarizationDir(tmp_path / "cut"))
     assert a == b and sorted(a["post"]) == list(range(18))
     assert [i.score for i in resumed.scores.interactions] == [i.score for i in whole.scores.interactions]

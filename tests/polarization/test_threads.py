@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from affectlens.corpus.sources import resolve_sources
 from affectlens.errors import InputError
 from affectlens.polarization.threads import ThreadColumns, read_threads
+from affectlens.runs.sources import resolve_sources
 
 
 def write(path, rows, tail=b""):

@@ -27,7 +27,7 @@ def ready(client: TestClient, timeout: float = 120.0) -> TestClient:
 
 def serve(config: ServiceConfig) -> TestClient:
     """A client whose app is started (lifespan) — use as a context manager."""
-    return TestClient(create_app(config), raise_server_exceptions=False)
+    return TestClient(create_app(config), raise_server_exceptions=False, base_url="http://127.0.0.1")
 
 
 def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0, until=("succeeded", "failed", "cancelled")) -> dict:
@@ -48,7 +48,10 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def client(state_dir: Path) -> Iterator[TestClient]:
     """One started app for a module: default limits, the embedded model, no API keys."""
-    config = ServiceConfig(state_dir=state_dir, job_chunk_rows=50, allowed_roots=[state_dir / "allowed"])
+    # schemathesis's ASGI client sends "Host: testserver": a host this server is configured to answer
+    config = ServiceConfig(
+        state_dir=state_dir, job_chunk_rows=50, allowed_roots=[state_dir / "allowed"], allowed_hosts=["testserver"]
+    )
     (state_dir / "allowed").mkdir()
     with serve(config) as c:
         yield ready(c)

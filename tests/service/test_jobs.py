@@ -17,7 +17,7 @@ import pytest
 from tests.service.conftest import assert_error, ready, serve, wait_for_job
 
 from affectlens.service import ServiceConfig
-from affectlens.service.jobs import JobSpec, JobStore
+from affectlens.service.jobs import JobSpec, JobStore, Viewer
 
 TEXTS = [
     "Thanks so much, I'm really happy",
@@ -40,7 +40,7 @@ def write_csv(path: Path, rows: int, *, bad_row: bool = False) -> Path:
     return path
 
 
-def test_an_uploaded_file_becomes_a_job_with_results_and_a_report(client, tmp_path):
+def test_an_uploaded_file_becomes_a_job_with_results_and_a_report(client, tmp_path, state_dir):
     src = write_csv(tmp_path / "posts.csv", 120, bad_row=True)
     with open(src, "rb") as f:
         response = client.post(
@@ -65,8 +65,13 @@ def test_an_uploaded_file_becomes_a_job_with_results_and_a_report(client, tmp_pa
     assert report.status_code == 200 and "<h2>" in report.text and "posts.csv" in report.text
     listed = client.get("/v1/jobs").json()["jobs"]
     assert job["id"] in [j["id"] for j in listed]
-    assert_error(client.delete(f"/v1/jobs/{job['id']}"), 409, "wrong_state")
     assert 'affectlens_jobs{state="succeeded"}' in client.get("/metrics").text
+    folder = state_dir / "jobs" / job["id"]
+    assert (folder / "input" / "posts.csv").exists() and (folder / "result.jsonl").exists()
+    assert client.delete(f"/v1/jobs/{job['id']}").status_code == 204  # a finished job is deleted, files and all
+    assert not folder.exists()
+    assert_error(client.get(f"/v1/jobs/{job['id']}"), 404, "not_found")
+    assert job["id"] not in [j["id"] for j in client.get("/v1/jobs").json()["jobs"]]
 
 
 def test_job_errors(client, tmp_path, state_dir):
@@ -131,7 +136,7 @@ def test_a_restart_in_the_middle_of_a_job_completes_it_with_each_row_once(tmp_pa
         while client.get(f"/v1/jobs/{job_id}").json()["progress"].get("rows_done", 0) < 200:
             assert time.monotonic() < deadline
             time.sleep(0.1)
-    stopped = JobStore(state).get(job_id)
+    stopped = JobStore(state).get(job_id, None)
     assert stopped.state == "queued" and 0 < stopped.progress["rows_done"] < 2000
     with serve(config) as client:
         job = wait_for_job(ready(client), job_id)
@@ -142,8 +147,7 @@ def test_a_restart_in_the_middle_of_a_job_completes_it_with_each_row_once(tmp_pa
 
 def test_a_stale_running_job_is_queued_again(tmp_path):
     store = JobStore(tmp_path)
-    spec = JobSpec(input=str(tmp_path / "x.csv"), name="x.csv")
-    store.create("a" * 32, spec)
+    store.create("a" * 32, JobSpec(name="x.csv"), tmp_path / "x.csv", Viewer("client:127.0.0.1"))
     assert store.claim("dead-server").state == "running"
     assert store.claim("other") is None  # one job, one runner
     assert store.requeue_stale(older_than_s=60) == 0  # its heartbeat is fresh

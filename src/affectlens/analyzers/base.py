@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from affectlens.errors import ConfigError, InputError
 from affectlens.io.text import DEFAULT_MAX_CHARS, check_text, replace_surrogates, surrogate_warning
 from affectlens.schema import Analysis
+from affectlens.settings import BackendSettings
 from affectlens.taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["EMPTY_WARNING", "AnalyzeOptions", "Analyzer"]
@@ -71,6 +72,10 @@ class Analyzer(ABC):
     name: ClassVar[str]
     #: one line for ``affectlens backends``
     description: ClassVar[str] = ""
+    #: the settings the constructor takes (``-O KEY=VALUE``; :mod:`affectlens.settings`)
+    settings_model: ClassVar[type[BackendSettings]] = BackendSettings
+    #: whether this machine's CPU does the work (a run spreads it over worker processes)
+    cpu_bound: ClassVar[bool] = False
 
     @property
     @abstractmethod

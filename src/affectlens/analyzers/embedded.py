@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from affectlens.analyzers.base import EMPTY_WARNING, AnalyzeOptions, Analyzer
 from affectlens.analyzers.encoder import EncodedText, OnnxEncoder
@@ -41,9 +42,10 @@ from affectlens.reasoning.language import language_adjusted
 from affectlens.reasoning.projection import Decisions, TaxonomyProjector
 from affectlens.reasoning.rationale import rationale
 from affectlens.schema import VAD, Analysis, Evidence
+from affectlens.settings import BackendSettings
 from affectlens.taxonomy import Taxonomy, load_taxonomy, mapping_matrix
 
-__all__ = ["DEFAULT_MODEL", "EmbeddedAnalyzer", "RawOutputs", "default_model_dir", "verify_assets"]
+__all__ = ["DEFAULT_MODEL", "EmbeddedAnalyzer", "EmbeddedSettings", "RawOutputs", "default_model_dir", "verify_assets"]
 
 DEFAULT_MODEL = "minilm-goemotions-v1"
 
@@ -90,11 +92,19 @@ class RawOutputs:
     encoded: list[EncodedText]
 
 
+class EmbeddedSettings(BackendSettings):
+    model_dir: Path | None = Field(None, description="a model folder of the same layout [default: the shipped model]")
+    threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads [default: all cores in one process]")
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per forward pass (results do not depend on it)")
+
+
 class EmbeddedAnalyzer(Analyzer):
     """Offline emotions, VAD and sentiment from the model shipped with affectlens."""
 
     name = "embedded"
     description = "fine-tuned MiniLM encoder + linear heads, onnxruntime int8, offline (default)"
+    settings_model = EmbeddedSettings
+    cpu_bound = True
 
     def __init__(self, *, model_dir: str | Path | None = None, threads: int | None = None, batch_size: int = 64) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.analyzers.openai_backend import run_coroutine
@@ -35,6 +36,7 @@ from affectlens.llm.strategies import load_strategy
 from affectlens.reasoning.calibration import bounded_confidence
 from affectlens.reasoning.projection import neutral_apart, sentiment_of
 from affectlens.schema import VAD, Analysis, dominant_label
+from affectlens.settings import BackendSettings
 from affectlens.taxonomy import Taxonomy, map_label
 
 __all__ = ["TransformersAnalyzer"]
@@ -91,9 +93,21 @@ class _LocalCompleter:
         return await asyncio.to_thread(self._generate, self._prompt(messages), sample)
 
 
+class TransformersSettings(BackendSettings):
+    model_dir: Path = Field(description="a local Hugging Face model folder (config.json, weights, tokenizer)")
+    mode: Mode = Field("auto", description="classification or generation [default: from the model's architecture]")
+    strategy: str = Field("zero-shot", description="prompt strategy for generation (affectlens.llm.strategies)")
+    samples: int = Field(1, ge=1, le=20, description="self-consistency: reason this many times")
+    temperature: float | None = Field(None, ge=0.0, le=2.0, description="default 0, or 0.7 with samples > 1")
+    max_new_tokens: int = Field(400, ge=16)
+    parse_retries: int = Field(1, ge=0, le=5)
+    batch_size: int = Field(16, ge=1)
+
+
 class TransformersAnalyzer(Analyzer):
     name = "transformers"
     description = "a local Hugging Face model directory: sequence classification or generation (needs affectlens[transformers])"
+    settings_model = TransformersSettings
 
     def __init__(
         self,

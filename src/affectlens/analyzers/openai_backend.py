@@ -16,16 +16,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.errors import ConfigError
 from affectlens.llm.client import ChatClient, RunState, Usage
 from affectlens.llm.pipeline import Context, analyze_texts
-from affectlens.llm.settings import load_settings
+from affectlens.llm.settings import LLMSettings
 from affectlens.llm.strategies import load_stimulus, load_strategy
 from affectlens.schema import Analysis
+from affectlens.settings import build_settings
 from affectlens.taxonomy import Taxonomy
 
 __all__ = ["OpenAIAnalyzer", "run_coroutine"]
@@ -47,8 +47,10 @@ class OpenAIAnalyzer(Analyzer):
     name = "openai"
     description = "any OpenAI-compatible chat endpoint: perceive -> reason -> verify (needs affectlens[llm])"
 
-    def __init__(self, *, config: str | Path | None = None, http_client: Any = None, **settings: Any) -> None:
-        self.settings = load_settings(config, settings)
+    settings_model = LLMSettings
+
+    def __init__(self, *, http_client: Any = None, **settings: Any) -> None:
+        self.settings: LLMSettings = build_settings(LLMSettings, self.name, settings)  # type: ignore[assignment]
         self.settings.resolved_api_key()  # fail now, not after loading texts
         self.strategy = load_strategy(self.settings.strategy)
         self.stimulus = load_stimulus(self.settings.stimulus) if self.settings.stimulus else None

@@ -1,11 +1,11 @@
-"""``affectlens analyze``: texts or a file in, analyses out."""
+"""``affectlens analyze``: texts or a file in, analyses out — the one run with a file or stream sink."""
 
 from __future__ import annotations
 
 import typer
 
-from affectlens.cli import llm_options
-from affectlens.cli.console import err, out, progress
+from affectlens.cli import backend_options, running
+from affectlens.cli.console import err, out
 from affectlens.io.terminal import safe
 from affectlens.io.text import DEFAULT_MAX_CHARS
 
@@ -13,6 +13,7 @@ _MAX_REPORTED = 20
 
 
 def analyze(
+    ctx: typer.Context,
     texts: list[str] = typer.Argument(None, help="Texts to analyse (or use -i FILE)."),
     input: str = typer.Option(
         None, "--input", "-i", help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; '-' for stdin."
@@ -31,27 +32,19 @@ def analyze(
         help="Label set of the answer: goemotions, ekman, plutchik, parrott[-secondary|-tertiary], sentiment.",
     ),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to use (see `affectlens backends`)."),
+    option: list[str] = backend_options.OPTION,
+    backend_config: str = backend_options.CONFIG,
     max_chars: int = typer.Option(
         DEFAULT_MAX_CHARS, "--max-chars", help="Refuse texts longer than this (they are never cut silently)."
     ),
-    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Texts per chunk written to the output."),
+    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Texts per chunk written and committed to the output."),
     explain: bool = typer.Option(False, "--explain", "-e", help="Add verified evidence spans and a rationale."),
     min_confidence: float = typer.Option(
         0.0, "--min-confidence", help="Abstain (no labels, a warning) below this confidence, 0-1."
     ),
     vad_coverage: float = typer.Option(0.8, "--vad-coverage", help="Coverage of the VAD intervals, 0-1."),
-    base_url: str = llm_options.BASE_URL,
-    model: str = llm_options.MODEL,
-    strategy: str = llm_options.STRATEGY,
-    samples: int = llm_options.SAMPLES,
-    stimulus: str = llm_options.STIMULUS,
-    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
-    concurrency: int = llm_options.CONCURRENCY,
-    no_cache: bool = llm_options.NO_CACHE,
-    config: str = llm_options.CONFIG,
-    model_dir: str = llm_options.MODEL_DIR,
-    timeout: float = llm_options.TIMEOUT,
-    deadline: float = llm_options.DEADLINE,
+    workers: int = running.WORKERS,
+    threads: int = running.THREADS,
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad row instead of skipping it."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue an interrupted run into the same -o file (jsonl, csv, json, parquet)."
@@ -64,10 +57,14 @@ def analyze(
     continues where it stopped with the same command and --resume.
     """
     from affectlens.analyzers.base import AnalyzeOptions
-    from affectlens.batch import BadRow, BatchJob, run_batch
-    from affectlens.checkpoint import checkpoint_path
     from affectlens.errors import InputError
+    from affectlens.io.writers import format_for
+    from affectlens.runs import Columns, InputSpec, Named, RunSpec, SinkSpec
 
+    if input is not None and texts:
+        raise InputError("give texts or an input file, not both")
+    if input is None and not texts:
+        raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
     options = AnalyzeOptions.build(
         None,
         {
@@ -78,75 +75,64 @@ def analyze(
             "vad_coverage": vad_coverage,
         },
     )
-    job = BatchJob(
-        input=input,
-        texts=texts or None,
-        input_format=input_format,
-        text_column=text_column,
-        id_column=id_column,
-        output=output,
-        format=format,
-        options=options,
-        backend=backend,
-        backend_settings=llm_options.backend_settings(
-            base_url=base_url,
-            model=model,
-            strategy=strategy,
-            samples=samples,
-            stimulus=stimulus,
-            few_shot_pool=few_shot_pool,
-            concurrency=concurrency,
-            no_cache=no_cache,
-            config=config,
-            model_dir=model_dir,
-            timeout=timeout,
-            deadline=deadline,
+    fmt = format_for(output, format)
+    to_file = output not in (None, "-")
+    spec = RunSpec(
+        input=InputSpec(
+            path=input,
+            texts=None if input is not None else list(texts),
+            format=input_format,
+            columns=Columns(text=text_column, id=id_column),
         ),
-        batch_size=batch_size,
+        backend=Named(name=backend, settings=backend_options.backend_settings(backend, option, backend_config)),
+        options=options,
+        engine=running.engine_spec("local", None, workers, threads),
+        sink=SinkSpec(kind="file" if to_file else "stream", path=output if to_file else None, format=fmt),
+        chunk_rows=batch_size,
         strict=strict,
-        resume=resume,
+        command=running.command_line(ctx),
     )
-    bad: list[BadRow] = []
+    bad: list[dict] = []
 
-    def report(row: BadRow) -> None:
+    def report(row: dict) -> None:
         bad.append(row)
         if len(bad) <= _MAX_REPORTED:
-            err.print(f"[yellow]skipped row {row.line},[/] which {safe(row.reason)}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]skipped row {row['line']},[/] which {safe(row['reason'])}", highlight=False, soft_wrap=True)
 
     def note(message: str) -> None:
         if not quiet:
             err.print(f"[dim]{safe(message)}[/]", highlight=False, soft_wrap=True)
 
-    show_progress = bool(input) and not quiet and err.is_terminal
     try:
-        with progress("analysing", None, enabled=show_progress) as bar:
-            summary = run_batch(
-                job,
-                console=out,
-                on_bad_row=report,
-                on_progress=bar,
-                on_total=bar.set_total if bar else None,
-                on_note=note,
-            )
+        summary = running.run(
+            spec,
+            label="analysing",
+            quiet=quiet,
+            show_progress=bool(input),
+            resume=resume,
+            console=out,
+            on_bad_row=report,
+            on_note=note,
+        )
     except BaseException:
-        if output and input and checkpoint_path(output).exists():
-            err.print(
-                "[yellow]the rows done so far are kept:[/] run the same command with --resume to continue",
-                highlight=False,
-            )
+        folder = spec.folder_of_sink()
+        if to_file and input and folder is not None and (folder / "manifest.json").exists():
+            running.kept_note("the rows done so far are")
+            err.print("  [dim]hint:[/] add --resume to continue", highlight=False)
         raise
     finally:
         if len(bad) > _MAX_REPORTED:
             err.print(f"[yellow]... and {len(bad) - _MAX_REPORTED} more skipped rows[/]")
-    llm_options.report_usage(summary.analyzer, quiet=quiet)
-    if input and summary.total_analysed == 0:
+    backend_options.report_usage(summary.analyzer, quiet=quiet)
+    p, before = summary.progress, summary.before
+    if input and p.analysed == 0:
         raise InputError("no text in the input could be analysed")
     if input and not quiet:
-        rate = summary.analysed / summary.seconds if summary.seconds else 0.0
-        where = f" -> {safe(output)}" if output else ""
-        skipped = f", {summary.total_bad:,} rows skipped" if summary.total_bad else ""
-        before = f" (and {summary.analysed_before:,} before the interruption)" if summary.resumed_at is not None else ""
+        analysed = p.analysed - before.analysed
+        rate = analysed / summary.seconds if summary.seconds else 0.0
+        where = f" -> {safe(output)}" if to_file else ""
+        skipped = f", {p.bad_rows:,} rows skipped" if p.bad_rows else ""
+        earlier = f" (and {before.analysed:,} before the interruption)" if summary.resumed else ""
         err.print(
-            f"analysed {summary.analysed:,} texts{before} in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}",
-            highlight=False,
+            f"analysed {analysed:,} texts{earlier} in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}", highlight=False
         )

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 
-from affectlens.cli import llm_options
-from affectlens.cli.console import err, out, progress
-from affectlens.io.terminal import plain, safe, visible
+from affectlens.cli import backend_options, running
+from affectlens.cli.console import err, out
+from affectlens.io.terminal import safe
 from affectlens.io.text import DEFAULT_MAX_CHARS
 
 app = typer.Typer(
     help="Conversations: per-turn emotions in context, shifts, contagion, escalation, causes.", no_args_is_help=True
 )
 
-_FORMATS = ("table", "json", "jsonl")
-_MAX_REPORTED = 20
-
 
 @app.command("analyze")
 def analyze_command(
+    ctx: typer.Context,
     input: str = typer.Argument(..., help="JSONL, CSV or Parquet file of turns ('-' for JSONL on stdin)."),
     input_format: str = typer.Option(None, "--input-format", help="csv, jsonl or parquet when the suffix does not tell."),
     conversation_column: str = typer.Option("conversation_id", "--conversation-column", help="Column with the conversation id."),
@@ -42,6 +39,8 @@ def analyze_command(
     backend: str = typer.Option(
         "context", "--backend", "-b", help="context (the conversation model, default) or any backend, turn by turn."
     ),
+    option: list[str] = backend_options.OPTION,
+    backend_config: str = backend_options.CONFIG,
     shift_threshold: float = typer.Option(0.5, "--shift-threshold", min=0.0, help="VAD jump that counts as a shift."),
     escalation_turns: int = typer.Option(
         4, "--escalation-turns", min=2, help="One speaker's turns of rising arousal and negative valence that make an escalation."
@@ -51,161 +50,72 @@ def analyze_command(
         DEFAULT_MAX_CHARS, "--max-chars", help="Turns longer than this keep their place but are not analysed (reported)."
     ),
     local_dir: str = typer.Option(None, "--local-models", help="Folder of locally built models [default: the user data folder]."),
-    base_url: str = llm_options.BASE_URL,
-    model: str = llm_options.MODEL,
-    strategy: str = llm_options.STRATEGY,
-    samples: int = llm_options.SAMPLES,
-    stimulus: str = llm_options.STIMULUS,
-    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
-    concurrency: int = llm_options.CONCURRENCY,
-    no_cache: bool = llm_options.NO_CACHE,
-    config: str = llm_options.CONFIG,
-    model_dir: str = llm_options.MODEL_DIR,
-    timeout: float = llm_options.TIMEOUT,
-    deadline: float = llm_options.DEADLINE,
+    workers: int = running.WORKERS,
+    threads: int = running.THREADS,
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same -o file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
 ) -> None:
     """Analyse every conversation of a file of turns.
 
-    A file output appears when the run is complete (an interrupted run leaves the old file, or none).
+    A file output is committed conversation by conversation; an interrupted run continues
+    with the same command and --resume.
     """
-    from affectlens.conversation.analyzer import ConversationAnalyzer
-    from affectlens.conversation.io import Columns, read_conversations
+    from affectlens.analyzers.base import AnalyzeOptions
+    from affectlens.conversation.analyzer import CONTEXT_BACKEND
+    from affectlens.conversation.io import Columns
     from affectlens.errors import InputError
-    from affectlens.io.files import atomic_path, same_file
+    from affectlens.runs import InputSpec, Named, RunSpec, SinkSpec
 
     fmt = format or (Path(output).suffix.lstrip(".") if output else "table")
-    if fmt not in _FORMATS:
-        raise InputError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(_FORMATS)}")
-    if fmt == "table" and output:
-        raise InputError("a table goes to the terminal", hint="write .json or .jsonl with -o")
-    if output and input != "-" and Path(output).exists() and same_file(input, output):
+    if backend == CONTEXT_BACKEND and (option or backend_config):
         raise InputError(
-            f"the output {output!r} is the input file: writing it would destroy the turns being read",
-            hint="choose another file with -o",
+            "-O and --backend-config apply to a backend that scores turns, not the conversation model",
+            hint="add --backend openai (or embedded, transformers) to score turns with it",
         )
-    settings = llm_options.backend_settings(
-        base_url=base_url,
-        model=model,
-        strategy=strategy,
-        samples=samples,
-        stimulus=stimulus,
-        few_shot_pool=few_shot_pool,
-        concurrency=concurrency,
-        no_cache=no_cache,
-        config=config,
-        model_dir=model_dir,
-        timeout=timeout,
-        deadline=deadline,
-    )
-    if settings and backend == "context":
-        raise InputError(
-            f"{', '.join('--' + k.replace('_', '-') for k in settings)} apply to LLM backends, not the conversation model",
-            hint="add --backend openai (or transformers) to score turns with an LLM",
-        )
-    if plot:
-        from affectlens.evaluation.plots import require_matplotlib
-
-        require_matplotlib()
+    settings = {} if backend == CONTEXT_BACKEND else backend_options.backend_settings(backend, option, backend_config)
     columns = Columns(
         conversation_column, speaker_column, text_column, index_column, timestamp_column, turn_id_column, parent_column
     )
-    read = read_conversations(
-        input, columns=columns, input_format=input_format or ("jsonl" if input == "-" else None), max_chars=max_chars
+    to_file = output not in (None, "-")
+    spec = RunSpec(
+        input=InputSpec(path=input, format=input_format),
+        work=Named(
+            name="conversations",
+            settings={
+                "columns": asdict(columns),
+                "shift_threshold": shift_threshold,
+                "escalation_turns": escalation_turns,
+                "local_dir": local_dir,
+                "plot": plot,
+            },
+        ),
+        backend=Named(name=backend, settings=settings),
+        options=AnalyzeOptions(max_chars=max_chars),
+        engine=running.engine_spec("local", None, workers, threads),
+        sink=SinkSpec(kind="file" if to_file else "stream", path=output if to_file else None, format=fmt),
+        chunk_rows=16,
+        command=running.command_line(ctx),
     )
-    for problem in read.problems[:_MAX_REPORTED]:
-        err.print(f"[yellow]{safe(str(problem))}[/]", highlight=False, soft_wrap=True)
-    if len(read.problems) > _MAX_REPORTED:
-        err.print(f"[yellow]... and {len(read.problems) - _MAX_REPORTED} more problems[/]")
-    if not read.conversations:
-        raise InputError(
-            f"no conversation to analyse in {input!r}", hint="each row needs a conversation id, a speaker and a text"
-        )
 
-    analyzer = ConversationAnalyzer(
-        backend=backend, shift_threshold=shift_threshold, escalation_turns=escalation_turns, local_dir=local_dir, **settings
-    )
-    results = []
-    with contextlib.ExitStack() as stack:
-        sink = None
-        if output:
-            sink = stack.enter_context(open(stack.enter_context(atomic_path(output)), "w", encoding="utf-8"))
-        advance = stack.enter_context(progress("turns", read.turns, enabled=not quiet and err.is_terminal))
-        for conversation in read.conversations:
-            result = analyzer.analyze(conversation)
-            if advance:
-                advance(len(conversation.texts))
-            if fmt == "jsonl":
-                line = result.model_dump_json()
-                sink.write(line + "\n") if sink else _echo(line)
-            else:
-                results.append(result)
-            if plot:
-                from affectlens.evaluation.plots import conversation_plot
+    def note(line: str) -> None:
+        if not quiet:
+            err.print(f"[yellow]{safe(line)}[/]", highlight=False, soft_wrap=True)
 
-                target = Path(plot) if len(read.conversations) == 1 else _numbered(Path(plot), conversation.id)
-                conversation_plot(result, target)
-        if fmt == "json":
-            text = json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False, indent=2)
-            sink.write(text + "\n") if sink else _echo(text)
-    if fmt == "table":
-        for result in results:
-            _print_table(result)
+    try:
+        summary = running.run(spec, label="conversations", quiet=quiet, resume=resume, console=out, on_note=note)
+    except BaseException:
+        folder = spec.folder_of_sink()
+        if to_file and folder is not None and (folder / "manifest.json").exists():
+            running.kept_note("the conversations done so far are")
+            err.print("  [dim]hint:[/] add --resume to continue", highlight=False)
+        raise
     if not quiet:
+        d = summary.manifest.details
         err.print(
-            f"{len(read.conversations):,} conversations, {read.turns:,} turns analysed; {len(read.problems)} problems"
-            + (f"; plots: {plot}" if plot else ""),
+            f"{d.get('conversations', 0):,} conversations, {d.get('turns', 0):,} turns analysed; "
+            f"{d.get('problem_count', 0)} problems" + (f"; plots: {plot}" if plot else ""),
             highlight=False,
         )
-
-
-def _echo(text: str) -> None:
-    """JSON on stdout; a terminal sees control characters as symbols (JSON escapes only C0)."""
-    typer.echo(visible(text) if sys.stdout.isatty() else text)
-
-
-def _numbered(path: Path, conversation_id: str) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in conversation_id)[:80]
-    return path.with_name(f"{path.stem}-{safe}{path.suffix or '.png'}")
-
-
-def _print_table(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.table import Table
-
-    shifts = {s.turn: s for s in result.dynamics.shifts}
-    causes: dict[int, list[str]] = {}
-    for c in result.causes:
-        causes.setdefault(c.effect_turn, []).append(f"{c.cause_turn} ({c.score:.2f})")
-    tree = any(t.parent != (t.index - 1 if t.index else None) for t in result.turns)  # a reply thread: show who answers whom
-    columns = ["#", *(["answers"] if tree else []), "speaker", "text", "emotion", "V / A", "shift", "caused by"]
-    table = Table(*columns, header_style="bold", title=result.conversation_id)
-    for t in result.turns:
-        a = t.analysis
-        text = a.text if len(a.text) <= 60 else a.text[:59] + "…"
-        shift = ",".join(shifts[t.index].kinds) if t.index in shifts else ""
-        emotion = f"{a.dominant} {a.scores.get(a.dominant or '', 0):.2f}" if a.dominant else ""
-        table.add_row(
-            str(t.index),
-            *([str(t.parent) if t.parent is not None else ""] if tree else []),
-            plain(t.speaker) if t.speaker is not None else plain("(unknown)", "dim"),
-            plain(text),
-            emotion,
-            f"{a.vad.valence:+.2f} / {a.vad.arousal:+.2f}",
-            shift,
-            ", ".join(causes.get(t.index, [])),
-        )
-    out.print(table)
-    d = result.dynamics
-
-    def rate(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.2f}"
-
-    out.print(
-        f"inertia {rate(d.inertia)} · contagion {rate(d.contagion)} · shifts {len(d.shifts)} · "
-        f"escalation {'yes: ' + ', '.join(f'{e.start_turn}-{e.end_turn}' for e in d.escalations) if d.escalations else 'no'}"
-        f" · causes by {result.cause_model}",
-        highlight=False,
-    )
 
 
 @app.command("build")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
-
 import typer
 
-from affectlens.cli import llm_options
-from affectlens.cli.console import err, progress
+from affectlens.cli import backend_options, running
+from affectlens.cli.console import err
 from affectlens.io.terminal import safe
 from affectlens.io.text import DEFAULT_MAX_CHARS
 
@@ -32,26 +29,16 @@ def analyze_command(
     ),
     taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set of the answer."),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to use (see `affectlens backends`)."),
+    option: list[str] = backend_options.OPTION,
+    backend_config: str = backend_options.CONFIG,
     explain: bool = typer.Option(False, "--explain", "-e", help="Add evidence spans (a nested column)."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Rows with longer texts are reported, not cut."),
-    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (pip install 'affectlens[ray]')."),
-    ray_address: str = typer.Option(
-        None, "--ray-address", help="Ray cluster to use, e.g. ray://head:10001 [default: a local Ray]."
-    ),
+    engine: str = running.ENGINE,
+    ray_address: str = running.RAY_ADDRESS,
+    workers: int = running.WORKERS,
+    threads: int = running.THREADS,
     restart: bool = typer.Option(False, "--restart", help="Start the run folder afresh instead of continuing it."),
     chunk_rows: int = typer.Option(2000, "--chunk-rows", min=1, help="Rows per task (a task is the unit of commit and resume)."),
-    base_url: str = llm_options.BASE_URL,
-    model: str = llm_options.MODEL,
-    strategy: str = llm_options.STRATEGY,
-    samples: int = llm_options.SAMPLES,
-    stimulus: str = llm_options.STIMULUS,
-    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
-    concurrency: int = llm_options.CONCURRENCY,
-    no_cache: bool = llm_options.NO_CACHE,
-    config: str = llm_options.CONFIG,
-    model_dir: str = llm_options.MODEL_DIR,
-    timeout: float = llm_options.TIMEOUT,
-    deadline: float = llm_options.DEADLINE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
     """Analyse a corpus into a run folder of Parquet parts and a manifest.
@@ -61,84 +48,60 @@ def analyze_command(
     """
     from pathlib import Path
 
-    from affectlens.corpus import analyze
+    from affectlens.corpus.run import corpus_spec
     from affectlens.errors import BackendError, OutputError
 
-    engine_settings = {"address": ray_address} if ray_address else {}
-    bar_state: dict[str, object] = {}
+    engine_named = running.engine_spec(engine, ray_address, workers, threads)
+    spec = corpus_spec(
+        input,
+        output,
+        input_format=input_format,
+        text_column=text_column,
+        id_column=id_column,
+        time_column=time_column,
+        group_columns=group_columns or [],
+        backend=backend,
+        backend_settings=backend_options.backend_settings(backend, option, backend_config),
+        taxonomy=taxonomy,
+        explain=explain,
+        max_chars=max_chars,
+        engine=engine_named.name,
+        engine_settings=engine_named.settings,
+        chunk_rows=chunk_rows,
+        command=running.command_line(ctx),
+    )
 
-    def started(manifest, left: int) -> None:  # type: ignore[no-untyped-def]
+    def note(line: str) -> None:
+        if not quiet:
+            err.print(f"[dim]{safe(line)}[/]", highlight=False, soft_wrap=True)
+
+    def started(manifest, left) -> None:  # type: ignore[no-untyped-def]
         p = manifest.progress
-        if not quiet and p.tasks_done:
-            err.print(
-                f"[dim]continuing {safe(output)}: {p.tasks_done:,} of {p.tasks:,} tasks done "
-                f"({p.analysed:,} rows analysed, {p.bad_rows:,} bad)[/]",
-                highlight=False,
-            )
-        bar = bar_state.get("bar")
-        if bar is not None:
-            bar.set_total(left)  # type: ignore[attr-defined]
-
-    def finished_task(result) -> None:  # type: ignore[no-untyped-def]
-        bar = bar_state.get("bar")
-        if bar is not None:
-            bar(result.planned)  # type: ignore[operator]
+        if p.tasks_done:
+            note(f"continuing {output}: {p.tasks_done:,} of {p.tasks:,} tasks done ({p.analysed:,} analysed, {p.bad_rows:,} bad)")
 
     try:
-        with progress("analysing", None, enabled=not quiet and err.is_terminal) as bar:
-            bar_state["bar"] = bar
-            summary = analyze(
-                input,
-                output,
-                input_format=input_format,
-                text_column=text_column,
-                id_column=id_column,
-                time_column=time_column,
-                group_columns=group_columns or [],
-                backend=backend,
-                backend_settings=llm_options.backend_settings(
-                    base_url=base_url,
-                    model=model,
-                    strategy=strategy,
-                    samples=samples,
-                    stimulus=stimulus,
-                    few_shot_pool=few_shot_pool,
-                    concurrency=concurrency,
-                    no_cache=no_cache,
-                    config=config,
-                    model_dir=model_dir,
-                    timeout=timeout,
-                    deadline=deadline,
-                ),
-                taxonomy=taxonomy,
-                explain=explain,
-                max_chars=max_chars,
-                engine=engine,
-                engine_settings=engine_settings,
-                restart=restart,
-                chunk_rows=chunk_rows,
-                command=shlex.join((ctx.find_root().obj or {}).get("argv") or ["affectlens", *sys.argv[1:]]),
-                on_start=started,
-                on_task=finished_task,
-            )
+        summary = running.run(spec, label="analysing", quiet=quiet, restart=restart, on_note=note, on_start=started)
     except (KeyboardInterrupt, BackendError, OutputError):  # stopped inside the run, not refused
         if (Path(output) / "manifest.json").exists():
-            err.print(
-                "[yellow]the parts written so far are kept:[/] run the same command again to continue", highlight=False
-            )
+            running.kept_note("the parts written so far are")
         raise
     if quiet:
         return
-    p = summary.progress
-    rate = p.rows_done / summary.manifest.elapsed_s if summary.manifest.elapsed_s else 0.0
+    manifest = summary.manifest
+    p = manifest.progress
+    rate = p.rows_done / manifest.elapsed_s if manifest.elapsed_s else 0.0
     err.print(
         f"{p.analysed:,} rows analysed, {p.bad_rows:,} bad rows, {p.reused:,} identical texts reused "
-        f"({p.rows_done:,} input rows in {summary.manifest.elapsed_s:,.1f} s, {rate:,.0f}/s) -> {safe(output)}",
+        f"({p.rows_done:,} input rows in {manifest.elapsed_s:,.1f} s, {rate:,.0f}/s) -> {safe(output)}",
         highlight=False,
     )
-    for bad in summary.manifest.bad_examples[:10]:
+    err.print(f"[dim]{safe(running.how_it_ran(manifest))}[/]", highlight=False)
+    for bad in manifest.bad_examples[:10]:
         err.print(
-            f"[yellow]bad row[/] {safe(bad['file'])} line {bad['line']} {safe(bad['reason'])}", highlight=False, soft_wrap=True
+            f"[yellow]bad row[/] {safe(Path(bad['file']).name)} line {bad['line']} {safe(bad['reason'])}",
+            highlight=False,
+            soft_wrap=True,
         )
     if p.bad_rows > 10:
         err.print(f"[yellow]... {p.bad_rows - 10:,} more in {safe(output)}/bad/[/]", highlight=False)

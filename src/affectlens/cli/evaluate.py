@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from affectlens.cli import llm_options
+from affectlens.cli import backend_options
 from affectlens.cli.console import err, out
 
 
@@ -25,16 +25,8 @@ def evaluate_command(
     explain: bool = typer.Option(False, "--explain", help="Also measure the faithfulness of the evidence (ERASER)."),
     plots: str = typer.Option(None, "--plots", help="Write reliability diagrams / VAD plots (PNG) into DIR."),
     list_: bool = typer.Option(False, "--list", help="List the datasets and exit."),
-    base_url: str = llm_options.BASE_URL,
-    model: str = llm_options.MODEL,
-    strategy: str = llm_options.STRATEGY,
-    samples: int = llm_options.SAMPLES,
-    stimulus: str = llm_options.STIMULUS,
-    few_shot_pool: str = llm_options.FEW_SHOT_POOL,
-    concurrency: int = llm_options.CONCURRENCY,
-    no_cache: bool = llm_options.NO_CACHE,
-    config: str = llm_options.CONFIG,
-    model_dir: str = llm_options.MODEL_DIR,
+    option: list[str] = backend_options.OPTION,
+    backend_config: str = backend_options.CONFIG,
 ) -> None:
     """Score a backend on a dataset split and print its metrics."""
     from affectlens.errors import InputError
@@ -55,27 +47,18 @@ def evaluate_command(
     from affectlens.api import get_analyzer
     from affectlens.evaluation.runner import conversation_analyzer, evaluate
 
-    settings = llm_options.backend_settings(
-        base_url=base_url,
-        model=model,
-        strategy=strategy,
-        samples=samples,
-        stimulus=stimulus,
-        few_shot_pool=few_shot_pool,
-        concurrency=concurrency,
-        no_cache=no_cache,
-        config=config,
-        model_dir=model_dir,
-    )
     spec = datasets.get(dataset)
-    if spec.conversational and not settings:
+    given = bool(option or backend_config)
+    if spec.conversational and not given:
         analyzer = conversation_analyzer(spec, backend)
     elif spec.conversational:
         from affectlens.conversation.analyzer import ConversationAnalyzer
 
-        analyzer = ConversationAnalyzer(backend=backend or "embedded", **settings)
+        name = backend or "embedded"
+        analyzer = ConversationAnalyzer(backend=name, **backend_options.backend_settings(name, option, backend_config))
     else:
-        analyzer = get_analyzer(backend or "embedded", **settings)
+        name = backend or "embedded"
+        analyzer = get_analyzer(name, config=False, **backend_options.backend_settings(name, option, backend_config))
 
     if as_json or not err.is_terminal:
         result = evaluate(

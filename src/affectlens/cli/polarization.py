@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from affectlens.cli import llm_options
+from affectlens.cli import backend_options, running
 from affectlens.cli.console import err, out, progress
 from affectlens.io.terminal import plain, safe
 from affectlens.io.text import DEFAULT_MAX_CHARS
@@ -53,19 +51,16 @@ def analyze_command(
     ),
     no_evidence: bool = typer.Option(False, "--no-evidence", help="Offline: skip verifying hostile phrases (faster)."),
     backend: str = typer.Option("embedded", "--backend", "-b", help="embedded (offline, default) or openai (an LLM)."),
+    option: list[str] = backend_options.OPTION,
+    backend_config: str = backend_options.CONFIG,
     rules: str = typer.Option("asonam2025", "--rules", "-r", help="Rule set scored at the end (any can be scored later)."),
     max_chars: int = typer.Option(DEFAULT_MAX_CHARS, "--max-chars", help="Posts with longer texts are reported and left out."),
-    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (pip install 'affectlens[ray]')."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to use [default: a local Ray]."),
+    engine: str = running.ENGINE,
+    ray_address: str = running.RAY_ADDRESS,
+    workers: int = running.WORKERS,
+    threads: int = running.THREADS,
     restart: bool = typer.Option(False, "--restart", help="Start the run folder afresh instead of continuing it."),
     chunk_rows: int = typer.Option(None, "--chunk-rows", min=1, help="Posts per task [default: 2000 offline, 100 with an LLM]."),
-    base_url: str = llm_options.BASE_URL,
-    model: str = llm_options.MODEL,
-    concurrency: int = llm_options.CONCURRENCY,
-    no_cache: bool = llm_options.NO_CACHE,
-    config: str = llm_options.CONFIG,
-    timeout: float = llm_options.TIMEOUT,
-    deadline: float = llm_options.DEADLINE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
     """Score every reply of a file of reply threads against its parent.
@@ -80,20 +75,6 @@ def analyze_command(
 
     if backend not in ("embedded", "openai"):
         raise InputError(f"--backend {backend!r} cannot annotate polarization", hint="use embedded (offline) or openai")
-    settings = llm_options.backend_settings(
-        base_url=base_url,
-        model=model,
-        concurrency=concurrency,
-        no_cache=no_cache,
-        config=config,
-        timeout=timeout,
-        deadline=deadline,
-    )
-    if backend == "embedded" and settings:
-        raise InputError(
-            f"{', '.join('--' + k.replace('_', '-') for k in settings)} apply to --backend openai",
-            hint="add --backend openai to annotate with an LLM",
-        )
     if backend == "openai" and (stance_column or stance_examples):
         raise InputError(
             "--stance-column and --stance-examples are for the offline path", hint="the LLM judges the stance itself"
@@ -108,26 +89,27 @@ def analyze_command(
         topic=topic_column,
         stance=stance_column,
     )
-    bar_state: dict[str, Any] = {}
-
-    def started(manifest, left: int) -> None:  # type: ignore[no-untyped-def]
-        p = manifest.progress
-        if not quiet and p.tasks_done:
-            err.print(f"[dim]continuing {safe(output)}: {p.tasks_done:,} of {p.tasks:,} tasks annotated[/]", highlight=False)
-        if bar_state.get("bar") is not None:
-            bar_state["bar"].set_total(left)
-
-    def finished_task(result) -> None:  # type: ignore[no-untyped-def]
-        if bar_state.get("bar") is not None:
-            bar_state["bar"](result.planned)
+    engine_named = running.engine_spec(engine, ray_address, workers, threads)
+    state: dict[str, Any] = {}
 
     def log(line: str) -> None:
         if not quiet:
             err.print(f"[dim]{safe(line)}[/]", highlight=False, soft_wrap=True)
 
+    def started(manifest, left) -> None:  # type: ignore[no-untyped-def]
+        p = manifest.progress
+        if p.tasks_done:
+            log(f"continuing {output}: {p.tasks_done:,} of {p.tasks:,} tasks annotated")
+        if state.get("bar") is not None:
+            state["bar"].set_total(left)
+
+    def finished_task(result) -> None:  # type: ignore[no-untyped-def]
+        if state.get("bar") is not None:
+            state["bar"](result.rows)
+
     try:
         with progress("annotating", None, enabled=not quiet and err.is_terminal) as bar:
-            bar_state["bar"] = bar
+            state["bar"] = bar
             result = analyze(
                 input,
                 output,
@@ -135,36 +117,36 @@ def analyze_command(
                 columns=columns,
                 input_format=input_format,
                 mode="llm" if backend == "openai" else "offline",
-                backend_settings=settings,
+                backend_settings=backend_options.backend_settings(backend, option, backend_config),
                 stance_examples=stance_examples,
                 min_stance_confidence=min_stance_confidence,
                 evidence=not no_evidence,
                 rules=rules,
                 max_chars=max_chars,
-                engine=engine,
-                engine_settings={"address": ray_address} if ray_address else {},
+                engine=engine_named.name,
+                engine_settings=engine_named.settings,
                 chunk_rows=chunk_rows,
                 restart=restart,
-                command=shlex.join((ctx.find_root().obj or {}).get("argv") or ["affectlens", *sys.argv[1:]]),
+                command=running.command_line(ctx),
                 on_start=started,
                 on_task=finished_task,
                 log=log,
             )
     except (KeyboardInterrupt, BackendError, OutputError):
-        if (Path(output) / "polarization.json").exists():
-            err.print(
-                "[yellow]the annotations written so far are kept:[/] run the same command again to continue", highlight=False
-            )
+        if (Path(output) / "manifest.json").exists():
+            running.kept_note("the annotations written so far are")
         raise
     if quiet:
         return
-    m, p = result.manifest, result.annotation.progress
+    m = result.manifest
+    d, p = m.details, m.progress
     err.print(
-        f"{m.rows:,} rows: {m.posts:,} posts in {m.threads:,} threads annotated by "
-        f"{safe(result.annotation.settings['backend'])} in {result.seconds:,.1f} s -> {safe(output)}",
+        f"{d.get('rows', 0):,} rows: {d.get('posts', 0):,} posts in {d.get('threads', 0):,} threads annotated by "
+        f"{safe(m.backend_id or m.settings['backend'])} in {result.seconds:,.1f} s -> {safe(output)}",
         highlight=False,
     )
-    _print_problems(result.run_dir, m.problems)
+    err.print(f"[dim]{safe(running.how_it_ran(m))}[/]", highlight=False)
+    _print_problems(result.run_dir, d.get("problems", {}))
     failed = {k: v for k, v in p.counts.items() if k.endswith("_failed")}
     unknown = {k: v for k, v in p.counts.items() if k.endswith("_unknown")}
     if failed:
@@ -174,7 +156,7 @@ def analyze_command(
     usage = {k: v for k, v in p.counts.items() if k.startswith("llm_")}
     if usage:
         err.print(f"LLM: {_counts(usage)}", highlight=False)
-    s = m.scores
+    s = d["scores"]
     err.print(
         f"{s['rules']}: {s['scored']:,} of {s['interactions']:,} interactions scored "
         f"({s['unscored_unknown']:,} with an unknown fact, {s['unscored_failed']:,} with a failed one); "

@@ -39,9 +39,12 @@ def serve_command(
         f"jobs in {settings.state_dir}",
         highlight=False,
     )
+    from affectlens.service.server import GuardedH11Protocol
+
     uvicorn.run(
         "affectlens.service.app:app_from_env",
         factory=True,
+        http=GuardedH11Protocol,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,

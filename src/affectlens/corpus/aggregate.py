@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.corpus.manifest import RunDir, RunManifest
 from affectlens.corpus.stats import (
     CONFIDENCE,
     EXACT_MAX_N,
@@ -43,8 +42,9 @@ from affectlens.corpus.stats import (
     share_test,
 )
 from affectlens.errors import ConfigError, InputError, MissingDependencyError
+from affectlens.runs.manifest import RunFolder, RunManifest, warn_if_incomplete
 
-__all__ = ["EVERY", "Selection", "aggregate", "compare", "run_labels", "scan_rows"]
+__all__ = ["EVERY", "Selection", "aggregate", "compare", "load_run", "mark", "run_labels", "scan_rows"]
 
 EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 VAD = ("valence", "arousal", "dominance")
@@ -63,11 +63,26 @@ def _polars() -> Any:
 def scan_rows(run_dir: str | Path) -> Any:
     """The run's rows as a polars LazyFrame (one scan over the Parquet parts)."""
     pl = _polars()
-    run = RunDir(run_dir)
+    run = RunFolder(run_dir)
     run.load_manifest()  # a clear error when this is not a run folder
     if not run.done():
         raise InputError(f"the run {str(run.path)!r} has no rows yet", hint="run `affectlens corpus analyze` into it")
     return pl.scan_parquet(str(run.parts / "*.parquet"))
+
+
+def load_run(run_dir: str | Path, *, quiet: bool = False) -> RunManifest:
+    """The manifest of the run in ``run_dir``; unless ``quiet``, a warning (stderr, through the
+    ``affectlens`` logger) when the run is incomplete and its figures cover only part of the input."""
+    manifest = RunFolder(run_dir).load_manifest()
+    if not quiet:
+        warn_if_incomplete(manifest, str(run_dir))
+    return manifest
+
+
+def mark(frame: Any, manifest: RunManifest) -> Any:
+    """``frame`` with the column ``run_complete``: false on every row of figures from an incomplete run."""
+    pl = _polars()
+    return frame.with_columns(pl.lit(manifest.complete).alias("run_complete"))
 
 
 def run_labels(manifest: RunManifest) -> list[str]:
@@ -172,11 +187,14 @@ def aggregate(
     confidence: float = CONFIDENCE,
     resamples: int = RESAMPLES,
     seed: int = 0,
+    quiet: bool = False,
 ) -> Any:
     """The tidy table of a run (see the module docstring) as a polars DataFrame:
-    ``every`` is day, week, month, quarter, year or None (the whole run); ``by`` groups."""
+    ``every`` is day, week, month, quarter, year or None (the whole run); ``by`` groups.
+    ``run_complete`` is false on every row when the run is incomplete (and, unless ``quiet``,
+    a warning says so)."""
     pl = _polars()
-    manifest = RunDir(run_dir).load_manifest()
+    manifest = load_run(run_dir, quiet=quiet)
     _check_by(manifest, by)
     labels = run_labels(manifest)
     lf = scan_rows(run_dir)
@@ -209,7 +227,7 @@ def aggregate(
         "n": pl.Int64,
         "low_n": pl.Boolean,
     }
-    return pl.DataFrame(records, schema=schema, orient="row").select(columns)
+    return mark(pl.DataFrame(records, schema=schema, orient="row").select(columns), manifest)
 
 
 @dataclass(frozen=True)
@@ -225,7 +243,7 @@ class Selection:
 
     @classmethod
     def parse(cls, text: str) -> Selection:
-        from affectlens.corpus.rows import parse_time
+        from affectlens.runs.rows import parse_time
 
         start = end = None
         groups = []
@@ -262,7 +280,7 @@ def compare(
     pl = _polars()
     a = Selection.parse(a) if isinstance(a, str) else a
     b = Selection.parse(b) if isinstance(b, str) else b
-    manifest = RunDir(run_dir).load_manifest()
+    manifest = load_run(run_dir)
     _check_by(manifest, [c for c, _ in (*a.groups, *b.groups)])
     labels = run_labels(manifest)
     lf = scan_rows(run_dir)
@@ -292,4 +310,4 @@ def compare(
     for row, qv in zip(rows, q):
         row += [qv, (not math.isnan(qv)) and qv < 1 - confidence]
     names = ["measure", "label", "a", "b", "n_a", "n_b", "difference", "ci_low", "ci_high", "effect", "effect_size", "p"]
-    return pl.DataFrame(rows, schema=[*names, "q", "significant"], orient="row")
+    return mark(pl.DataFrame(rows, schema=[*names, "q", "significant"], orient="row"), manifest)

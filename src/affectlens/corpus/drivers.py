@@ -26,8 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from affectlens.corpus.aggregate import Selection, _polars, run_labels, scan_rows
-from affectlens.corpus.manifest import RunDir
+from affectlens.corpus.aggregate import Selection, _polars, load_run, mark, run_labels, scan_rows
 from affectlens.errors import ConfigError, InputError
 
 __all__ = ["PRIOR", "drivers", "log_odds", "tokens"]
@@ -90,7 +89,7 @@ def drivers(
     """The ``top`` words that rose most for ``label`` from ``a`` to ``b`` and the ``top`` that
     fell most, as a polars DataFrame: word, count_a, count_b, log_odds, z, direction."""
     pl = _polars()
-    manifest = RunDir(run_dir).load_manifest()
+    manifest = load_run(run_dir)
     labels = run_labels(manifest)
     if label not in labels:
         raise ConfigError(f"the run's taxonomy has no label {label!r}", hint=f"labels: {', '.join(labels)}")
@@ -112,4 +111,4 @@ def drivers(
     chosen = scored[:top] + [row for row in scored[-top:][::-1] if row[4] < 0 and row not in scored[:top]]
     rows = [(w, float(ca), float(cb), d, z, "b" if z > 0 else "a") for w, ca, cb, d, z in chosen]
     schema = ["word", "count_a", "count_b", "log_odds", "z", "more_in"]
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return mark(pl.DataFrame(rows, schema=schema, orient="row"), manifest)

@@ -25,9 +25,9 @@ from typing import Any
 from affectlens.corpus.aggregate import _polars, aggregate, run_labels, scan_rows
 from affectlens.corpus.changepoints import change_points
 from affectlens.corpus.drivers import drivers
-from affectlens.corpus.manifest import RunDir, RunManifest
 from affectlens.errors import InputError, MissingDependencyError
 from affectlens.io.files import atomic_write
+from affectlens.runs.manifest import RunFolder, RunManifest, warn_if_incomplete
 
 __all__ = ["PALETTE", "SECTIONS", "anchor", "figure_html", "html_table", "plotly_modules", "report", "section", "write_page"]
 
@@ -182,12 +182,13 @@ def report(
     """Write the report of ``run_dir`` to ``output`` (see the module docstring); returns its path."""
     pl = _polars()
     plotly_modules()
-    run = RunDir(run_dir)
+    run = RunFolder(run_dir)
     manifest = run.load_manifest()
-    table = aggregate(run_dir, every=every, by=by)
+    warn_if_incomplete(manifest, str(run.path))
+    table = aggregate(run_dir, every=every, by=by, quiet=True)
     if not table.height:
         raise InputError(f"the run {str(run.path)!r} has no rows with a time", hint="analyse with --time-column")
-    whole = aggregate(run_dir, every=None)
+    whole = aggregate(run_dir, every=None, quiet=True)
     shares = whole.filter((pl.col("measure") == "share") & (pl.col("label") != "neutral")).sort("value", descending=True)
     shown = list(labels) if labels else shares["label"].head(top_labels).to_list()
     unknown = sorted(set(shown) - set(run_labels(manifest)))
@@ -232,18 +233,37 @@ def section(title: str, body: str) -> str:
     return f'<section id="{anchor(title)}"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
-def _header(manifest: RunManifest, run: RunDir, every: str, by: Sequence[str]) -> str:
+def _header(manifest: RunManifest, run: RunFolder, every: str, by: Sequence[str]) -> str:
     p = manifest.progress
     inputs = ", ".join(html.escape(Path(s.path).name) for s in manifest.inputs[:5])
     inputs += f" and {len(manifest.inputs) - 5} more" if len(manifest.inputs) > 5 else ""
     groups = f", per {html.escape(', '.join(by))}" if by else ""
     toc = "".join(f'<li><a href="#{anchor(s)}">{html.escape(s)}</a></li>' for s in SECTIONS)
+    backend = manifest.backend_id or manifest.settings["backend"]
     return (
-        f"<header><h1>{html.escape(run.path.name)}</h1>"
-        f"<p>{p.analysed:,} texts from {inputs}, analysed by <code>{html.escape(manifest.settings['backend'])}</code> "
+        f"<header><h1>{html.escape(run.path.name)}</h1>{incomplete_banner(manifest)}"
+        f"<p>{p.analysed:,} texts from {inputs}, analysed by <code>{html.escape(backend)}</code> "
         f"in <code>{html.escape(manifest.settings['options']['taxonomy'])}</code>; every {html.escape(every)}{groups}. "
-        f"Run {html.escape(manifest.status)}, {p.tasks_done:,} of {p.tasks:,} tasks.</p><nav><ol>{toc}</ol></nav></header>"
+        f"Run {html.escape(run_state(manifest))}.</p><nav><ol>{toc}</ol></nav></header>"
     )
+
+
+def run_state(manifest: RunManifest) -> str:
+    """The run's state in words, with how much of it was done: "complete", "interrupted: 1 of 10 tasks"."""
+    p = manifest.progress
+    done = f"{p.rows_done:,} of {p.rows:,} rows" if p.rows else f"{p.tasks_done:,} of {p.tasks:,} tasks"
+    word = {"complete": "complete", "stopped": "interrupted", "failed": "failed", "running": "running or killed"}[manifest.status]
+    return f"{word}, {done} done"
+
+
+def incomplete_banner(manifest: RunManifest) -> str:
+    """A warning at the top of a report on an incomplete run ("" for a complete one)."""
+    note = manifest.incomplete_note()
+    if note is None:
+        return ""
+    error = f" {manifest.error.message}" if manifest.error else ""
+    text = html.escape(note[0].upper() + note[1:] + "." + error)
+    return f'<p class="warning" role="alert"><strong>Incomplete run.</strong> {text}</p>'
 
 
 def _low_n_note(table: Any) -> str:
@@ -315,7 +335,7 @@ def _examples(run_dir: str | Path, manifest: RunManifest, shown: Sequence[str], 
     return "".join(blocks)
 
 
-def _quality(run_dir: str | Path, manifest: RunManifest, run: RunDir) -> str:
+def _quality(run_dir: str | Path, manifest: RunManifest, run: RunFolder) -> str:
     pl = _polars()
     p = manifest.progress
     stats = (
@@ -367,6 +387,7 @@ th, td { border-bottom: 1px solid #ddd; padding: .25em .8em; text-align: left; }
 mark { background: #ffe08a; padding: 0 .15em; border-radius: 2px; }
 .score { font-variant-numeric: tabular-nums; color: #555; }
 .note { color: #555; font-size: .9em; }
+.warning { background: #fff4e5; border-left: 4px solid #b35c00; padding: .6em 1em; color: #5a2e00; }
 ul.examples li { margin-bottom: .4em; }
 a { color: #0057a3; }
 .changes { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 2em; }

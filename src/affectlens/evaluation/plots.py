@@ -6,36 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from affectlens.errors import MissingDependencyError
+from affectlens.plots import pyplot as _pyplot
+from affectlens.plots import require_matplotlib
+from affectlens.plots import save as _save
 
-__all__ = ["conversation_plot", "reliability_plot", "require_matplotlib", "vad_plot"]
+__all__ = ["reliability_plot", "require_matplotlib", "vad_plot"]
 
 _BINS = 15
-
-
-def _save(plt, fig, title: str, path: Path) -> Path:  # type: ignore[no-untyped-def]
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def require_matplotlib() -> None:
-    """Fail early, before a long evaluation, when plots were asked for and cannot be drawn."""
-    _pyplot()
-
-
-def _pyplot():  # type: ignore[no-untyped-def]
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise MissingDependencyError("matplotlib", "plots", "eval --plots") from exc
-    return plt
 
 
 def _reliability(ax, confidence: np.ndarray, outcome: np.ndarray, title: str) -> None:  # type: ignore[no-untyped-def]
@@ -84,38 +61,3 @@ def vad_plot(pred: np.ndarray, gold: np.ndarray, intervals: np.ndarray | None, p
         if intervals is not None:
             ax.legend(loc="upper left", fontsize=7)
     return _save(plt, fig, title, path)
-
-
-def conversation_plot(analysis, path: Path) -> Path:  # type: ignore[no-untyped-def]
-    """Each speaker's valence and arousal over the turns; shifts marked, cause links drawn."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min(24.0, 0.25 * len(analysis.turns) + 4)), 6), sharex=True)
-    d = analysis.dynamics
-    values = {t.index: (t.analysis.vad.valence, t.analysis.vad.arousal) for t in analysis.turns}
-    for ax, k, name in ((axes[0], 0, "valence"), (axes[1], 1, "arousal")):
-        for trajectory in d.trajectories:
-            ys = trajectory.valence if k == 0 else trajectory.arousal
-            ax.plot(trajectory.turns, ys, marker="o", markersize=3, linewidth=1.2, label=trajectory.speaker)
-        shifts = [s.turn for s in d.shifts]
-        ax.scatter(shifts, [values[i][k] for i in shifts], s=80, facecolors="none", edgecolors="black", zorder=3, label="shift")
-        for e in d.escalations:
-            ax.axvspan(e.start_turn - 0.5, e.end_turn + 0.5, color="red", alpha=0.12)
-        ax.axhline(0.0, color="grey", linewidth=0.6)
-        ax.set_ylim(-1.05, 1.05)
-        ax.set_ylabel(name)
-    for c in analysis.causes:
-        if c.cause_turn != c.effect_turn:
-            axes[0].annotate(
-                "",
-                xy=(c.effect_turn, values[c.effect_turn][0]),
-                xytext=(c.cause_turn, values[c.cause_turn][0]),
-                arrowprops={
-                    "arrowstyle": "->",
-                    "color": "tab:purple",
-                    "alpha": min(1.0, 0.3 + c.score),
-                    "connectionstyle": "arc3,rad=0.3",
-                },
-            )
-    axes[0].legend(loc="upper right", fontsize=7, ncol=4)
-    axes[1].set_xlabel("turn (arrows: cause → effect; shaded: escalation)")
-    return _save(plt, fig, f"conversation {analysis.conversation_id}", path)

@@ -5,6 +5,9 @@
 - :func:`sync` flushes a file's data to disk before anything that depends on it is written.
 - :func:`same_file` tells whether two paths name one file (so an output never overwrites
   its own input).
+- :func:`open_input` opens every input file; after :func:`confine`, a process opens inputs
+  only inside the given folders, checked on the file it *opened* (``/proc/self/fd``), so a
+  path swapped for a symlink after it was checked cannot lead outside (the service's jobs).
 """
 
 from __future__ import annotations
@@ -12,14 +15,47 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from affectlens.errors import OutputError
 
-__all__ = ["atomic_path", "atomic_write", "is_special", "make_folder_for", "remove", "same_file", "sync"]
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "confine",
+    "is_special",
+    "make_folder_for",
+    "open_input",
+    "remove",
+    "same_file",
+    "sync",
+]
+
+_ROOTS: tuple[Path, ...] | None = None  # where this process may open inputs (None: anywhere)
+
+
+def confine(roots: Sequence[str | Path] | None) -> None:
+    """From now on this process opens inputs (:func:`open_input`) only inside ``roots``; None lifts it."""
+    global _ROOTS
+    _ROOTS = None if roots is None else tuple(Path(os.path.realpath(r)) for r in roots)
+
+
+def open_input(path: str | Path) -> IO[bytes]:
+    """``path`` opened for reading; inside the confinement's folders, when there is one."""
+    from affectlens.errors import InputError
+
+    stream = open(path, "rb")  # noqa: SIM115 (the caller closes it)
+    if _ROOTS is None:
+        return stream
+    proc = Path(f"/proc/self/fd/{stream.fileno()}")
+    opened = Path(os.readlink(proc)) if proc.is_symlink() else Path(os.path.realpath(path))
+    if not any(opened == root or opened.is_relative_to(root) for root in _ROOTS):
+        stream.close()
+        raise InputError(f"{Path(path).name!r} is outside the folders this run may read", hint="upload the file instead")
+    return stream
 
 
 def sync(stream: IO[bytes]) -> None:

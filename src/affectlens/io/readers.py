@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from affectlens.errors import InputError, MissingDependencyError
+from affectlens.io.files import open_input
 
-__all__ = ["INPUT_FORMATS", "Record", "Span", "count_records", "detect_format", "line_limit", "plan_spans", "read_records"]
+__all__ = ["INPUT_FORMATS", "Record", "Span", "detect_format", "line_limit", "plan_spans", "read_records"]
 
 INPUT_FORMATS = ("txt", "csv", "jsonl", "parquet")
 _SUFFIXES = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -228,7 +229,8 @@ def _plan_parquet(path: str, every: int) -> tuple[list[Span], int]:
     except ImportError as exc:
         raise MissingDependencyError("pyarrow", "parquet", "reading Parquet files") from exc
     try:
-        meta = pq.ParquetFile(path).metadata
+        with open_input(path) as stream:
+            meta = pq.ParquetFile(stream).metadata
     except Exception as exc:  # pyarrow raises its own types for files that are not Parquet
         raise InputError(f"{_name(path)} is not a readable Parquet file: {exc}") from exc
     spans: list[Span] = []
@@ -242,23 +244,6 @@ def _plan_parquet(path: str, every: int) -> tuple[list[Span], int]:
     if size:
         spans.append(Span(start, row - size + 1, meta.num_row_groups - start))
     return spans, row
-
-
-def count_records(path: str, *, input_format: str | None = None) -> int | None:
-    """How many rows ``path`` holds, cheaply (for a progress bar); None if unknown."""
-    if path == "-":
-        return None
-    fmt = detect_format(path, input_format)
-    try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return int(pq.ParquetFile(path).metadata.num_rows)
-        with open(path, "rb") as f:
-            newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-        return max(newlines - (1 if fmt == "csv" else 0), 0)
-    except (OSError, ImportError, ValueError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -288,7 +273,7 @@ def _open_binary(path: str) -> IO[bytes]:
             raise InputError("standard input is closed: there is nothing to read", hint="pass a file with -i FILE")
         return stream
     try:
-        return open(path, "rb")
+        return open_input(path)
     except FileNotFoundError as exc:
         raise InputError(f"input file {path!r} not found") from exc
     except IsADirectoryError as exc:
@@ -503,16 +488,24 @@ def _read_csv(lines: _Lines, path: str, columns: _Columns, header: list[str] | N
 
 def _read_parquet(path: str, columns: _Columns, span: Span | None = None) -> Iterator[Record]:
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow  # noqa: F401
     except ImportError as exc:
         raise MissingDependencyError("pyarrow", "parquet", "reading Parquet files") from exc
     if path == "-":
         raise InputError("Parquet cannot be read from stdin", hint="pass the file path with -i")
+    stream = _open_binary(path)
     try:
-        file = pq.ParquetFile(path, page_checksum_verification=True)  # checks pages that carry a checksum
-    except FileNotFoundError as exc:
-        raise InputError(f"input file {path!r} not found") from exc
+        yield from _parquet_rows(stream, path, columns, span)
+    finally:
+        stream.close()
+
+
+def _parquet_rows(stream: IO[bytes], path: str, columns: _Columns, span: Span | None) -> Iterator[Record]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(stream, page_checksum_verification=True)  # checks pages that carry a checksum
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"{_name(path)} is not a readable Parquet file: {exc}") from exc
     names = file.schema_arrow.names

@@ -1,10 +1,7 @@
-"""Settings of the LLM backends: from keyword arguments, a config file and the environment.
+"""Settings of the LLM backends (``-O KEY=VALUE``, a config file's ``[backends.openai]``
+table, or keyword arguments: :mod:`affectlens.settings`)::
 
-Precedence: explicit settings (CLI options, Python keyword arguments) over the config file
-over the environment. The config file is TOML, ``--config FILE``, else
-``$AFFECTLENS_CONFIG``, else ``$XDG_CONFIG_HOME/affectlens/config.toml`` when it exists::
-
-    [llm]
+    [backends.openai]
     base_url = "http://127.0.0.1:8080/v1"
     model = "qwen2.5-7b-instruct"
     strategy = "few-shot"
@@ -12,34 +9,27 @@ over the environment. The config file is TOML, ``--config FILE``, else
     price_input_per_million = 0.15
 
 The API key comes from ``api_key`` or ``$AFFECTLENS_API_KEY`` or ``$OPENAI_API_KEY``; it is
-never printed nor written into any output or cache key.
+never printed nor written into any output, manifest or cache key.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from affectlens.errors import ConfigError
+from affectlens.settings import BackendSettings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-__all__ = ["LLMSettings", "config_path", "default_cache_dir", "load_settings"]
+__all__ = ["LLMSettings", "default_cache_dir"]
 
 ResponseFormat = Literal["auto", "json_schema", "json_object_schema", "json_object", "text"]
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(BackendSettings):
     """Everything an LLM backend needs; unknown settings are refused."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str = Field("gpt-4o-mini", description="model name at the endpoint")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None means OpenAI")
@@ -82,42 +72,7 @@ class LLMSettings(BaseModel):
         return "not-needed"  # local servers (llama.cpp, vLLM, Ollama) usually need none
 
 
-def config_path(explicit: str | Path | None = None) -> Path | None:
-    if explicit is not None:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} not found")
-        return path
-    if os.environ.get("AFFECTLENS_CONFIG"):
-        return config_path(os.environ["AFFECTLENS_CONFIG"])
-    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    path = home / "affectlens" / "config.toml"
-    return path if path.is_file() else None
-
-
 def default_cache_dir() -> Path:
     if os.environ.get("AFFECTLENS_CACHE_DIR"):
         return Path(os.environ["AFFECTLENS_CACHE_DIR"]).expanduser()
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "affectlens"
-
-
-def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> LLMSettings:
-    """Settings from the config file's ``[llm]`` table, overridden by ``overrides``."""
-    values: dict[str, Any] = {}
-    path = config_path(config)
-    if path is not None:
-        try:
-            values.update(tomllib.loads(path.read_text(encoding="utf-8")).get("llm", {}))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from exc
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    try:
-        return LLMSettings(**values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"unknown setting {'.'.join(map(str, e['loc']))!r}"
-            if e["type"] == "extra_forbidden"
-            else f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"invalid LLM settings: {problems}", hint=f"settings: {', '.join(LLMSettings.model_fields)}") from exc

@@ -15,9 +15,9 @@ around events. docs/polarization.md walks through an example and every choice.
 from affectlens.polarization.aggregate import Aggregate, aggregate
 from affectlens.polarization.report import report
 from affectlens.polarization.rules import Facts, RuleSet, list_rules, load_rules
-from affectlens.polarization.run import RunResult, analyze, score_run
 from affectlens.polarization.threads import ThreadColumns, Threads, read_threads
 from affectlens.polarization.topics import Topic, list_topics, load_topic
+from affectlens.polarization.work import RunResult, analyze, score_run
 
 __all__ = [
     "Aggregate",

@@ -29,9 +29,10 @@ from affectlens.errors import InputError
 from affectlens.polarization.events import DEFAULT_WINDOW_DAYS, Event, compare_windows, read_events, window_rows
 from affectlens.polarization.measures import hostility_gap, polarization_alpha
 from affectlens.polarization.rules import RuleSet, load_rules
-from affectlens.polarization.run import PolarizationDir, load_annotations, load_posts, score_run
 from affectlens.polarization.score import Scores, parse_utc
 from affectlens.polarization.topics import Topic
+from affectlens.polarization.work import PolarizationDir, load_annotations, load_posts, score_run
+from affectlens.runs.manifest import warn_if_incomplete
 
 __all__ = ["EVERY", "Aggregate", "aggregate"]
 
@@ -49,6 +50,7 @@ class Aggregate:
     threads_with_failures: list[dict[str, Any]] = field(default_factory=list)
     problems: dict[str, int] = field(default_factory=dict)
     scores: Scores | None = None
+    incomplete: str | None = None  # why these figures do not cover the whole input (an incomplete run)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class Aggregate:
             "series": self.series,
             "threads_with_failures": self.threads_with_failures,
             "problems": self.problems,
+            "incomplete": self.incomplete,
         }
 
 
@@ -100,12 +103,14 @@ def aggregate(
         raise InputError(f"unknown period {every!r}", hint=f"use one of {', '.join(EVERY)}")
     run = PolarizationDir(run_dir)
     manifest = run.load()
-    if manifest.status not in ("complete", "stopped", "annotating") or not run.posts.exists():
+    if not run.posts.exists() or not run.done():
         raise InputError(f"the run {str(run.path)!r} has not annotated anything yet", hint="run polarization analyze first")
-    rule_set: RuleSet = load_rules(rules or manifest.scores.get("rules") or "asonam2025")
+    warn_if_incomplete(manifest, str(run.path))
+    rule_set: RuleSet = load_rules(rules or manifest.details.get("scores", {}).get("rules") or "asonam2025")
     scores = score_run(run, rule_set)
-    topics = {name: Topic.model_validate(raw) for name, raw in manifest.settings["topics"].items()}
-    out = Aggregate(rule_set.id, [], [], problems=dict(manifest.problems), scores=scores)
+    topics = {name: Topic.model_validate(raw) for name, raw in manifest.settings["work_settings"]["topics"].items()}
+    out = Aggregate(rule_set.id, [], [], problems=dict(manifest.details.get("problems", {})), scores=scores)
+    out.incomplete = manifest.incomplete_note()
     posts, notes = load_posts(run), load_annotations(run)
     stance_of = dict(zip(notes["post"], zip(notes["stance"], notes["stance_status"])))
     for name, topic in topics.items():

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from affectlens.corpus.rows import parse_time
 from affectlens.corpus.stats import Moments, benjamini_hochberg, mean_ci, mean_test, rng_for, share_ci
 from affectlens.errors import InputError
 from affectlens.polarization.rules import RuleSet
+from affectlens.runs.rows import parse_time
 
 __all__ = ["DEFAULT_WINDOW_DAYS", "WINDOWS", "Event", "compare_windows", "read_events", "window_rows"]
 

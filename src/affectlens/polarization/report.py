@@ -18,11 +18,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from affectlens.corpus.report import PALETTE, anchor, figure_html, html_table, plotly_modules, section, write_page
+from affectlens.corpus.report import (
+    PALETTE,
+    anchor,
+    figure_html,
+    html_table,
+    incomplete_banner,
+    plotly_modules,
+    run_state,
+    section,
+    write_page,
+)
 from affectlens.polarization.aggregate import Aggregate, aggregate
 from affectlens.polarization.events import DEFAULT_WINDOW_DAYS
 from affectlens.polarization.rules import load_rules
-from affectlens.polarization.run import PolarizationDir, PolarizationManifest
+from affectlens.polarization.work import PolarizationDir
+from affectlens.runs.manifest import RunManifest
 
 __all__ = ["SECTIONS", "report"]
 
@@ -67,16 +78,19 @@ def report(
     return write_page(output, f"affectlens polarization · {run.path.name}", body)
 
 
-def _header(run: PolarizationDir, manifest: PolarizationManifest, figures: Aggregate) -> str:
+def _header(run: PolarizationDir, manifest: RunManifest, figures: Aggregate) -> str:
     s = figures.scores.summary() if figures.scores else {}
     toc = "".join(f'<li><a href="#{anchor(t)}">{html.escape(t)}</a></li>' for t in SECTIONS)
-    topics = ", ".join(html.escape(t) for t in manifest.settings["topics"])
+    topics = ", ".join(html.escape(t) for t in manifest.settings["work_settings"]["topics"])
+    details = manifest.details
+    offline = manifest.settings["backend"] != "openai"
     return (
-        f"<header><h1>{html.escape(run.path.name)}</h1>"
-        f"<p>{manifest.posts:,} posts in {manifest.threads:,} threads on {topics}, annotated "
-        f"{'offline (embedded model)' if manifest.settings['mode'] == 'offline' else 'by an LLM'}; "
+        f"<header><h1>{html.escape(run.path.name)}</h1>{incomplete_banner(manifest)}"
+        f"<p>{details.get('posts', 0):,} posts in {details.get('threads', 0):,} threads on {topics}, annotated "
+        f"{'offline (embedded model)' if offline else 'by an LLM'}; "
         f"{s.get('scored', 0):,} of {s.get('interactions', 0):,} reply–parent interactions scored under "
-        f"<code>{html.escape(figures.rules)}</code>. Run {html.escape(manifest.status)}.</p><nav><ol>{toc}</ol></nav></header>"
+        f"<code>{html.escape(figures.rules)}</code>. Run {html.escape(run_state(manifest))}.</p>"
+        f"<nav><ol>{toc}</ol></nav></header>"
     )
 
 
@@ -328,7 +342,7 @@ def _examples(run: PolarizationDir, figures: Aggregate, n: int) -> str:
     posts = pq.read_table(run.posts, columns=["post", "text", "parent_text"])
     text = {p["post"]: (p["text"], p["parent_text"]) for p in posts.filter(pc.is_in(posts["post"], value_set=wanted)).to_pylist()}
     evidence: dict[int, list[dict[str, Any]]] = {}
-    for part in sorted((run.annotations / "parts").glob("part-*.parquet")):
+    for part in sorted(run.parts.glob("part-*.parquet")):
         table = pq.read_table(part, columns=["post", "evidence"])
         for row in table.filter(pc.is_in(table["post"], value_set=wanted)).to_pylist():
             evidence[row["post"]] = row["evidence"] or []
@@ -350,17 +364,16 @@ def _examples(run: PolarizationDir, figures: Aggregate, n: int) -> str:
     )
 
 
-def _quality(run: PolarizationDir, manifest: PolarizationManifest, figures: Aggregate) -> str:
-    from affectlens.corpus.manifest import RunDir
-
-    progress = RunDir(run.annotations).load_manifest().progress if (run.annotations / "manifest.json").exists() else None
-    counts = progress.counts if progress else {}
+def _quality(run: PolarizationDir, manifest: RunManifest, figures: Aggregate) -> str:
+    details = manifest.details
+    counts = manifest.progress.counts
     rows = [
-        ("input rows", f"{manifest.rows:,}"),
-        ("posts in threads", f"{manifest.posts:,}"),
-        *((f"left out or flagged: {k}", f"{v:,}") for k, v in sorted(manifest.problems.items())),
+        ("input rows", f"{details.get('rows', 0):,}"),
+        ("posts in threads", f"{details.get('posts', 0):,}"),
+        ("posts annotated", f"{manifest.progress.rows_done:,}"),
+        *((f"left out or flagged: {k}", f"{v:,}") for k, v in sorted(details.get("problems", {}).items())),
         *((f"annotations {k.replace('_', ' ')}", f"{v:,}") for k, v in sorted(counts.items()) if not k.startswith("llm_")),
-        *((name, desc) for name, desc in manifest.stance_models.items()),
+        *((name, desc) for name, desc in details.get("stance_models", {}).items()),
     ]
     problems = (run.problems.read_text(encoding="utf-8").splitlines() if run.problems.exists() else [])[:15]
     listing = html_table(
@@ -378,7 +391,7 @@ def _quality(run: PolarizationDir, manifest: PolarizationManifest, figures: Aggr
     )
 
 
-def _provenance(manifest: PolarizationManifest, figures: Aggregate) -> str:
+def _provenance(manifest: RunManifest, figures: Aggregate) -> str:
     rule_set = load_rules(figures.rules)
     return (
         f"<p>Command: <code>{html.escape(manifest.command or '(the Python API)')}</code></p>"
@@ -389,6 +402,6 @@ def _provenance(manifest: PolarizationManifest, figures: Aggregate) -> str:
         '"no"); answers are never salvaged from malformed output; every quote is verified in the post; replies '
         "whose parent is missing are reported; the levels do not overlap. <code>asonam2025-compat</code> reproduces "
         "the paper's code.</p>"
-        "<details><summary>polarization.json</summary>"
+        "<details><summary>manifest.json</summary>"
         f"<pre>{html.escape(manifest.model_dump_json(indent=2))}</pre></details>"
     )

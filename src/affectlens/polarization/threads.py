@@ -29,10 +29,10 @@ from typing import Any
 
 from affectlens.conversation.analyzer import Conversation
 from affectlens.conversation.tree import link
-from affectlens.corpus.rows import parse_time
-from affectlens.corpus.sources import Source
 from affectlens.io.readers import Record, read_records
 from affectlens.io.text import length_problem
+from affectlens.runs.rows import parse_time
+from affectlens.runs.sources import Source
 
 __all__ = ["POST_COLUMNS", "Post", "ThreadColumns", "ThreadProblem", "Threads", "read_threads"]
 

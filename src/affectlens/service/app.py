@@ -3,13 +3,21 @@
 The analyzers named in the config are loaded once, in a thread started at start-up: the app
 answers ``/healthz`` at once and ``/readyz`` (and the analyses) when they are loaded. Nothing
 is built per request, so memory does not grow with the settings clients send. Analyses run
-in worker threads behind :class:`~affectlens.service.limits.Admission`; jobs run on the corpus
-engine in a child process (:mod:`affectlens.service.jobs`).
+in worker threads behind :class:`~affectlens.service.limits.Admission`; jobs are the one run
+(:mod:`affectlens.runs`) in a child process (:mod:`affectlens.service.jobs`).
+
+**Safe to share.** Every answer carries a content security policy, ``X-Frame-Options: DENY``,
+``nosniff`` and ``Referrer-Policy: no-referrer``; only the configured Host names are answered
+(DNS rebinding); a state-changing request from another site's page (its ``Origin`` or
+``Sec-Fetch-Site`` says so) is refused with 403; jobs belong to the key (keyless: the client)
+that made them; no answer shows an absolute server path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -24,7 +32,7 @@ from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.conversation.schema import ConversationAnalysis
 from affectlens.errors import AffectlensError, ConfigError, InputError, MissingDependencyError
 from affectlens.io.text import check_text
-from affectlens.service.config import CONFIG_ENV, ServiceConfig
+from affectlens.service.config import CONFIG_ENV, ServiceConfig, hash_key
 from affectlens.service.errors import (
     Forbidden,
     NotReady,
@@ -34,8 +42,8 @@ from affectlens.service.errors import (
     error_body,
     status_of,
 )
-from affectlens.service.jobs import Job, JobRunner, JobSpec, JobStore
-from affectlens.service.limits import Admission, RateLimiter
+from affectlens.service.jobs import Job, JobRunner, JobSpec, JobStore, Viewer, redact_paths
+from affectlens.service.limits import Admission, ClientGone, RateLimiter
 from affectlens.service.metrics import Metrics
 from affectlens.service.models import (
     AnalyzeRequest,
@@ -66,7 +74,7 @@ INPUT_SUFFIXES = (".csv", ".jsonl", ".parquet", ".txt")
 ERROR_CODES = {
     400: "the body cannot be parsed",
     401: "no valid API key",
-    403: "the path is not under an allowed root",
+    403: "the path is not under an allowed root, or a request from another site's page",
     404: "no such job",
     409: "the job is not in a state that allows this",
     413: "the body is larger than the limit",
@@ -83,6 +91,20 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 ERRORS = _responses(400, 401, 413, 422, 429, 503)
 _SHORTER = "send shorter texts, or split a long one"
+# cost of a request, in characters of work: each text's characters plus a fixed cost per text;
+# evidence reruns the model on many occluded copies of each text (measured: about 10x)
+_PER_TEXT, _EXPLAIN_FACTOR, _CONVERSATION_FACTOR = 200, 10.0, 3.0
+_CHUNK = 16  # texts analysed between checks that the client is still there
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+)
+# reports inline plotly.js: their scripts run sandboxed, in an origin of their own, reaching nothing
+_REPORT_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'; sandbox allow-scripts allow-downloads"
+)
 
 
 class Service:
@@ -94,6 +116,7 @@ class Service:
         self.admission = Admission(
             config.limits.max_concurrent,
             config.limits.max_queue,
+            max_wait_s=config.limits.max_wait_s,
             on_reject=lambda: self.metrics.rejections.labels("overloaded").inc(),
         )
         self.rate = RateLimiter(config.limits.rate_per_minute)
@@ -104,10 +127,10 @@ class Service:
         self.store = JobStore(config.state_dir)
         self.runner = JobRunner(
             self.store,
-            chunk_rows=config.job_chunk_rows,
-            max_chars=config.limits.max_chars,
+            self.job_spec,
             on_change=self.count_jobs,
             stale_after_s=config.job_stale_after_s,
+            retention_s=config.job_retention_hours * 3600 if config.job_retention_hours else None,
         )
 
     def load(self) -> None:
@@ -115,17 +138,18 @@ class Service:
         from affectlens.api import get_analyzer
 
         try:
-            threads = {"threads": self.config.threads} if self.config.threads else {}
+            threads = {"threads": self.config.threads}
             for name, settings in self.config.backends.items():
                 extra = threads if name == "embedded" else {}
                 # built once, at start-up; the conversation model below shares this embedded one
-                self.analyzers[name] = get_analyzer(name, **{**extra, **settings})
+                self.analyzers[name] = get_analyzer(name, config=False, **{**extra, **settings})
             if self.config.conversations:
                 from affectlens.conversation.analyzer import ConversationAnalyzer
 
                 self.conversation = ConversationAnalyzer(**threads)
             for analyzer in self.analyzers.values():  # the first analysis pays for lazy set-up, not a client
                 analyzer.analyze_batch(["warming up"])
+            self._calibrate()
         except AffectlensError as exc:
             self.load_error = exc
             log.error("affectlens service: cannot load the models: %s", exc)
@@ -135,6 +159,46 @@ class Service:
             log.exception("affectlens service: cannot load the models")
             return
         self.ready.set()
+
+    def _calibrate(self) -> None:
+        """Measure the pace of the first backend, so admission can estimate waits from the start."""
+        analyzer = next(iter(self.analyzers.values()))
+        texts = ["I waited two hours and nobody called me back, I am really annoyed about it."] * 16
+        started = time.perf_counter()
+        analyzer.analyze_batch(texts)
+        self.admission.calibrate((time.perf_counter() - started) / cost_of(texts, explain=False))
+
+    def job_spec(self, job_id: str, run_dir: Path) -> Any:
+        """The run spec of job ``job_id`` (what its runner executes)."""
+        return self.job_spec_of(self.store.get(job_id, None).spec, self.store.input_of(job_id), run_dir, job_id)
+
+    def job_spec_of(self, spec: JobSpec, source: Path, run_dir: Path | None = None, job_id: str = "new") -> Any:
+        """A job's run spec: its request, this server's backend settings and limits, and the
+        folders the run may open (the upload's, or the allowed roots) — checked on every open."""
+        from affectlens.corpus.run import corpus_spec
+
+        if spec.backend not in self.config.backends:
+            raise ConfigError(f"this server does not offer the backend {spec.backend!r}")
+        folder = self.store.folder(job_id)
+        run = corpus_spec(
+            source,
+            run_dir or folder / "run",
+            input_format=spec.input_format,
+            text_column=spec.text_column,
+            id_column=spec.id_column,
+            time_column=spec.time_column,
+            group_columns=spec.group_columns,
+            backend=spec.backend,
+            backend_settings=self.config.backends[spec.backend],
+            taxonomy=spec.taxonomy,
+            explain=spec.explain,
+            max_chars=self.config.limits.max_chars,
+            chunk_rows=self.config.job_chunk_rows,
+            command=f"service job {job_id}",
+        )
+        uploaded = source.is_relative_to(self.store.root / "jobs")
+        roots = [str(source.parent)] if uploaded else [str(r) for r in self.config.allowed_roots]
+        return run.model_copy(update={"input": run.input.model_copy(update={"roots": roots})})
 
     def analyzer(self, name: str) -> Analyzer:
         self.require_ready()
@@ -214,9 +278,17 @@ def _version() -> str:
         return "0"
 
 
+def cost_of(texts: list[str], *, explain: bool) -> float:
+    """The work of analysing ``texts``, in characters (see :mod:`affectlens.service.limits`)."""
+    work = sum(len(t) + _PER_TEXT for t in texts)
+    return work * (_EXPLAIN_FACTOR if explain else 1.0)
+
+
 def _errors(app: FastAPI, service: Service) -> None:
     def answer(status: int, kind: str, message: str, hint: str | None, headers: dict[str, str] | None = None) -> JSONResponse:
-        return JSONResponse(error_body(kind, message, hint), status_code=status, headers=headers)
+        return JSONResponse(
+            error_body(kind, redact_paths(message) or "", redact_paths(hint)), status_code=status, headers=headers
+        )
 
     @app.exception_handler(AffectlensError)
     async def affectlens_error(request: Request, exc: AffectlensError) -> JSONResponse:
@@ -243,7 +315,12 @@ def _errors(app: FastAPI, service: Service) -> None:
         kind = kinds.get(exc.status_code, "http_error")
         hint = "see /docs for the endpoints" if exc.status_code in (404, 405) else None
         message = str(exc.detail) if exc.detail else kind
-        return answer(exc.status_code, kind, f"{request.method} {request.url.path}: {message}", hint, exc.headers)
+        return answer(exc.status_code, kind, f"{request.method} {request.url.path[:200]}: {message}", hint, exc.headers)
+
+    @app.exception_handler(ClientGone)
+    async def client_gone(request: Request, exc: ClientGone) -> Response:
+        service.metrics.rejections.labels("client_gone").inc()
+        return Response(status_code=499)  # nobody reads it: the client has gone
 
     @app.exception_handler(Exception)
     async def bug(request: Request, exc: Exception) -> JSONResponse:
@@ -252,8 +329,10 @@ def _errors(app: FastAPI, service: Service) -> None:
 
 
 def _middleware(app: FastAPI, service: Service) -> None:
-    """Body limits (413 before the endpoint reads the body), metrics, CORS when configured."""
+    """From the outside in: allowed Hosts, security headers and the cross-site refusal, body
+    limits and timeouts (413 / 408 before the endpoint has the body), metrics, CORS when configured."""
     limits = service.config.limits
+    hosts = {h.strip("[]").lower() for h in service.config.hosts()}
 
     class BodyLimit:
         def __init__(self, inner: Any) -> None:
@@ -265,38 +344,90 @@ def _middleware(app: FastAPI, service: Service) -> None:
                 return
             limit = limits.max_upload_bytes if scope["path"].rstrip("/") == "/v1/jobs" else limits.max_body_bytes
             started = time.perf_counter()
-            state = {"status": 500, "over": False, "answered": False}
+            state: dict[str, Any] = {"status": 500, "refusal": None, "answered": False, "seen": 0}
 
             async def sending(message: dict[str, Any]) -> None:
-                if state["over"]:  # the body ran over while the app read it: it answers 413, whatever the app says
+                if state["refusal"]:  # the body ran over or stalled while the app read it: that is the answer
                     if not state["answered"]:
-                        state["answered"], state["status"] = True, 413
-                        await _too_large(send, limit, service)
+                        state["answered"] = True
+                        state["status"] = await _refuse_body(send, state["refusal"], limit, service)
                     return
                 if message["type"] == "http.response.start":
                     state["status"] = message["status"]
                 await send(message)
 
             async def counting() -> dict[str, Any]:
-                message = await receive()
-                state["seen"] = state.get("seen", 0) + len(message.get("body", b""))
-                if state["seen"] > limit:
-                    state["over"] = True
-                    return {"type": "http.disconnect"}  # the app stops reading; `sending` answers
+                if state["refusal"]:
+                    return {"type": "http.disconnect"}
+                try:
+                    message = await asyncio.wait_for(receive(), timeout=limits.body_timeout_s)
+                except asyncio.TimeoutError:
+                    if scope["method"] in _SAFE_METHODS or state.get("body_done"):
+                        return await receive()  # not reading a body: waiting for the client to go is fine
+                    state["refusal"] = "stalled"
+                    return {"type": "http.disconnect"}
+                if message["type"] == "http.request":
+                    state["seen"] += len(message.get("body", b""))
+                    state["body_done"] = not message.get("more_body", False)
+                    if state["seen"] > limit:
+                        state["refusal"] = "too_large"
+                        return {"type": "http.disconnect"}  # the app stops reading; `sending` answers
                 return message
 
             declared = dict(scope.get("headers") or []).get(b"content-length")
             try:
                 if declared is not None and declared.isdigit() and int(declared) > limit:
-                    state["status"] = 413
-                    await _too_large(send, limit, service)
+                    state["status"] = await _refuse_body(send, "too_large", limit, service)
                     return
-                await self.inner(scope, counting, sending)
-                if state["over"] and not state["answered"]:
-                    state["status"] = 413
-                    await _too_large(send, limit, service)
+                try:
+                    await self.inner(scope, counting, sending)
+                except ClientGone:
+                    state["status"] = 499
+                if state["refusal"] and not state["answered"]:
+                    state["status"] = await _refuse_body(send, state["refusal"], limit, service)
             finally:
                 service.metrics.observe(_route_label(scope), scope["method"], state["status"], time.perf_counter() - started)
+
+    class Guard:
+        """Security headers on every answer; state-changing requests from another site's page refused."""
+
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await self.inner(scope, receive, send)
+                return
+            report = scope["path"].endswith("/report")
+
+            async def sending(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _SECURITY_HEADERS]
+                    headers += [
+                        (b"content-security-policy", (_REPORT_CSP if report else _PAGE_CSP).encode()),
+                        (b"x-frame-options", b"DENY"),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"no-referrer"),
+                        (b"cross-origin-opener-policy", b"same-origin"),
+                    ]
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            host = _host_of(scope)
+            if host not in hosts:
+                service.metrics.rejections.labels("bad_host").inc()
+                error = error_body(
+                    "bad_host", f"this server does not answer for the host {host[:100]!r}", "add it to allowed_hosts"
+                )
+                await _send_json(sending, 400, error)
+                return
+            why = _cross_site(scope, service.config.cors_origins)
+            if why is not None:
+                service.metrics.rejections.labels("cross_site").inc()
+                hint = "call the API from a script or tool, or from this server's own page"
+                await _send_json(sending, 403, error_body("cross_site", why, hint))
+                return
+            await self.inner(scope, receive, sending)
 
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
     if service.config.cors_origins:
@@ -308,6 +439,51 @@ def _middleware(app: FastAPI, service: Service) -> None:
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
+    app.add_middleware(Guard)  # type: ignore[arg-type]
+
+
+_SECURITY_HEADERS = {b"content-security-policy", b"x-frame-options", b"x-content-type-options", b"referrer-policy"}
+
+
+def _cross_site(scope: dict[str, Any], cors_origins: list[str]) -> str | None:
+    """Why a state-changing request comes from another site's page (its browser says so), or None.
+
+    A form or script on another site cannot hide where it comes from: browsers send ``Origin``
+    on cross-origin POSTs and ``Sec-Fetch-Site``; tools (curl, Python) send neither."""
+    if scope["method"] in _SAFE_METHODS:
+        return None
+    headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    origin = headers.get(b"origin".decode(), "")
+    host = headers.get("host", "")
+    if origin and origin != "null":
+        if origin in cors_origins:
+            return None
+        from urllib.parse import urlsplit
+
+        if urlsplit(origin).netloc.lower() == host.lower():
+            return None
+        return f"a request from another site's page ({origin[:100]}) may not change anything here"
+    if origin == "null" or headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return "a request from another site's page may not change anything here"
+    return None
+
+
+def _host_of(scope: dict[str, Any]) -> str:
+    """The Host header's name, without its port (DNS rebinding sends the attacker's name here)."""
+    raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").strip().lower()
+    if raw.startswith("["):  # [::1]:8000
+        return raw[1 : raw.find("]")] if "]" in raw else raw
+    return raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
+
+
+async def _send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+    raw = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status, "headers": _json_headers(raw)})
+    await send({"type": "http.response.body", "body": raw})
+
+
+def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
 
 
 def _route_label(scope: dict[str, Any]) -> str:
@@ -320,16 +496,34 @@ def _route_label(scope: dict[str, Any]) -> str:
     return path
 
 
-async def _too_large(send: Any, limit: int, service: Service) -> None:
-    import json
+async def _refuse_body(send: Any, why: str, limit: int, service: Service) -> int:
+    """Answer 413 (a body over the limit) or 408 (a body that stalled); returns the status."""
+    service.metrics.rejections.labels("too_large" if why == "too_large" else "slow_client").inc()
+    if why == "too_large":
+        status, body = (
+            413,
+            error_body("payload_too_large", f"the request body is over the limit of {limit:,} bytes", "send less per request"),
+        )
+    else:
+        limits = service.config.limits
+        status, body = (
+            408,
+            error_body(
+                "request_timeout", f"the request body stalled for {limits.body_timeout_s:g} s", "send the body without pauses"
+            ),
+        )
+    raw = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status, "headers": _json_headers(raw)})
+    await send({"type": "http.response.body", "body": raw})
+    return status
 
-    service.metrics.rejections.labels("too_large").inc()
-    body = json.dumps(
-        error_body("payload_too_large", f"the request body is over the limit of {limit:,} bytes", "send less per request")
-    ).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+
+async def _gone(request: Request) -> None:
+    """Completes when the client hangs up (after the request body was read)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return
 
 
 def _api(service: Service) -> APIRouter:
@@ -348,11 +542,15 @@ def _api(service: Service) -> APIRouter:
             )
         client = request.client.host if request.client else "unknown"
         service.rate.check(f"key:{key}" if key else f"ip:{client}")
+        if config.api_keys:
+            request.state.viewer = Viewer(f"key:{hash_key(key or '')[7:31]}", admin=config.is_admin(key))
+        else:
+            request.state.viewer = Viewer(f"client:{client}")
 
     router = APIRouter(dependencies=[Depends(authorize)])
 
     @router.post("/analyze", response_model=AnalyzeResponse, summary="Analyse one text or a list")
-    async def analyze(body: AnalyzeRequest) -> Response:
+    async def analyze(body: AnalyzeRequest, request: Request) -> Response:
         texts = body.all_texts
         if len(texts) > limits.max_texts:
             raise InputError(
@@ -375,15 +573,21 @@ def _api(service: Service) -> APIRouter:
         from affectlens.taxonomy import load_taxonomy
 
         load_taxonomy(options.taxonomy)  # an unknown name is a 422 before the request takes a slot
-        async with service.admission.slot():
+        ids = body.ids or [None] * len(texts)
+        analyses: list[Any] = []
+        async with service.admission.slot(cost_of(texts, explain=body.explain), lambda: _gone(request)):
             _gauges(service)
-            analyses = await run_in_threadpool(analyzer.analyze_batch, texts, ids=body.ids, options=options)
+            for start in range(0, len(texts), _CHUNK):
+                if start and await request.is_disconnected():
+                    raise ClientGone()
+                chunk = slice(start, start + _CHUNK)
+                analyses += await run_in_threadpool(analyzer.analyze_batch, texts[chunk], ids=ids[chunk], options=options)
         _gauges(service)
         service.metrics.texts.labels("analyze", body.backend).inc(len(texts))
         return Response(AnalyzeResponse(analyses=analyses).model_dump_json(), media_type="application/json")
 
     @router.post("/conversations", response_model=ConversationAnalysis, summary="Analyse a conversation")
-    async def conversations(body: ConversationRequest) -> Response:
+    async def conversations(body: ConversationRequest, request: Request) -> Response:
         from affectlens.conversation.analyzer import Conversation
 
         service.require_ready()
@@ -396,7 +600,7 @@ def _api(service: Service) -> APIRouter:
         for n, turn in enumerate(body.turns):
             check_text(turn.text, max_chars=limits.max_chars, where=f"turn {n}", hint=_SHORTER)
             if turn.parent is not None and turn.parent not in index:
-                raise InputError(f"turn {n} answers {turn.parent!r}, which is not the id of an earlier turn")
+                raise InputError(f"turn {n} answers {turn.parent[:100]!r}, which is not the id of an earlier turn")
             parents.append(index[turn.parent] if turn.parent is not None else (n - 1 if n else None))
             if turn.id is not None:
                 index.setdefault(turn.id, n)
@@ -408,7 +612,8 @@ def _api(service: Service) -> APIRouter:
             parents=parents,
             ids=[t.id for t in body.turns],
         )
-        async with service.admission.slot():
+        cost = cost_of([t.text for t in body.turns], explain=False) * _CONVERSATION_FACTOR
+        async with service.admission.slot(cost, lambda: _gone(request)):
             _gauges(service)
             result = await run_in_threadpool(service.conversation.analyze, conversation)
         _gauges(service)
@@ -419,10 +624,11 @@ def _api(service: Service) -> APIRouter:
         "/jobs",
         response_model=Job,
         status_code=202,
-        summary="Analyse a file as a job on the corpus engine",
+        summary="Analyse a file as a job (the one run, in a child process)",
         responses=_responses(403, 507),
     )
     async def submit(
+        viewer: ViewerOf,
         file: Annotated[UploadFile | None, File(description="a CSV, JSONL, Parquet or text file")] = None,
         path: Annotated[str | None, Form(description="or: a file on the server, under an allowed root")] = None,
         input_format: Annotated[str | None, Form(description="csv, jsonl, parquet or txt when the suffix does not say")] = None,
@@ -432,13 +638,17 @@ def _api(service: Service) -> APIRouter:
         group_column: Annotated[list[str] | None, Form(description="columns to group by in the report")] = None,
         taxonomy: Annotated[str, Form()] = "goemotions",
         explain: Annotated[bool, Form()] = False,
+        backend: Annotated[str, Form(description="one of GET /v1/backends")] = "embedded",
     ) -> JSONResponse:
-        from affectlens.corpus.run import check_input
         from affectlens.taxonomy import load_taxonomy
 
         if (file is None) == (path is None or path == ""):
             raise InputError("give either `file` (an upload) or `path` (a file on the server), not both and not neither")
         load_taxonomy(taxonomy)
+        if backend not in config.backends:
+            from affectlens.errors import UnknownNameError
+
+            raise UnknownNameError("backend", backend, config.backends)
         if service.store.counts().get("queued", 0) >= limits.max_jobs_queued:
             service.metrics.rejections.labels("jobs_full").inc()
             raise Overloaded(f"{limits.max_jobs_queued} jobs are waiting already", retry_after=60)
@@ -449,7 +659,6 @@ def _api(service: Service) -> APIRouter:
             assert path is not None
             source, name = _allowed(path, config.allowed_roots), Path(path).name
         spec = JobSpec(
-            input=str(source),
             name=name,
             input_format=input_format or None,
             text_column=text_column or None,
@@ -458,33 +667,27 @@ def _api(service: Service) -> APIRouter:
             group_columns=[g for g in group_column or [] if g],
             taxonomy=taxonomy,
             explain=explain,
+            backend=backend,
         )
         try:
-            await run_in_threadpool(
-                check_input,
-                spec.input,
-                input_format=spec.input_format,
-                text_column=spec.text_column,
-                time_column=spec.time_column,
-                group_columns=spec.group_columns,
-            )
+            await run_in_threadpool(_check_job, service, spec, source)
         except BaseException:  # a refused file leaves nothing behind
             shutil.rmtree(service.store.folder(job_id), ignore_errors=True)
             raise
-        job = service.store.create(job_id, spec)
+        job = service.store.create(job_id, spec, source, viewer)
         service.runner.wake()
         service.count_jobs()
         return JSONResponse(job.model_dump(mode="json"), status_code=202, headers={"Location": f"/v1/jobs/{job_id}"})
 
-    @router.get("/jobs", response_model=JobList, summary="The latest jobs")
-    async def jobs(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JobList:
-        return JobList(jobs=await run_in_threadpool(service.store.list, limit))
+    @router.get("/jobs", response_model=JobList, summary="Your latest jobs (an admin key: everyone's)")
+    async def jobs(viewer: ViewerOf, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JobList:
+        return JobList(jobs=await run_in_threadpool(service.store.list, viewer, limit))
 
     @router.get(
         "/jobs/{job_id}", response_model=Job, summary="A job's state, progress, counts and bad rows", responses=_responses(404)
     )
-    async def job(job_id: str) -> Job:
-        return await run_in_threadpool(service.store.get, job_id)
+    async def job(job_id: str, viewer: ViewerOf) -> Job:
+        return await run_in_threadpool(service.store.get, job_id, viewer)
 
     @router.get(
         "/jobs/{job_id}/result",
@@ -494,8 +697,8 @@ def _api(service: Service) -> APIRouter:
             **_responses(404, 409),
         },
     )
-    async def result(job_id: str, format: ResultFormat = "jsonl") -> FileResponse:
-        target = await run_in_threadpool(service.store.result, job_id, format)
+    async def result(job_id: str, viewer: ViewerOf, format: ResultFormat = "jsonl") -> FileResponse:
+        target = await run_in_threadpool(service.store.result, job_id, viewer, format)
         media = "application/x-ndjson" if format == "jsonl" else "application/vnd.apache.parquet"
         return FileResponse(target, media_type=media, filename=f"{job_id}.{format}")
 
@@ -504,15 +707,25 @@ def _api(service: Service) -> APIRouter:
         summary="The corpus report of a finished job (needs its time column)",
         responses={200: {"content": {"text/html": {}}}, **_responses(404, 409)},
     )
-    async def report(job_id: str) -> FileResponse:
-        target = await run_in_threadpool(service.store.report, job_id)
+    async def report(job_id: str, viewer: ViewerOf) -> FileResponse:
+        target = await run_in_threadpool(service.store.report, job_id, viewer)
         return FileResponse(target, media_type="text/html")
 
-    @router.delete("/jobs/{job_id}", response_model=Job, summary="Cancel a job", responses=_responses(404, 409))
-    async def cancel(job_id: str) -> Job:
-        job = await run_in_threadpool(service.store.cancel, job_id)
+    @router.delete(
+        "/jobs/{job_id}",
+        response_model=Job,
+        summary="Cancel a queued or running job; delete a finished one (204) with its files",
+        responses={204: {"description": "the finished job and its files are gone"}, **_responses(404, 409)},
+    )
+    async def cancel(job_id: str, viewer: ViewerOf) -> Response:
+        current = await run_in_threadpool(service.store.get, job_id, viewer)
+        if current.state in ("succeeded", "failed", "cancelled"):
+            await run_in_threadpool(service.store.delete, job_id, viewer)
+            service.count_jobs()
+            return Response(status_code=204)
+        job = await run_in_threadpool(service.store.cancel, job_id, viewer)
         service.count_jobs()
-        return job
+        return Response(job.model_dump_json(), media_type="application/json")
 
     @router.get("/taxonomies", response_model=list[TaxonomyInfo], summary="The label sets")
     async def taxonomies() -> list[TaxonomyInfo]:
@@ -529,6 +742,21 @@ def _api(service: Service) -> APIRouter:
         ]
 
     return router
+
+
+def _viewer(request: Request) -> Viewer:
+    """Who asks (set by the router's authorization, which runs first)."""
+    return request.state.viewer  # type: ignore[no-any-return]
+
+
+ViewerOf = Annotated[Viewer, Depends(_viewer)]
+
+
+def _check_job(service: Service, spec: JobSpec, source: Path) -> None:
+    """What the run would refuse before it starts (columns, format), checked at submission."""
+    from affectlens.runs import validate
+
+    validate(service.job_spec_of(spec, source))
 
 
 def _probes(service: Service) -> APIRouter:
@@ -563,7 +791,7 @@ async def _save_upload(file: UploadFile, folder: Path, input_format: str | None)
     suffix = Path(name).suffix.lower()
     if suffix not in INPUT_SUFFIXES and not input_format:
         raise InputError(
-            f"cannot tell the format of {name!r} from its suffix",
+            f"cannot tell the format of {name[:100]!r} from its suffix",
             hint=f"name it {', '.join(INPUT_SUFFIXES)}, or pass input_format",
         )
     safe = re.sub(r"[^\w.-]", "_", name)[-100:].lstrip(".") or "upload"
@@ -572,18 +800,19 @@ async def _save_upload(file: UploadFile, folder: Path, input_format: str | None)
     with open(target, "wb") as out:
         while chunk := await file.read(1 << 20):
             out.write(chunk)
-    return target, name
+    return target, name[:200]
 
 
 def _allowed(path: str, roots: list[Path]) -> Path:
+    """``path`` if it names a file under an allowed root (checked again when the run opens it)."""
     if not roots:
         raise Forbidden("this service reads no files of its own", hint="upload the file, or configure allowed_roots")
     try:
         resolved = Path(os.path.realpath(path))
         if not any(resolved.is_relative_to(Path(os.path.realpath(root))) for root in roots):
-            raise Forbidden(f"{path!r} is not under an allowed root", hint="upload the file instead")
+            raise Forbidden(f"{Path(path).name[:100]!r} is not under an allowed root", hint="upload the file instead")
         if not resolved.is_file():
-            raise InputError(f"{path!r} is not a file on the server")
+            raise InputError(f"{Path(path).name[:100]!r} is not a file on the server")
     except (OSError, ValueError) as exc:  # a NUL in the path, a name too long, a loop of links
-        raise InputError(f"{path[:200]!r} is not a path the server can read: {exc}") from exc
+        raise InputError(f"{Path(path).name[:100]!r} is not a path the server can read") from exc
     return resolved

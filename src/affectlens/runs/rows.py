@@ -1,4 +1,4 @@
-"""The rows of a run's parts: one flat Parquet row per analysed input row.
+"""The rows of an emotion run's parts: one flat Parquet row per analysed input row.
 
 Columns: ``source`` (index of the input file in the manifest) and ``line`` (where the row
 starts in it) identify the row; then ``id``, ``time`` (UTC, or null when the time column
@@ -100,9 +100,7 @@ def part_schema(labels: Sequence[str], groups: Sequence[str], explain: bool) -> 
         ("non_english", pa.bool_()),
     ]
     if explain:
-        evidence = pa.struct(
-            [("label", text), ("start", pa.int32()), ("end", pa.int32()), ("text", text), ("weight", number)]
-        )
+        evidence = pa.struct([("label", text), ("start", pa.int32()), ("end", pa.int32()), ("text", text), ("weight", number)])
         fields.append(("evidence", pa.list_(evidence)))
     return pa.schema(fields)
 

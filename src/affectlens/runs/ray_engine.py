@@ -3,7 +3,7 @@
 The pending tasks become a dataset, one row per task (``ray.data.from_items``), mapped by
 ``map_batches`` with a callable class: each actor builds the analyzer once, from its
 registry name and settings, and runs tasks with the same
-:class:`~affectlens.corpus.worker.TaskRunner` as the local engine — reading its span of the
+:class:`~affectlens.runs.tasks.TaskRunner` as the local engine — reading its span of the
 input with the same readers, writing its part atomically into the run folder — and hands
 back the task's counts. Results are therefore the same row for row as the local engine's.
 
@@ -20,38 +20,41 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-from affectlens.corpus.manifest import Task
-from affectlens.corpus.worker import RunSpec, TaskResult
-from affectlens.errors import BackendError, MissingDependencyError
+from affectlens.errors import BackendError, ConfigError, MissingDependencyError
+from affectlens.runs.manifest import Task
+from affectlens.runs.sources import Source
+from affectlens.runs.spec import RunSpec
+from affectlens.runs.tasks import TaskInput, TaskResult, TaskRunner
 
 __all__ = ["RayEngine"]
 
 
 class _Actor:
-    """One Ray actor: an analyzer, loaded once, running tasks."""
+    """One Ray actor: the run's work, loaded once, running tasks."""
 
-    def __init__(self, spec: RunSpec) -> None:
-        from affectlens.corpus.worker import TaskRunner
-
-        self.runner = TaskRunner(spec)
+    def __init__(self, spec: str, sources: list[dict[str, Any]], folder: str, threads: int) -> None:
+        self.runner = TaskRunner(
+            RunSpec.model_validate_json(spec), [Source.model_validate(s) for s in sources], folder, threads=threads
+        )
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         results = []
         for task in batch["task"]:
-            results.append(self.runner(Task.model_validate_json(task)).to_json())
+            results.append(self.runner(TaskInput(Task.model_validate_json(task))).stats_json())
         return {"result": results}
 
 
 class RayEngine:
     """Runs tasks on Ray: ``address`` of a cluster (None: a local Ray, started and stopped
     here), ``workers`` actors at most (default: one per CPU of the cluster), each with
-    ``cpus_per_worker`` CPUs (also its analyzer's threads)."""
+    ``cpus_per_worker`` CPUs (also its models' threads)."""
 
     name = "ray"
+    runner = None  # the tasks never run in this process
 
     def __init__(self, address: str | None = None, workers: int | None = None, cpus_per_worker: int = 1) -> None:
         try:
@@ -61,9 +64,17 @@ class RayEngine:
             raise MissingDependencyError("ray", "ray", "the Ray engine") from exc
         self.address, self.workers, self.cpus = address, workers, cpus_per_worker
 
-    def run(self, spec: RunSpec, tasks: list[Task]) -> Iterator[TaskResult]:
+    def describe(self, spec: RunSpec, rows: int | None, tasks: int | None) -> dict[str, Any]:
+        return {"address": self.address, "workers": self.workers, "threads_per_worker": self.cpus}
+
+    def run(
+        self, spec: RunSpec, sources: list[Source], folder: Path | None, items: Iterable[TaskInput], *, rows: int | None = None
+    ) -> Iterator[TaskResult]:
         import ray
 
+        if folder is None or spec.sink.kind != "folder":
+            raise ConfigError("the Ray engine writes run folders", hint="use corpus analyze with -o RUN_DIR, or --engine local")
+        tasks = [item.task for item in items]
         if not tasks:
             return
         started_here = not ray.is_initialized()
@@ -73,12 +84,12 @@ class RayEngine:
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise BackendError(f"cannot connect to the Ray cluster at {self.address!r}: {exc}") from exc
         try:
-            yield from self._run(spec, tasks)
+            yield from self._run(spec, sources, folder, tasks)
         finally:
             if started_here:
                 ray.shutdown()
 
-    def _run(self, spec: RunSpec, tasks: list[Task]) -> Iterator[TaskResult]:
+    def _run(self, spec: RunSpec, sources: list[Source], folder: Path, tasks: list[Task]) -> Iterator[TaskResult]:
         import ray
         import ray.data
 
@@ -87,13 +98,16 @@ class RayEngine:
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = False
-        if spec.backend == "embedded":  # one thread per CPU the actor holds: no oversubscription
-            spec = replace(spec, backend_settings={**spec.backend_settings, "threads": self.cpus})
         workers = self.workers or max(int(ray.cluster_resources().get("CPU", 1) // self.cpus), 1)
         dataset = ray.data.from_items([{"task": t.model_dump_json()} for t in tasks], override_num_blocks=len(tasks))
         results = dataset.map_batches(
             _Actor,
-            fn_constructor_kwargs={"spec": spec},
+            fn_constructor_kwargs={
+                "spec": spec.model_dump_json(),
+                "sources": [s.model_dump() for s in sources],
+                "folder": str(folder),
+                "threads": self.cpus,
+            },
             batch_size=1,
             concurrency=(1, min(workers, len(tasks))),
             num_cpus=self.cpus,
