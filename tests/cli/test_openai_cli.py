@@ -112,3 +112,50 @@ def test_a_server_that_never_answers_is_given_up_on_with_the_timeout(cli, tmp_pa
     assert r.code == 1 and time.monotonic() - started < 10
     assert "no answer within 0.5 s" in r.err and "retrying" in r.err  # the wait was shown, then given up on
     clear_cache()
+
+
+def test_a_redirect_is_not_followed_and_the_text_goes_nowhere_else(cli, tmp_path, monkeypatch):
+    """A 307 to another host:port would carry the text (and the key) there: it is one error naming it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    monkeypatch.setenv("AFFECTLENS_CACHE_DIR", str(tmp_path / "cache"))
+    clear_cache()
+    elsewhere: list[bytes] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            elsewhere.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    target = f"http://127.0.0.1:{other.server_address[1]}"
+
+    class Redirect(Elsewhere):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", f"{target}/v1/chat/completions?token=secret")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    first = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    for server in (other, first):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        r = cli(
+            "analyze", "a private text", "--backend", "openai", "-O", "model=m",
+            "-O", f"base_url=http://127.0.0.1:{first.server_address[1]}/v1",
+        )  # fmt: skip
+    finally:
+        first.shutdown()
+        other.shutdown()
+    assert r.code == 1, r.err
+    errors = [line for line in r.err.splitlines() if line.startswith("affectlens: error:")]
+    assert len(errors) == 1 and "redirect (307)" in errors[0] and target in errors[0] and "secret" not in r.err
+    assert elsewhere == []  # nothing reached the other server
+    clear_cache()

@@ -22,6 +22,9 @@
 - **Cache**: answers are stored by :mod:`affectlens.llm.cache`; a cached answer makes no
   request and costs nothing.
 - **Accounting**: requests, cache hits, retries, tokens and cost in :class:`Usage`.
+- **No redirects**: the text goes only to the endpoint the user named. A 3xx answer is not
+  followed (the SDK's HTTP client would send the request, text and key, to wherever it
+  points); it is one :class:`~affectlens.errors.BackendError` naming where it pointed.
 """
 
 from __future__ import annotations
@@ -130,6 +133,9 @@ class ChatClient:
         self.usage = Usage()
         self.run = run or RunState(deadline=settings.deadline)
         self.mode = "json_schema" if settings.response_format == "auto" else settings.response_format
+        if http_client is None:
+            http_client = openai.DefaultAsyncHttpxClient(follow_redirects=False)
+        http_client.follow_redirects = False  # whoever built it: the text goes only where the user said
         self._client = openai.AsyncOpenAI(
             api_key=settings.resolved_api_key(),
             base_url=settings.base_url,
@@ -222,6 +228,12 @@ class ChatClient:
                 ) from exc
             except openai.APIStatusError as exc:
                 status = _status(exc) or 0
+                if 300 <= status < 400:
+                    raise BackendError(
+                        f"{self.endpoint} answered with a redirect ({status}) to {_location(exc)}, which affectlens does not "
+                        "follow: texts go only to the endpoint you named",
+                        hint="if you trust where it points, set base_url to that address",
+                    ) from exc
                 refused_format = status in (400, 422) or (status >= 500 and "response_format" in str(exc))
                 if refused_format and self.settings.response_format == "auto" and mode != "text":
                     if self.mode == mode:  # the server does not take that format
@@ -296,6 +308,16 @@ class ChatClient:
             _log.warning("%s: %s; retrying in %.0f s (retry %d of this run)", self.endpoint, what, delay, self.usage.retries)
         await asyncio.sleep(delay)
         return attempt + 1
+
+
+def _location(exc: Exception) -> str:
+    """Where a redirect pointed: its scheme, host and port (never the path or query)."""
+    from urllib.parse import urlsplit
+
+    response = getattr(exc, "response", None)
+    target = response.headers.get("location", "") if response is not None else ""
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "(another path)" if target else "(nowhere named)"
 
 
 def _content_of(response: Any) -> str:
