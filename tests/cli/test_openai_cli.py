@@ -30,7 +30,9 @@ def test_invented_spans_and_unknown_labels_are_dropped_and_reported(cli, tmp_pat
     )
     texts = ["I am furious about the rent increase!", "Honestly furious, again."]
     with serve(script) as url:
-        r = cli("analyze", *texts, "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "-f", "jsonl", "-t", "ekman")
+        r = cli(
+            "analyze", *texts, "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "-f", "jsonl", "-t", "ekman"
+        )
     assert r.code == 0, r.err
     rows = [json.loads(line) for line in r.out.splitlines()]
     assert len(rows) == 2 and len(script.requests) == 4
@@ -55,7 +57,9 @@ def test_eval_json_scores_an_llm_backend_and_reports_usage(cli, tmp_path, monkey
     script = ScriptedServer()
     script.answers["reason"] = emotions(("amusement", 0.9, []), ("zorblax", 0.5, []))
     with serve(script) as url:
-        r = cli("eval", "minimal-pairs", "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "--limit", "3", "--json")
+        r = cli(
+            "eval", "minimal-pairs", "--backend", "openai", "-O", f"base_url={url}", "-O", "model=tiny", "--limit", "3", "--json"
+        )
     assert r.code == 0, r.err
     result = json.loads(r.out)
     assert result["backend"].startswith("openai/tiny+zero-shot@1")
