@@ -30,10 +30,12 @@ def serve(config: ServiceConfig) -> TestClient:
     return TestClient(create_app(config), raise_server_exceptions=False, base_url="http://127.0.0.1")
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout: float = 120.0, until=("succeeded", "failed", "cancelled")) -> dict:
+def wait_for_job(
+    client: TestClient, job_id: str, timeout: float = 120.0, until=("succeeded", "failed", "cancelled"), headers=None
+) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
         if job["state"] in until:
             return job
         time.sleep(0.2)

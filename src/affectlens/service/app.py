@@ -452,8 +452,8 @@ def _cross_site(scope: dict[str, Any], cors_origins: list[str]) -> str | None:
     on cross-origin POSTs and ``Sec-Fetch-Site``; tools (curl, Python) send neither."""
     if scope["method"] in _SAFE_METHODS:
         return None
-    headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-    origin = headers.get(b"origin".decode(), "")
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    origin = headers.get("origin", "")
     host = headers.get("host", "")
     if origin and origin != "null":
         if origin in cors_origins:
