@@ -15,7 +15,7 @@ pytest.importorskip("ruptures")
 import numpy as np
 
 from affectlens.corpus import analyze
-from affectlens.corpus.changepoints import change_points, segment
+from affectlens.corpus.changepoints import change_points, extra_variance, segment
 from affectlens.corpus.drivers import drivers, log_odds, tokens
 
 
@@ -29,6 +29,7 @@ def test_log_odds_by_hand():
     assert rows["rain"][1] == pytest.approx(delta / math.sqrt(1 / (10 + alpha) + 1 / (40 + alpha)))
     assert rows["rain"][1] > 2 and rows["the"][1] < -2 and rows["and"][1] == pytest.approx(0)
     assert tokens("I'm SO furious!! 2024 x") == ["i'm", "so", "furious"]
+    assert tokens("I don\u2019t care") == ["don't", "care"]
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["scores", "evidence"])
@@ -54,16 +55,35 @@ def test_the_words_that_changed_for_anger(runs):
     assert table["z"][0] > 2  # 28 texts a side, against a prior of 1,000 words
     if with_evidence:  # only the words the evidence points at: the keyword each time
         assert rose == ["furious"] and fell == ["hate"]
-    else:  # every word of the angry texts, weighted by the anger score: "about" rises as much as "furious"
-        assert {"furious", "taxes", "about"} <= set(rose) and {"hate", "traffic", "jam"} <= set(fell)
+    else:  # every word of the angry texts, weighted by the anger score — but not the function words
+        assert {"furious", "taxes"} <= set(rose) and {"hate", "traffic", "jam"} <= set(fell)
+        assert not {"about", "the", "am", "again", "i"} & (set(rose) | set(fell))
+        kept = drivers(run, "anger", "2024-01-01..2024-02-01", "2024-02-01..2024-03-01", top=5, function_words=True)
+        assert "about" in kept.filter(kept["more_in"] == "b")["word"].to_list()  # what they would have been
         assert "weather" not in set(rose) | set(fell)  # in non-angry texts only: weighted out
 
 
-def test_change_points_of_a_step():
+def test_change_points_of_a_step_weigh_each_bucket_by_its_texts():
     rng = np.random.default_rng(1)
-    assert segment(np.r_[0.1 + 0.02 * rng.standard_normal(12), 0.5 + 0.02 * rng.standard_normal(12)]) == [12]
-    assert segment(0.3 + 0.02 * rng.standard_normal(40)) == []
-    assert segment([0.2, 0.2, 0.2, 0.2]) == []  # no noise, no change
+    sizes = np.full(24, 200)
+    step = rng.binomial(sizes, np.r_[np.full(12, 0.1), np.full(12, 0.5)])
+    assert segment(step, sizes) == [12]
+    flat = np.full(40, 500)
+    assert segment(rng.binomial(flat, 0.3), flat) == []
+    assert segment([20, 20, 20, 20], [100, 100, 100, 100]) == []  # no variation, no change
+    # a one-day first bucket of 40 texts at 0.175 beside weeks of 2,000 at 0.1: within its sampling noise
+    sizes = np.r_[40, np.full(15, 2000)]
+    counts = np.r_[7, rng.binomial(sizes[1:], 0.1)]
+    assert segment(counts, sizes) == []
+
+
+def test_week_to_week_variation_beyond_sampling_is_not_a_change():
+    rng = np.random.default_rng(2)
+    sizes = np.full(30, 5000)
+    shares = 0.2 + rng.normal(0, 0.02, 30)  # topics come and go: ten times the binomial spread
+    assert extra_variance(rng.binomial(sizes, shares), sizes) > 1e-4
+    assert segment(rng.binomial(sizes, shares), sizes) == []
+    assert extra_variance(rng.binomial(sizes, 0.2), sizes) < 1e-5
 
 
 def test_change_points_are_dated(tmp_path):

@@ -213,13 +213,17 @@ def drivers_command(
     a: str = typer.Option(..., "--a", help="Before: START..END and/or COLUMN=VALUE."),
     b: str = typer.Option(..., "--b", help="After: START..END and/or COLUMN=VALUE."),
     top: int = typer.Option(20, "--top", min=1, help="Words in each direction."),
+    function_words: bool = typer.Option(
+        False, "--function-words", help="Also rank function words (the, about, I'm…), left out by default."
+    ),
     output: str = OUTPUT,
     format: str = FORMAT,
 ) -> None:
     """The words whose use for an emotion changed most between two selections (log-odds, informative prior)."""
     from affectlens.corpus.drivers import drivers
 
-    _emit(drivers(run_dir, label, a, b, top=top), output, format, title=f"{label}: {a} -> {b}")
+    frame = drivers(run_dir, label, a, b, top=top, function_words=function_words)
+    _emit(frame, output, format, title=f"{label}: {a} -> {b}")
 
 
 @app.command("changes")
