@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import time
 
 import numpy as np
@@ -118,8 +117,8 @@ def run(args: argparse.Namespace) -> dict:
         return round(float(np.mean(chosen)), 4)
 
     return {
-        "command": f"benchmarks/changepoints.py --series {args.series} --factor {args.factor} --step {args.step} --seed {args.seed}",
-        "machine": platform.processor() or platform.machine(),
+        "command": f"benchmarks/changepoints.py --series {args.series} --factor {args.factor} --step {args.step} "
+        f"--seed {args.seed}",
         "date": time.strftime("%Y-%m-%d"),
         "series_per_cell": args.series,
         "false_positive_rate": {
