@@ -164,7 +164,7 @@ def _free_port() -> int:
 
 
 def _runs_of(job_id: str) -> list[int]:
-    """Processes whose command line names the job (its `corpus analyze` child)."""
+    """Processes whose command line names the job (its `python -m affectlens.runs` child)."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
@@ -203,12 +203,17 @@ def test_killing_the_server_process_mid_job_then_starting_it_again(tmp_path):
     try:
         with open(src, "rb") as f:
             job_id = httpx.post(base + "/v1/jobs", files={"file": ("posts.csv", f)}, data={"text_column": "body"}).json()["id"]
+        deadline = time.monotonic() + 120
         while httpx.get(f"{base}/v1/jobs/{job_id}").json()["progress"].get("rows_done", 0) < 200:
+            assert time.monotonic() < deadline
             time.sleep(0.1)
+        assert _runs_of(job_id)  # the job runs in a child process
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-        time.sleep(0.5)
-        assert _runs_of(job_id) == []  # the child died with the server
+        deadline = time.monotonic() + 60  # on a busy machine the child may take seconds to go: poll, never sleep once
+        while _runs_of(job_id):
+            assert time.monotonic() < deadline, "the job's child outlived the server"
+            time.sleep(0.1)
         server = start()
         deadline = time.monotonic() + 180
         while (job := httpx.get(f"{base}/v1/jobs/{job_id}").json())["state"] != "succeeded":

@@ -81,7 +81,7 @@ def test_the_pace_is_learned_from_the_analyses():
         for _ in range(3):
             async with admission.slot(100):
                 await asyncio.sleep(0.02)
-        assert admission.seconds_per_unit is not None and 1e-4 < admission.seconds_per_unit < 2e-3
+        assert admission.seconds_per_unit is not None and 1.9e-4 < admission.seconds_per_unit < 0.1  # 20 ms for 100 units, or slower
 
     asyncio.run(main())
 

@@ -138,6 +138,11 @@ def test_a_conversation_draws_the_trajectories(page, tmp_path):
     page.click("#conversation-submit")
     page.wait_for_selector("svg.trajectory polyline", timeout=30_000)
     assert page.locator("svg.trajectory polyline").count() == 2
+    assert page.locator("ul.legend li").all_inner_texts() == ["A", "B"]  # the legend is HTML: it wraps, never cut
+    colours = [
+        page.eval_on_selector(f"ul.legend li:nth-child({k}) .swatch", "e => getComputedStyle(e).backgroundColor") for k in (1, 2)
+    ]
+    assert colours[0] != colours[1]
     assert page.locator("#conversation-results .turns li").count() == 4
     shot = tmp_path / "page-conversation.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -155,7 +160,7 @@ def test_upload_a_file_and_see_the_job_finish(page, tmp_path):
     assert page.get_attribute("#job-progress", "value") == "1"
     assert "201 of 201 rows" in page.inner_text("#job-counts")  # 200 analysed and 1 bad
     assert "1 bad" in page.inner_text("#job-counts")
-    assert page.locator("#job-report").count() == 1
+    page.wait_for_selector("#job-report", timeout=30_000)  # the links are signed for the page, then shown
     shot = tmp_path / "page-job.png"
     page.screenshot(path=str(shot), full_page=True)
     _save(shot, "service-page-job.png")
@@ -178,10 +183,10 @@ def test_the_api_reference_renders_offline(page, base_url):
 def test_a_service_with_keys_answers_the_page_once_the_key_is_given(tmp_path):
     from affectlens.service import hash_key
 
-    with _server(tmp_path, api_keys=[hash_key("page-key")], conversations=False) as url, _browser_page(url) as page:
-        page.wait_for_selector("#texts-error:not([hidden])")
-        assert "API key" in page.inner_text("#texts-error")  # the taxonomies were refused, and it says why
-        page.click("#key-box summary")
+    settings = {"api_keys": [hash_key("page-key")], "conversations": False, "job_chunk_rows": 20}
+    with _server(tmp_path / "state", **settings) as url, _browser_page(url) as page:
+        page.wait_for_selector("#status:has-text('needs an API key')")  # it says where the key goes, not an error
+        assert page.is_hidden("#texts-error") and page.get_attribute("#key-box", "open") is not None
         page.fill("#api-key", "page-key")
         page.press("#api-key", "Tab")  # change: the key is kept for the tab, the taxonomies reload
         page.wait_for_selector("#texts-taxonomy option[value='ekman']", state="attached")
@@ -190,3 +195,34 @@ def test_a_service_with_keys_answers_the_page_once_the_key_is_given(tmp_path):
         page.click("#texts-submit")
         page.wait_for_selector("#texts-results .analysis", timeout=30_000)
         assert "gratitude" in page.inner_text("#texts-results .meta")
+        # a job's links work with keys: downloads and the report carry a signed token, never the key
+        src = write_csv(tmp_path / "posts.csv", 30)
+        page.click("#tab-file")
+        page.set_input_files("#file-input", str(src))
+        page.fill("#file-text-column", "body")
+        page.fill("#file-time-column", "created")
+        page.click("#file-submit")
+        page.wait_for_selector("#job-report", timeout=120_000)
+        hrefs = page.eval_on_selector_all("#job-links a", "links => links.map(a => a.href)")
+        assert len(hrefs) == 3 and all("token=" in h and "page-key" not in h for h in hrefs)
+        import httpx
+
+        assert httpx.get(hrefs[0]).status_code == 200  # the download link, with no key
+        with page.expect_popup() as popup:
+            page.click("#job-report")
+        popup.value.wait_for_selector("#shares .main-svg", timeout=30_000)
+
+
+def test_labels_get_colours_of_their_own(page):
+    page.click("#tab-texts")
+    page.fill("#texts-input", "Thank you so much!\nI am furious and scared.\nWhat a lovely surprise, I am so proud of you.")
+    page.check("#texts-lines")
+    page.click("#texts-submit")
+    page.wait_for_selector("#texts-results .analysis", timeout=30_000)
+    swatches = page.eval_on_selector_all(
+        ".scores .label", "items => items.map(i => [i.childNodes[1].textContent, getComputedStyle(i.firstChild).backgroundColor])"
+    )
+    colour_of = dict(swatches)
+    assert all(colour_of[label] == colour for label, colour in swatches)  # a label keeps its colour on the page
+    assert len(colour_of) >= 9, colour_of  # more labels than the old eight colours
+    assert len(set(colour_of.values())) == len(colour_of), colour_of  # and no two share one

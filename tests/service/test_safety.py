@@ -165,3 +165,23 @@ def test_finished_jobs_are_purged_after_the_retention(tmp_path):
     assert [j.id for j in store.list(viewer)] == ["b" * 32]
     with pytest.raises(ValidationError):
         ServiceConfig(state_dir=tmp_path, job_retention_hours=0)
+
+
+def test_signed_links_open_one_finished_job_for_a_while_without_the_key(keyed, tmp_path):
+    src = write_csv(tmp_path / "posts.csv", 10)
+    with open(src, "rb") as f:
+        data = {"text_column": "body", "time_column": "created", "backend": "fake"}
+        made = keyed.post("/v1/jobs", files={"file": ("posts.csv", f)}, data=data, headers=auth("alice"))
+    job = wait_for_job(keyed, made.json()["id"], headers=auth("alice"))
+    assert_error(keyed.post(f"/v1/jobs/{job['id']}/links", headers=auth("bob")), 404, "not_found")
+    links = keyed.post(f"/v1/jobs/{job['id']}/links", headers=auth("alice")).json()
+    assert links["expires_in"] > 0 and KEYS["alice"] not in json.dumps(links)
+    rows = keyed.get(links["result_jsonl"])  # no key: the page's download link
+    assert rows.status_code == 200 and len(rows.text.splitlines()) == 10
+    assert keyed.get(links["result_parquet"]).content[:4] == b"PAR1"
+    report = keyed.get(links["report"])
+    assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
+    token = links["report"].split("token=")[1]
+    assert_error(keyed.get(f"/v1/jobs/{job['id']}/report", params={"token": token[:-2] + "xx"}), 401, "unauthorized")
+    assert_error(keyed.get(f"/v1/jobs/{job['id']}", params={"token": token}), 401, "unauthorized")  # that one path only
+    assert keyed.delete(links["report"]).status_code == 405  # links are for reading only

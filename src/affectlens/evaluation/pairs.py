@@ -11,10 +11,10 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from affectlens.analyzers.base import Analyzer
+from affectlens.io.yamltext import load_yaml
 from affectlens.schema import Analysis
 from affectlens.taxonomy import load_taxonomy
 
@@ -59,7 +59,7 @@ class Suite(BaseModel):
 
 def load_suite(name: str = "minimal_pairs") -> Suite:
     text = (resources.files("affectlens.evaluation") / "suites" / f"{name}.yaml").read_text(encoding="utf-8")
-    return Suite.model_validate(yaml.safe_load(text))
+    return Suite.model_validate(load_yaml(text))
 
 
 def _expand(labels: tuple[str, ...]) -> set[str]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from affectlens.errors import ModelAssetError, UnknownNameError
+from affectlens.io.yamltext import load_yaml
 from affectlens.llm.schemas import OUTPUTS
 
 __all__ = ["Stage", "Strategy", "list_strategies", "load_stimulus", "load_strategy"]
@@ -74,7 +74,7 @@ def _strategies() -> dict[str, Strategy]:
         if name == "stimuli":
             continue
         try:
-            strategy = Strategy.model_validate(yaml.safe_load(text))
+            strategy = Strategy.model_validate(load_yaml(text))
         except ValidationError as exc:
             raise ModelAssetError(f"strategy file {name}.yaml is invalid: {exc}") from exc
         out[strategy.name] = strategy
@@ -98,7 +98,7 @@ def load_strategy(name: str) -> Strategy:
 
 @cache
 def _stimuli() -> dict[str, str]:
-    return dict(yaml.safe_load(_files()["stimuli"])["stimuli"])
+    return dict(load_yaml(_files()["stimuli"])["stimuli"])
 
 
 def load_stimulus(name: str) -> str:

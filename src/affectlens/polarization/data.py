@@ -12,10 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from affectlens.errors import ConfigError, UnknownNameError
+from affectlens.io.yamltext import YAMLError, load_yaml
 
 __all__ = ["load_data", "shipped_names"]
 
@@ -50,8 +50,8 @@ def load_data(kind: str, name: str, model: type[M]) -> M:
 
 def _validate(kind: str, where: str, text: str, model: type[M], version: int | None) -> M:
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        raw = load_yaml(text)
+    except YAMLError as exc:
         raise ConfigError(f"{kind} file {where!r} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{kind} file {where!r} must hold a mapping of fields")

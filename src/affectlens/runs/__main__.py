@@ -1,7 +1,7 @@
-"""``python -m affectlens.runs``: execute the run spec read from standard input (JSON), and
+"""``python -m affectlens.runs [NAME]``: execute the run spec read from standard input (JSON), and
 print one JSON line with the outcome: ``{"status": "complete" | "stopped" | "failed", "error":
 {type, message, hint} | null}``. The service runs its jobs so: a child process it can stop,
-whose result it reads as data, never from its log."""
+whose result it reads as data, never from its log. ``NAME`` only labels the process (``ps``)."""
 
 from __future__ import annotations
 

@@ -39,11 +39,13 @@ from affectlens.service.errors import (
     Overloaded,
     RateLimited,
     Unauthorized,
+    WrongState,
     error_body,
     status_of,
 )
 from affectlens.service.jobs import Job, JobRunner, JobSpec, JobStore, Viewer, redact_paths
 from affectlens.service.limits import Admission, ClientGone, RateLimiter
+from affectlens.service.links import LINK_SECONDS, LinkSigner
 from affectlens.service.metrics import Metrics
 from affectlens.service.models import (
     AnalyzeRequest,
@@ -51,6 +53,7 @@ from affectlens.service.models import (
     BackendInfo,
     ConversationRequest,
     ErrorBody,
+    JobLinks,
     JobList,
     ResultFormat,
     TaxonomyInfo,
@@ -125,6 +128,7 @@ class Service:
         self.ready = threading.Event()
         self.load_error: AffectlensError | None = None
         self.store = JobStore(config.state_dir)
+        self.links = LinkSigner(config.state_dir)
         self.runner = JobRunner(
             self.store,
             self.job_spec,
@@ -534,6 +538,10 @@ def _api(service: Service) -> APIRouter:
         bearer = request.headers.get("authorization", "")
         if bearer.lower().startswith("bearer "):
             key = bearer[7:].strip()
+        token = request.query_params.get("token")
+        if key is None and token is not None and request.method == "GET":
+            request.state.viewer = service.links.check(token, request.url.path)  # a signed download link
+            return
         if not config.accepts(key):
             service.metrics.rejections.labels("unauthorized").inc()
             raise Unauthorized(
@@ -726,6 +734,24 @@ def _api(service: Service) -> APIRouter:
         job = await run_in_threadpool(service.store.cancel, job_id, viewer)
         service.count_jobs()
         return Response(job.model_dump_json(), media_type="application/json")
+
+    @router.post(
+        "/jobs/{job_id}/links",
+        response_model=JobLinks,
+        summary="Links to a finished job's result and report that work without a key for a few minutes",
+        responses=_responses(404, 409),
+    )
+    async def links(job_id: str, viewer: ViewerOf) -> JobLinks:
+        job = await run_in_threadpool(service.store.get, job_id, viewer)
+        if job.state != "succeeded":
+            raise WrongState(f"job {job_id} is {job.state}: it has a result once it has succeeded")
+        base = f"/v1/jobs/{job_id}"
+        return JobLinks(
+            result_jsonl=service.links.sign(f"{base}/result", viewer) + "&format=jsonl",
+            result_parquet=service.links.sign(f"{base}/result", viewer) + "&format=parquet",
+            report=service.links.sign(f"{base}/report", viewer) if job.spec.time_column else None,
+            expires_in=LINK_SECONDS,
+        )
 
     @router.get("/taxonomies", response_model=list[TaxonomyInfo], summary="The label sets")
     async def taxonomies() -> list[TaxonomyInfo]:

@@ -58,8 +58,16 @@ def _now() -> str:
 
 
 def redact_paths(text: str | None) -> str | None:
-    """``text`` with every absolute path cut to its last part (no server path in any answer)."""
-    return None if text is None else _PATH.sub(lambda m: m.group(1) or "(folder)", text)
+    """``text`` with every absolute path of this machine's file system cut to its last part (no
+    server path in any answer); URL paths such as ``/v1/jobs/ID`` are left as they are."""
+    return None if text is None else _PATH.sub(_redacted, text)
+
+
+def _redacted(match: re.Match[str]) -> str:
+    whole = match.group(0)
+    first = re.split(r"[/\\]", whole.lstrip("/\\"), maxsplit=1)[0]
+    on_disk = bool(first) and (Path(whole[: len(whole) - len(whole.lstrip("/\\"))]) / first).exists()
+    return (match.group(1) or "(folder)") if on_disk else whole
 
 
 @dataclass(frozen=True)
@@ -425,7 +433,7 @@ class JobRunner:
         env = {**os.environ, "NO_COLOR": "1"}
         with open(folder / "run.log", "ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "affectlens.runs"],
+                [sys.executable, "-m", "affectlens.runs", f"job-{job.id}"],  # the name shows in ps
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

@@ -16,6 +16,7 @@ __all__ = [
     "BackendInfo",
     "ConversationRequest",
     "ErrorBody",
+    "JobLinks",
     "JobList",
     "TaxonomyInfo",
     "Turn",
@@ -88,6 +89,15 @@ class TaxonomyInfo(_Body):
 
 class JobList(_Body):
     jobs: list[Job]
+
+
+class JobLinks(_Body):
+    """Download links that carry a signed token instead of the key (a page cannot add headers to a link)."""
+
+    result_jsonl: str
+    result_parquet: str
+    report: str | None = Field(None, description="None when the job has no time column")
+    expires_in: int = Field(description="seconds the links work")
 
 
 class _ErrorDetail(_Body):

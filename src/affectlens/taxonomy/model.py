@@ -6,10 +6,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from affectlens.errors import ConfigError, ModelAssetError, UnknownNameError
+from affectlens.io.yamltext import YAMLError, load_yaml
 
 __all__ = ["AUXILIARY_FILES", "Label", "Taxonomy", "list_taxonomies", "load_taxonomy", "parse_taxonomy_name"]
 
@@ -160,8 +160,8 @@ def _all_taxonomies() -> dict[str, Taxonomy]:
 
 def _read_yaml(file: Any) -> dict[str, Any]:
     try:
-        return yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        return load_yaml(file.read_text(encoding="utf-8"))
+    except (OSError, YAMLError) as exc:
         raise ModelAssetError(f"cannot read taxonomy data {file.name}: {exc}") from exc
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
+from affectlens.io.yamltext import load_yaml
 
 __all__ = ["base_forms", "synonym_labels"]
 
@@ -45,7 +45,7 @@ def base_forms(word: str) -> list[str]:
 def _table() -> dict[str, tuple[str, ...]]:
     text = (resources.files("affectlens.taxonomy") / "data" / "synonyms.yaml").read_text(encoding="utf-8")
     index: dict[str, list[str]] = {}
-    for label, words in yaml.safe_load(text)["words"].items():
+    for label, words in load_yaml(text)["words"].items():
         for word in words:
             index.setdefault(word.lower(), []).append(label)
     return {word: tuple(labels) for word, labels in index.items()}

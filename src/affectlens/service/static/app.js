@@ -1,8 +1,13 @@
 // affectlens web page: plain JavaScript, no build step, no network beyond this service.
 "use strict";
 
-// Okabe–Ito colours (distinguishable with colour-blindness); label colours follow the taxonomy's order.
-const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"];
+// Okabe–Ito colours (distinguishable with colour-blindness), then Paul Tol's muted ones; past those, hues a
+// golden angle apart. Each label gets its own colour the first time the page shows it, so no two labels share one.
+const PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#332288",
+  "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499", "#DDCC77", "#CC6677", "#999999"];
+const labelColours = new Map();
+const KEY_NEEDED = "this service needs an API key: enter it under “API key” below";
+let status = { ready: "connecting…", key: false };
 const taxonomies = {};
 let pollTimer = null;
 
@@ -21,16 +26,13 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function colourOf(taxonomy, label) {
-  const names = (taxonomies[taxonomy] || {}).labels || [];
-  const at = names.indexOf(label);
-  return PALETTE[(at < 0 ? hash(label) : at) % PALETTE.length];
+function nthColour(k) {
+  return k < PALETTE.length ? PALETTE[k] : `hsl(${Math.round((k * 137.508) % 360)} 62% 42%)`;
 }
 
-function hash(text) {
-  let h = 0;
-  for (const c of text) h = (h * 31 + c.codePointAt(0)) >>> 0;
-  return h;
+function colourOf(label) {
+  if (!labelColours.has(label)) labelColours.set(label, nthColour(labelColours.size));
+  return labelColours.get(label);
 }
 
 function headers(json = true) {
@@ -47,7 +49,9 @@ async function call(method, path, body, json = true) {
   if (!response.ok) {
     const e = (data && data.error) || { message: response.statusText };
     const retry = response.headers.get("retry-after");
-    throw new Error(e.message + (e.hint ? " — " + e.hint : "") + (retry ? ` (retry in ${retry} s)` : ""));
+    const error = new Error(e.message + (e.hint ? " — " + e.hint : "") + (retry ? ` (retry in ${retry} s)` : ""));
+    error.status = response.status;
+    throw error;
   }
   return data;
 }
@@ -95,7 +99,7 @@ function highlighted(analysis) {
     while (j < text.length && owner[j] === span) j++;
     const piece = text.slice(i, j);
     if (span) {
-      const colour = colourOf(analysis.taxonomy.split("@")[0], span.label);
+      const colour = colourOf(span.label);
       out.append(
         el("mark", { title: `${span.label} (evidence weight ${span.weight.toFixed(2)})`, "data-label": span.label,
           style: `background:${colour}55;border-bottom:3px solid ${colour}` }, piece),
@@ -107,16 +111,15 @@ function highlighted(analysis) {
 }
 
 function scoreBars(analysis) {
-  const taxonomy = analysis.taxonomy.split("@")[0];
   const top = Object.entries(analysis.scores).sort((a, b) => b[1] - a[1]).slice(0, 6);
   const list = el("ul", { class: "scores", "aria-label": "scores" });
   for (const [label, score] of top) {
     const chosen = analysis.labels.includes(label);
     list.append(el("li", { class: chosen ? "chosen" : "" },
-      el("span", { class: "label" }, el("span", { class: "swatch", style: `background:${colourOf(taxonomy, label)}` }), label,
+      el("span", { class: "label" }, el("span", { class: "swatch", style: `background:${colourOf(label)}` }), label,
         chosen ? el("span", { class: "sr-only" }, " (decided)") : null),
       el("span", { class: "bar", role: "img", "aria-label": `${(score * 100).toFixed(0)} percent` },
-        el("span", { style: `width:${(score * 100).toFixed(1)}%;background:${colourOf(taxonomy, label)}` })),
+        el("span", { style: `width:${(score * 100).toFixed(1)}%;background:${colourOf(label)}` })),
       el("span", { class: "value" }, score.toFixed(2))));
   }
   return list;
@@ -170,7 +173,8 @@ function parseTurns(raw) {
 }
 
 function trajectoryChart(result) {
-  // Valence of each speaker's turns over the conversation: an SVG line per speaker.
+  // Valence of each speaker's turns over the conversation: an SVG line per speaker, the legend beside it in HTML
+  // (it wraps instead of being cut, however long the names).
   const width = 640, height = 220, pad = 36;
   const n = result.turns.length;
   const x = (turn) => pad + (n > 1 ? (turn / (n - 1)) * (width - 2 * pad) : (width - 2 * pad) / 2);
@@ -192,14 +196,15 @@ function trajectoryChart(result) {
   add("line", { x1: pad, x2: width - pad, y1: y(0), y2: y(0), stroke: "#888", "stroke-dasharray": "4 4" });
   add("text", { x: 4, y: y(1) + 4, class: "axis" }, "+1");
   add("text", { x: 4, y: y(-1) + 4, class: "axis" }, "−1");
+  const legend = el("ul", { class: "legend", "aria-hidden": "true" });
   result.dynamics.trajectories.forEach((trajectory, k) => {
-    const colour = PALETTE[(k + 4) % PALETTE.length];
+    const colour = nthColour(k);
     const points = trajectory.turns.map((turn, i) => `${x(turn)},${y(trajectory.valence[i])}`).join(" ");
     add("polyline", { points, fill: "none", stroke: colour, "stroke-width": 3 });
     trajectory.turns.forEach((turn, i) => add("circle", { cx: x(turn), cy: y(trajectory.valence[i]), r: 5, fill: colour }));
-    add("text", { x: width - pad + 4, y: 16 + 16 * k, fill: colour, class: "legend" }, trajectory.speaker);
+    legend.append(el("li", {}, el("span", { class: "swatch", style: `background:${colour}` }), trajectory.speaker));
   });
-  return svg;
+  return el("figure", { class: "trajectory" }, svg, legend);
 }
 
 async function analyzeConversation(event) {
@@ -265,11 +270,9 @@ function showJob(job) {
   done.hidden = !["succeeded", "failed", "cancelled"].includes(job.state);
   done.replaceChildren();
   if (job.state === "succeeded") {
-    done.append(el("p", {},
-      el("a", { href: `/v1/jobs/${job.id}/result?format=jsonl`, download: "" }, "Download rows (JSONL)"), " · ",
-      el("a", { href: `/v1/jobs/${job.id}/result?format=parquet`, download: "" }, "Parquet"),
-      job.spec.time_column ? [" · ", el("a", { href: `/v1/jobs/${job.id}/report`, target: "_blank", id: "job-report" }, "Open the report")]
-        : el("span", { class: "meta" }, " (give a time column for the report of emotions over time)")));
+    const links = el("p", { id: "job-links" }, "preparing the links…");
+    done.append(links);
+    fillLinks(job, links);
   } else if (job.state === "failed" && job.error) {
     done.append(el("p", { class: "error" }, job.error.message + (job.error.hint ? " — " + job.error.hint : "")));
   }
@@ -277,6 +280,22 @@ function showJob(job) {
     done.hidden = false;
     done.append(el("details", {}, el("summary", {}, `${job.bad_rows.length} bad row(s)`),
       el("ul", {}, job.bad_rows.map((b) => el("li", {}, `line ${b.line}: ${b.reason}`)))));
+  }
+}
+
+async function fillLinks(job, where) {
+  // Links carry a signed token, not the key: a link (or a report opened in a new tab) cannot send a header.
+  try {
+    const links = await call("POST", `/v1/jobs/${job.id}/links`);
+    where.replaceChildren(...[
+      el("a", { href: links.result_jsonl, download: `${job.id}.jsonl` }, "Download rows (JSONL)"), " · ",
+      el("a", { href: links.result_parquet, download: `${job.id}.parquet` }, "Parquet"),
+      links.report ? [" · ", el("a", { href: links.report, target: "_blank", rel: "noopener", id: "job-report" }, "Open the report")]
+        : el("span", { class: "meta" }, " (give a time column for the report of emotions over time)"),
+      el("span", { class: "meta" }, ` · the links work for ${Math.round(links.expires_in / 60)} minutes`),
+    ].flat());
+  } catch (error) {
+    where.replaceChildren(el("span", { class: "error" }, error.message));
   }
 }
 
@@ -322,9 +341,19 @@ async function loadTaxonomies() {
       select.value = "goemotions";
     }
     showError("texts", null);
+    showStatus({ key: false });
   } catch (error) {
-    showError("texts", error);
+    if (error.status === 401) {  // not an error: this service wants a key, and the page says where it goes
+      $("key-box").open = true;
+      showStatus({ key: true });
+      $("api-key").focus();
+    } else showError("texts", error);
   }
+}
+
+function showStatus(change) {
+  status = { ...status, ...change };
+  $("status").textContent = status.ready + (status.key ? " · " + KEY_NEEDED : "");
 }
 
 async function start() {
@@ -343,10 +372,10 @@ async function start() {
   for (let i = 0; i < 120; i++) {
     try {
       const ready = await call("GET", "/readyz");
-      $("status").textContent = `ready · ${ready.backends.join(", ")}`;
+      showStatus({ ready: `ready · ${ready.backends.join(", ")}` });
       return;
     } catch (error) {
-      $("status").textContent = "loading the models… " + error.message;
+      showStatus({ ready: "loading the models… " + error.message });
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
