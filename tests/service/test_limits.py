@@ -81,7 +81,8 @@ def test_the_pace_is_learned_from_the_analyses():
         for _ in range(3):
             async with admission.slot(100):
                 await asyncio.sleep(0.02)
-        assert admission.seconds_per_unit is not None and 1.9e-4 < admission.seconds_per_unit < 0.1  # 20 ms for 100 units, or slower
+        pace = admission.seconds_per_unit
+        assert pace is not None and 1.9e-4 < pace < 0.1  # 20 ms for 100 units, or slower on a busy machine
 
     asyncio.run(main())
 
