@@ -1,5 +1,5 @@
 """``python -m affectlens``: the same as the ``affectlens`` command."""
 
-from affectlens.cli.app import main
+from affectlens.cli.app import console_main
 
-main()
+console_main()

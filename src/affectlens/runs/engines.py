@@ -16,20 +16,21 @@ backends always run here: their concurrency is requests in flight, not processes
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from affectlens.errors import ConfigError
 from affectlens.registry import Registry
 from affectlens.runs.sources import Source
 from affectlens.runs.spec import RunSpec
 from affectlens.runs.tasks import TaskInput, TaskResult, TaskRunner
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["PROCESS_MIN_ROWS", "Engine", "LocalEngine", "cpu_count", "engines"]
 
@@ -121,6 +122,9 @@ class LocalEngine:
 def _in_processes(
     spec: RunSpec, sources: list[Source], folder: Path | None, items: Iterable[TaskInput], workers: int, threads: int | None
 ) -> Iterator[TaskResult]:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["affectlens.runs.engines"])

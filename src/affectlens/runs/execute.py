@@ -499,7 +499,8 @@ def _stream_run(spec: RunSpec, work: Any, engine: Any, console: Any, hooks: _Hoo
             if not tasks:
                 raise InputError(f"no texts in {spec.input.path!r}")
             items = [TaskInput(t) for t in tasks]
-        manifest = _new_manifest(spec, _identity(spec, inputs))
+        # nothing is written down for a stream: its identity (the versions' lookups) is not needed
+        manifest = _new_manifest(spec, Identity(inputs=inputs, settings={}))
         manifest.details.update(details)
         if isinstance(items, list):
             left: int | None = _start(manifest, spec, engine, [i.task for i in items], sources, [i.task for i in items])
