@@ -36,10 +36,14 @@ from typing import Any
 
 from affectlens.errors import ProgrammingError
 
-__all__ = ["PROBE", "SESSION_CONFIG", "int8_session", "needs_exact_products", "session_options"]
+__all__ = ["NO_SPINNING", "PROBE", "SESSION_CONFIG", "int8_session", "needs_exact_products", "session_options"]
 
 #: session config entries an int8 session gets on a CPU whose fast kernel saturates
 SESSION_CONFIG = {"session.x64quantprecision": "1"}
+#: every session: intra-op threads sleep when idle instead of spinning. Spinning threads keep a
+#: core busy between batches; on a shared 2-core machine one non-spinning thread per process ran
+#: 1.5-1.8 times faster (docs/benchmarks.md), and a run's worker processes do not compete.
+NO_SPINNING = {"session.intra_op.allow_spinning": "0"}
 #: x [1, 1, 16] of ones times W [16, 4] of 0.5 through our per-token int8 rewrite: exactly 8
 PROBE = Path(__file__).resolve().parents[1] / "assets" / "int8-probe.onnx"
 PROBE_ANSWER = 8.0
@@ -64,6 +68,8 @@ def session_options(*, threads: int | None = None, optimization_level: Any = Non
     import onnxruntime as ort
 
     options = ort.SessionOptions()
+    for key, value in NO_SPINNING.items():
+        options.add_session_config_entry(key, value)
     if needs_exact_products() if exact is None else exact:
         for key, value in SESSION_CONFIG.items():
             options.add_session_config_entry(key, value)

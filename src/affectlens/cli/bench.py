@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from affectlens.cli import backend_options
 from affectlens.cli.console import err, out
 from affectlens.io.terminal import safe
 
@@ -19,16 +20,21 @@ def bench(
     ),
     taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set to answer in."),
     explain: bool = typer.Option(False, "--explain", help="Include evidence spans and rationales."),
+    option: list[str] = backend_options.OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Measure batch throughput (texts/s) and single-text latency (p50, p95)."""
+    """Measure batch throughput (texts/s) and single-text latency (p50, p95), in one process
+    (-O threads=N sets its onnxruntime threads; corpus runs use one per worker process)."""
     from affectlens.benchmark import benchmark
     from affectlens.io.readers import read_records
 
     texts = [r.text for r in read_records(input, input_format="txt") if r.text] if input else None
+    settings = backend_options.backend_settings(backend, option, None)
     if not as_json:
         err.print(f"measuring {backend}: {n_batch:,} texts in one batch, then {n_single} single calls…")
-    result = benchmark(backend, texts=texts, n_batch=n_batch, n_single=n_single, taxonomy=taxonomy, explain=explain)
+    result = benchmark(
+        backend, texts=texts, n_batch=n_batch, n_single=n_single, taxonomy=taxonomy, explain=explain, settings=settings
+    )
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -39,6 +45,8 @@ def bench(
         f"texts of {result['mean_words']} words:\n"
         f"  batch:  {result['batch_texts_per_s']:,.0f} texts/s\n"
         f"  single: p50 {result['single_p50_ms']:.1f} ms, p95 {result['single_p95_ms']:.1f} ms\n"
-        f"  model load: {result['model_load_s']:.2f} s",
+        f"  model load: {result['model_load_s']:.2f} s\n"
+        f"  one process, {result['threads']} onnxruntime thread(s), spinning off "
+        f"(a corpus run uses one thread in each of its worker processes)",
         highlight=False,
     )

@@ -102,6 +102,7 @@ class LocalEngine:
             "workers": workers,
             "threads_per_worker": threads or cpu_count(),
             "processes": workers > 1,
+            "spinning": False,
             "cpus": cpu_count(),
             "cpu": cpu_name(),
         }
@@ -187,20 +188,11 @@ def _worker_run(item: TaskInput) -> TaskResult:
 
 
 def cpu_name() -> str:
-    """The CPU's model name and the flags that decide int8 speed (docs/benchmarks.md names CPUs so)."""
-    import platform
+    """The CPU's model and its int8 kernel class (speed figures name the CPU so: docs/benchmarks.md)."""
+    from affectlens.benchmark import cpu_info
 
-    name, flags = platform.processor() or platform.machine(), set()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and name in ("", platform.machine(), platform.processor()):
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break
-    marks = [f for f in ("avx512_vnni", "avx_vnni", "avx512f", "avx2") if f in flags]
-    return f"{name} ({', '.join(marks) or 'no AVX2'})" if flags else name
+    info = cpu_info()
+    return f"{info['model']} ({info['int8_class']})"
 
 
 engines: Registry[Any] = Registry("engine")
