@@ -11,6 +11,12 @@
    b. twice the capacity in clients, each sending its next request as soon as it has an
       answer, for ``--seconds``: the share answered 429 (each must carry Retry-After), 5xx
       (must be none), and p50/p99 latency of the accepted requests.
+3. A second server with the default limits (``max_concurrent`` 2, ``max_queue`` 16,
+   ``max_wait_s`` 20), then:
+   c. 64 clients at once, each with one heavy request (64 texts of about 600 characters, with
+      evidence): every answer must be 200 or 429, and come within 30 s;
+   d. four heavy requests whose clients hang up after 0.2 s, then a one-word request: how long
+      it waited (the abandoned ones must not run before it).
 
 Prints one JSON object (also written to ``--out``) with the machine.
 """
@@ -72,6 +78,7 @@ def free_port() -> int:
 
 def start_server(folder: Path, concurrent: int, queue: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
     config = folder / "service.toml"
     config.write_text(
         f'state_dir = "{folder / "state"}"\nconversations = false\n[limits]\nmax_concurrent = {concurrent}\nmax_queue = {queue}\n'
@@ -146,6 +153,54 @@ async def load(base: str, clients: int, seconds: float) -> dict[str, object]:
     }
 
 
+HEAVY = {
+    "texts": [(TEXTS[k % len(TEXTS)] + " ") * 11 for k in range(64)],  # 64 texts of about 600 characters
+    "explain": True,
+}
+
+
+async def heavy_burst(base: str, clients: int = 64, within_s: float = 30.0) -> dict[str, object]:
+    """``clients`` heavy requests at once: each answered 200 or 429, and when."""
+    answers: list[tuple[int, float, bool]] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        started = time.perf_counter()
+
+        async def one() -> None:
+            response = await client.post("/v1/analyze", json=HEAVY)
+            answers.append((response.status_code, time.perf_counter() - started, "retry-after" in response.headers))
+
+        await asyncio.gather(*(one() for _ in range(clients)))
+    statuses: dict[str, int] = {}
+    for status, _, _ in answers:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    slowest = max(t for _, t, _ in answers)
+    return {
+        "clients": clients,
+        "request": "64 texts of ~600 characters, explain",
+        "statuses": statuses,
+        "all_200_or_429": all(s in (200, 429) for s, _, _ in answers),
+        "429_with_retry_after": all(r for s, _, r in answers if s == 429),
+        "slowest_answer_s": round(slowest, 2),
+        f"all_within_{within_s:g}_s": slowest <= within_s,
+        "slowest_200_s": round(max((t for s, t, _ in answers if s == 200), default=0.0), 2),
+        "slowest_429_s": round(max((t for s, t, _ in answers if s == 429), default=0.0), 2),
+    }
+
+
+async def abandoned(base: str) -> dict[str, object]:
+    """Four heavy requests abandoned after 0.2 s, then one word: how long the word waits."""
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        gone = [asyncio.ensure_future(client.post("/v1/analyze", json=HEAVY)) for _ in range(4)]
+        await asyncio.sleep(0.2)
+        for task in gone:
+            task.cancel()  # the client closes its connection
+        await asyncio.gather(*gone, return_exceptions=True)
+        started = time.perf_counter()
+        response = await client.post("/v1/analyze", json={"text": "ok"})
+        return {"after_4_abandoned_heavy_requests_s": round(time.perf_counter() - started, 2), "status": response.status_code}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -169,6 +224,13 @@ def main() -> None:
             result["http_single_text"] = sequential(base, args.requests)
             result["in_process_single_text_after"] = in_process(args.requests)  # the machine may drift: measure again
             result["at_twice_capacity"] = asyncio.run(load(base, 2 * capacity, args.seconds))
+        finally:
+            server.terminate()
+            server.wait(30)
+        server, base = start_server(Path(tmp) / "defaults", 2, 16)
+        try:
+            result["heavy_burst"] = asyncio.run(heavy_burst(base))
+            result["one_word_after_abandoned"] = asyncio.run(abandoned(base))
         finally:
             server.terminate()
             server.wait(30)
