@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> dict:
         shutil.rmtree(work, ignore_errors=True)
     cpu = cpu_info()
     return {
-        "command": f"benchmarks/engines.py --rows {args.rows} --rounds {args.rounds} --load {args.load} --chunk-rows {args.chunk_rows}",
+        "command": f"benchmarks/engines.py --rows {args.rows} --rounds {args.rounds} --load {args.load} "
+        f"--chunk-rows {args.chunk_rows}",
         "cpu": f"{cpu['model']} ({cpu['int8_class']})",
         "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "other_processes_spinning": args.load,
