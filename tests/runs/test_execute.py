@@ -130,3 +130,27 @@ def test_a_secret_never_reaches_the_manifest(tmp_path):
     )
     assert "sk-very-secret" not in json.dumps(spec.public()) and "sk-very-secret" not in json.dumps(spec.identity_settings())
     assert spec.public()["backend"]["settings"]["model"] == "m"
+
+
+def test_a_refused_run_leaves_nothing_and_restart_keeps_other_files(cli, tmp_path):
+    csv = tmp_path / "in.csv"
+    csv.write_text("id,body\n1,hello\n")
+    run = tmp_path / "run"
+    refused = cli("corpus", "analyze", str(csv), "-o", str(run), "--text-column", "body", "--time-column", "created")
+    assert refused.code == 2 and "no column 'created'" in refused.err
+    assert not run.exists()  # no half-made run folder to trip over next time
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    foreign = cli("corpus", "analyze", str(csv), "-o", str(mine), "--text-column", "body", "--backend", "fake")
+    assert foreign.code == 2 and "is not a run folder" in foreign.err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # not even a lock file
+    assert cli("corpus", "analyze", str(csv), "-o", str(run), "--text-column", "body", "--backend", "fake", "-q").code == 0
+    (run / "report.html").write_text("a report kept beside the run")
+    again = cli("corpus", "analyze", str(csv), "-o", str(run), "--text-column", "body", "--backend", "fake", "--restart", "-q")
+    assert again.code == 0 and (run / "report.html").exists()
+    out = tmp_path / "out.jsonl"
+    assert cli("analyze", "-i", str(csv), "--text-column", "body", "--backend", "fake", "-o", str(out), "-q").code == 0
+    twice = cli("analyze", "-i", str(csv), "--text-column", "body", "--backend", "fake", "-o", str(out), "--resume")
+    assert twice.code == 2 and "no interrupted run is recorded" in twice.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "mine", "out.jsonl", "run"]  # no hidden run folder left

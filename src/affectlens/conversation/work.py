@@ -40,6 +40,7 @@ class ConversationWork(Work):
     name = "conversations"
     sinks: ClassVar[tuple[str, ...]] = ("file", "stream")
     prepares = True
+    files: ClassVar[tuple[str, ...]] = (PREPARED,)
 
     def __init__(self, spec: RunSpec, folder: Path | None, *, threads: int | None = None) -> None:
         from affectlens.conversation.analyzer import ConversationAnalyzer

@@ -87,6 +87,7 @@ class PostWork(Work):
 
     name = "polarization"
     sinks: ClassVar[tuple[str, ...]] = ("folder",)
+    files: ClassVar[tuple[str, ...]] = ("problems.jsonl", "posts.parquet", "stance-models.json", "scores")
 
     def __init__(self, spec: RunSpec, folder: Path | None, *, threads: int | None = None) -> None:
         super().__init__(spec, folder, threads=threads)

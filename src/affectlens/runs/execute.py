@@ -33,7 +33,17 @@ from typing import Any
 
 from affectlens.errors import ConfigError, InputError
 from affectlens.io.readers import Record, plan_spans, read_records
-from affectlens.runs.manifest import MAX_BAD_EXAMPLES, Identity, Progress, RunError, RunFolder, RunManifest, Task, versions
+from affectlens.runs.manifest import (
+    MAX_BAD_EXAMPLES,
+    Identity,
+    Progress,
+    RunError,
+    RunFolder,
+    RunLocked,
+    RunManifest,
+    Task,
+    versions,
+)
 from affectlens.runs.sources import Source, resolve_sources
 from affectlens.runs.spec import RunSpec
 from affectlens.runs.tasks import STATS_KEY, TaskInput, TaskResult
@@ -274,25 +284,32 @@ def _folder_run(spec: RunSpec, work: Any, engine: Any, restart: bool, hooks: _Ho
         raise InputError("a run folder is read from files, not from standard input", hint="save the input to a file first")
     inputs = resolve_sources(spec.input.path, input_format=spec.input.format)  # type: ignore[arg-type]
     identity = _identity(spec, inputs)
+    _refuse_foreign(folder)  # before the lock: a folder of someone else's files gets no .lock either
+    created = not folder.path.exists()
     with folder.locked():
-        if folder.exists() and restart:
-            folder.clear()
+        restarted = folder.exists() and restart
+        if restarted:
+            folder.clear(work.files)  # the run's own files: a report saved beside it stays
         resumed = folder.exists()
         if resumed:
             manifest = folder.load_manifest()
             manifest.identity.check_same(identity, repr(str(folder.path)))
         else:
-            if any(name != ".lock" for name in (p.name for p in folder.path.iterdir())):
-                raise InputError(
-                    f"{str(folder.path)!r} exists and is not a run folder",
-                    hint="give a new or empty folder with -o, or the folder of an earlier run to continue it",
-                )
+            if not restarted:
+                _refuse_foreign(folder)
             manifest = _new_manifest(spec, identity)
             folder.save_manifest(manifest)
         if folder.plan_path.exists():
             sources, tasks = folder.load_plan()
         else:
-            sources, tasks, details = _plan(spec, work, inputs, folder.path, hooks.on_note)
+            try:
+                sources, tasks, details = _plan(spec, work, inputs, folder.path, hooks.on_note)
+            except BaseException:
+                if not resumed:  # a new run refused before its first task leaves nothing behind
+                    folder.clear(work.files)
+                    if created:
+                        shutil.rmtree(folder.path, ignore_errors=True)
+                raise
             manifest.details.update(details)
             folder.save_plan(sources, tasks)
         done = folder.done()
@@ -332,6 +349,14 @@ def _analyzer(engine: Any) -> Any:
     return runner.work.analyzer if runner is not None else None
 
 
+def _refuse_foreign(folder: RunFolder) -> None:
+    if folder.is_foreign():
+        raise InputError(
+            f"{str(folder.path)!r} exists and is not a run folder",
+            hint="give a new or empty folder with -o, or the folder of an earlier run to continue it",
+        )
+
+
 def _progress_of(folder: RunFolder, tasks: list[Task], done: set[int]) -> Progress:
     """Counters rebuilt from the parts on disk (each part carries its task's counts)."""
     import pyarrow.parquet as pq
@@ -362,6 +387,28 @@ def _file_run(spec: RunSpec, work: Any, engine: Any, resume: bool, console: Any,
         )
     identity = _identity(spec, inputs)
     folder = RunFolder(spec.folder_of_sink())  # type: ignore[arg-type]
+    try:
+        return _file_run_locked(spec, work, engine, resume, console, hooks, target, inputs, identity, folder)
+    except RunLocked:
+        raise
+    except BaseException:
+        if not folder.exists():  # refused before anything was recorded: leave no folder behind
+            _discard(folder)
+        raise
+
+
+def _file_run_locked(
+    spec: RunSpec,
+    work: Any,
+    engine: Any,
+    resume: bool,
+    console: Any,
+    hooks: _Hooks,
+    target: Path,
+    inputs: list[Source],
+    identity: Identity,
+    folder: RunFolder,
+) -> RunSummary:
     with folder.locked():
         resumed = False
         if resume and folder.exists():
@@ -379,7 +426,7 @@ def _file_run(spec: RunSpec, work: Any, engine: Any, resume: bool, console: Any,
                 hooks.on_note(
                     f"an interrupted run of {str(target)!r} was found; starting afresh (--resume would have continued it)"
                 )
-            folder.clear()
+            folder.clear(work.files)
             manifest = _new_manifest(spec, identity)
             folder.save_manifest(manifest)
         if folder.plan_path.exists():

@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -48,6 +49,7 @@ __all__ = [
     "Progress",
     "RunError",
     "RunFolder",
+    "RunLocked",
     "RunManifest",
     "Task",
     "versions",
@@ -306,16 +308,19 @@ class RunFolder:
         )
         atomic_write(self.plan_path, lambda f: f.write(body.encode("utf-8")))
 
-    def clear(self) -> None:
-        """Remove everything a run wrote here (``--restart``); files that are not a run's are left alone."""
-        for name in os.listdir(self.path) if self.path.is_dir() else []:
+    def clear(self, work_files: Iterable[str] = ()) -> None:
+        """Remove what a run wrote here (``--restart``): its manifest, plan, parts, bad rows and
+        the ``work_files`` its work prepared; any other file (a report saved here) is left alone."""
+        for name in ("manifest.json", "plan.json", "parts", "bad", *work_files):
             target = self.path / name
-            if name == ".lock":
-                continue
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target, ignore_errors=True)
             else:
                 target.unlink(missing_ok=True)
+
+    def is_foreign(self) -> bool:
+        """A folder that holds files but no run: not ours to write into."""
+        return self.path.is_dir() and not self.exists() and any(p.name != ".lock" for p in self.path.iterdir())
 
     def bad_rows(self) -> list[dict[str, Any]]:
         """Every bad row of the tasks done, in task order."""
@@ -356,7 +361,11 @@ def _lock(handle: IO[str], folder: Path) -> None:
         handle.seek(0)
         holder = handle.read().strip()
         handle.close()
-        raise InputError(
+        raise RunLocked(
             f"another affectlens run{f' (process {holder})' if holder.isdigit() else ''} is writing into {str(folder)!r}",
             hint="wait for it to finish, or stop it; then run the same command to continue",
         ) from exc
+
+
+class RunLocked(InputError):
+    """Another run holds the folder's lock."""

@@ -50,6 +50,8 @@ class Work(ABC):
     sinks: ClassVar[tuple[str, ...]] = ("folder", "file", "stream")
     #: whether :meth:`prepare` turns the input into what the tasks read (then a streamed input is read whole first)
     prepares: ClassVar[bool] = False
+    #: the files and folders the work writes into the run's folder (removed by ``--restart``)
+    files: ClassVar[tuple[str, ...]] = ()
 
     #: the analyzer the work runs, when it has one (its usage and backend id are reported)
     analyzer: Analyzer | None = None
