@@ -26,6 +26,7 @@ __all__ = [
     "atomic_path",
     "atomic_write",
     "confine",
+    "confined",
     "is_special",
     "make_folder_for",
     "open_input",
@@ -41,6 +42,18 @@ def confine(roots: Sequence[str | Path] | None) -> None:
     """From now on this process opens inputs (:func:`open_input`) only inside ``roots``; None lifts it."""
     global _ROOTS
     _ROOTS = None if roots is None else tuple(Path(os.path.realpath(r)) for r in roots)
+
+
+@contextmanager
+def confined(roots: Sequence[str | Path] | None) -> Iterator[None]:
+    """:func:`confine` for a block (None: as before), then as it was."""
+    previous = _ROOTS
+    if roots is not None:
+        confine(roots)
+    try:
+        yield
+    finally:
+        globals()["_ROOTS"] = previous
 
 
 def open_input(path: str | Path) -> IO[bytes]:

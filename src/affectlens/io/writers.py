@@ -191,7 +191,7 @@ class _FileOutput(Output):
         self.fmt, self.path, self.labels = fmt, path, labels
         self.partial = partial_file(path)
         make_folder_for(path)
-        # a run killed after its final rename but before removing its checkpoint continues in the target
+        # a run killed after its final rename but before removing its run folder continues in the target
         grows = self.partial if resume_from is None or self.partial.exists() else path
         try:
             if resume_from is not None:

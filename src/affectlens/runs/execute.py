@@ -95,23 +95,21 @@ def execute(
     task; ``on_bad_row(row)`` for each bad row of a file or stream run as it is met;
     ``on_note(line)`` for what the user should know about the run itself.
     """
+    from affectlens.io.files import confined
     from affectlens.runs.works import works
 
-    if spec.input.roots is not None:
-        from affectlens.io.files import confine
-
-        confine(spec.input.roots)
     work = works.get(spec.work.name)
     work.check(spec)
     impl = engine or _engine(spec)
     hooks = _Hooks(on_start, on_task, on_bad_row, on_note or (lambda line: None))
-    if spec.sink.kind == "folder":
-        return _folder_run(spec, work, impl, restart, hooks)
-    if spec.sink.kind == "file" and _tracked(spec):
-        return _file_run(spec, work, impl, resume, console, hooks)
-    if resume:
-        raise InputError(_why_not_resumable(spec), hint="write to a file (-o FILE.jsonl) from an input file (-i FILE)")
-    return _stream_run(spec, work, impl, console, hooks)
+    with confined(spec.input.roots):  # a job opens its inputs only inside its folders
+        if spec.sink.kind == "folder":
+            return _folder_run(spec, work, impl, restart, hooks)
+        if spec.sink.kind == "file" and _tracked(spec):
+            return _file_run(spec, work, impl, resume, console, hooks)
+        if resume:
+            raise InputError(_why_not_resumable(spec), hint="write to a file (-o FILE.jsonl) from an input file (-i FILE)")
+        return _stream_run(spec, work, impl, console, hooks)
 
 
 def validate(spec: RunSpec) -> list[Source]:
