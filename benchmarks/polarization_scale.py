@@ -86,7 +86,7 @@ def annotations(run_dir: Path) -> tuple[list[tuple], list[tuple]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parts = sorted((run_dir / "annotations" / "parts").glob("part-*.parquet"))
+    parts = sorted((run_dir / "parts").glob("part-*.parquet"))
     table = pa.concat_tables([pq.read_table(p) for p in parts]).sort_by("post")
     columns = ["post", "stance", "stance_status", "affect", "affect_status", "hostility", "targets"]
     rows = [tuple(json.dumps(r[c]) for c in columns) for r in table.to_pylist()]
@@ -110,7 +110,7 @@ def main() -> None:
         made = make_threads(comments(args.data_dir), args.posts, src)
         corpus_s = run(["corpus", "analyze", str(src), "-o", str(folder / "corpus"), "--id-column", "id"], env)
         clean_s = run(["polarization", "analyze", str(src), "-o", str(folder / "clean")], env)
-        manifest = json.loads((folder / "clean" / "polarization.json").read_text())
+        manifest = json.loads((folder / "clean" / "manifest.json").read_text())["details"]
         kills, pol = [], ["polarization", "analyze", str(src), "-o", str(folder / "killed")]
         started = time.perf_counter()
         for _ in range(args.kills):
