@@ -123,7 +123,7 @@ def benchmark(
         "model_load_s": round(load_seconds, 3),
         "cores": _cores(),
         "threads": (settings or {}).get("threads") or _cores(),  # onnxruntime intra-op threads (spinning off)
-        "spinning": False,
+        "spinning": bool((settings or {}).get("spinning", False)),
         "machine": f"{platform.system()} {platform.machine()}",
         "cpu": {**cpu_info(), "int8_saturation_fix": needs_exact_products()},
         "onnxruntime": _version_of("onnxruntime"),

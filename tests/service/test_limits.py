@@ -160,3 +160,25 @@ def test_a_body_that_stalls_is_answered_408(server):
     assert closed  # the connection is closed after the answer
     assert received.startswith(b"HTTP/1.1 408"), received[:200]
     assert b'"request_timeout"' in received
+
+
+def test_a_request_whose_turn_comes_too_late_is_refused_not_started():
+    async def main() -> None:
+        admission = Admission(1, 10, max_wait_s=1.0, seconds_per_unit=0.0001)  # estimates: 10 units, 1 ms
+
+        async def hold() -> None:
+            async with admission.slot(10):
+                await asyncio.sleep(1.2)  # the estimate said 1 ms: it was wrong
+
+        running = asyncio.create_task(hold())
+        await asyncio.sleep(0.01)
+        started = time.monotonic()
+        with pytest.raises(Overloaded):  # admitted (the estimate was short), refused when its turn came too late
+            async with admission.slot(10):
+                pytest.fail("started past its deadline")
+        assert time.monotonic() - started >= 1.0
+        await running
+        async with admission.slot(10):  # the slot was passed on
+            pass
+
+    asyncio.run(main())

@@ -64,7 +64,13 @@ class OnnxEncoder:
     max_tokens = 128  # the window, special tokens included
 
     def __init__(
-        self, model_dir: Path, *, threads: int | None = None, batch_size: int = 64, vocab_dir: Path | None = None
+        self,
+        model_dir: Path,
+        *,
+        threads: int | None = None,
+        batch_size: int = 64,
+        vocab_dir: Path | None = None,
+        spinning: bool = False,
     ) -> None:
         """``vocab_dir``: where ``tokenizer.json`` and ``embeddings.npz`` are, when another
         model's (a model fine-tuned with the word embeddings frozen shares them)."""
@@ -77,7 +83,7 @@ class OnnxEncoder:
             self._tokenizer = Tokenizer.from_file(str(vocab_dir / "tokenizer.json"))
             table = np.load(vocab_dir / "embeddings.npz")
             self._table, self._scale = table["q"], table["scale"].astype(np.float32)
-            self._session = int8_session(model_dir / "encoder.onnx", threads=threads)
+            self._session = int8_session(model_dir / "encoder.onnx", threads=threads, spinning=spinning)
         except Exception as exc:  # tokenizers and onnxruntime raise their own plain types
             raise ModelAssetError(f"cannot load the embedded model from {model_dir}: {exc}") from exc
         self._tokenizer.no_padding()

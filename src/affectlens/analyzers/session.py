@@ -40,9 +40,10 @@ __all__ = ["NO_SPINNING", "PROBE", "SESSION_CONFIG", "int8_session", "needs_exac
 
 #: session config entries an int8 session gets on a CPU whose fast kernel saturates
 SESSION_CONFIG = {"session.x64quantprecision": "1"}
-#: every session: intra-op threads sleep when idle instead of spinning. Spinning threads keep a
-#: core busy between batches; on a shared 2-core machine one non-spinning thread per process ran
-#: 1.5-1.8 times faster (docs/benchmarks.md), and a run's worker processes do not compete.
+#: by default, intra-op threads sleep when idle instead of spinning. Spinning threads keep a core
+#: busy between batches: on a shared 2-core machine, turning it off alone ran 1.5-1.8 times faster;
+#: on a quiet one, spinning is about 15% faster in one process (docs/benchmarks.md), so the
+#: embedded backend's ``spinning`` setting turns it back on.
 NO_SPINNING = {"session.intra_op.allow_spinning": "0"}
 #: x [1, 1, 16] of ones times W [16, 4] of 0.5 through our per-token int8 rewrite: exactly 8
 PROBE = Path(__file__).resolve().parents[1] / "assets" / "int8-probe.onnx"
@@ -62,13 +63,15 @@ def needs_exact_products() -> bool:
     return not np.allclose(answer, PROBE_ANSWER, rtol=0, atol=1e-4)
 
 
-def session_options(*, threads: int | None = None, optimization_level: Any = None, exact: bool | None = None) -> Any:
+def session_options(
+    *, threads: int | None = None, optimization_level: Any = None, exact: bool | None = None, spinning: bool = False
+) -> Any:
     """``onnxruntime.SessionOptions`` with ``threads`` intra-op threads, and :data:`SESSION_CONFIG`
     when ``exact`` (default: when this CPU needs it, :func:`needs_exact_products`)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    for key, value in NO_SPINNING.items():
+    for key, value in ({} if spinning else NO_SPINNING).items():
         options.add_session_config_entry(key, value)
     if needs_exact_products() if exact is None else exact:
         for key, value in SESSION_CONFIG.items():
@@ -86,12 +89,12 @@ def session_options(*, threads: int | None = None, optimization_level: Any = Non
     return options
 
 
-def int8_session(path: str | Path, *, threads: int | None = None, optimization_level: Any = None) -> Any:
+def int8_session(path: str | Path, *, threads: int | None = None, optimization_level: Any = None, spinning: bool = False) -> Any:
     """An ``onnxruntime.InferenceSession`` on the CPU for the graph at ``path``."""
     import onnxruntime as ort
 
     return ort.InferenceSession(
         str(path),
-        session_options(threads=threads, optimization_level=optimization_level),
+        session_options(threads=threads, optimization_level=optimization_level, spinning=spinning),
         providers=["CPUExecutionProvider"],
     )

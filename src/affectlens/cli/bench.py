@@ -46,7 +46,7 @@ def bench(
         f"  batch:  {result['batch_texts_per_s']:,.0f} texts/s\n"
         f"  single: p50 {result['single_p50_ms']:.1f} ms, p95 {result['single_p95_ms']:.1f} ms\n"
         f"  model load: {result['model_load_s']:.2f} s\n"
-        f"  one process, {result['threads']} onnxruntime thread(s), spinning off "
+        f"  one process, {result['threads']} onnxruntime thread(s), spinning {'on' if result['spinning'] else 'off'} "
         f"(a corpus run uses one thread in each of its worker processes)",
         highlight=False,
     )

@@ -151,7 +151,7 @@ class RunSpec(_Spec):
 
 
 # settings of how a backend runs, not of what it answers: the engine sets them per worker
-ENGINE_SETTINGS = ("threads", "batch_size", "concurrency")
+ENGINE_SETTINGS = ("threads", "batch_size", "concurrency", "spinning")
 
 
 def _settings_model(name: str) -> Any:

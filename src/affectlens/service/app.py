@@ -94,9 +94,12 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 ERRORS = _responses(400, 401, 413, 422, 429, 503)
 _SHORTER = "send shorter texts, or split a long one"
-# cost of a request, in characters of work: each text's characters plus a fixed cost per text;
-# evidence reruns the model on many occluded copies of each text (measured: about 10x)
-_PER_TEXT, _EXPLAIN_FACTOR, _CONVERSATION_FACTOR = 200, 10.0, 3.0
+# cost of a request, in characters of work: each text's characters plus a fixed cost per text
+# (a 75-character text took as long as 125 characters of a long one). Plain analyses, analyses
+# with evidence (3.0-5.6 times as long, texts of 75-2,400 characters) and conversations each
+# have their own pace; a kind not measured yet borrows the plain pace times its factor.
+_PER_TEXT = 50
+_FACTORS = {"explain": 5.6, "conversation": 3.0}
 _CHUNK = 16  # texts analysed between checks that the client is still there
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _PAGE_CSP = (
@@ -120,6 +123,7 @@ class Service:
             config.limits.max_concurrent,
             config.limits.max_queue,
             max_wait_s=config.limits.max_wait_s,
+            fallback_factors=_FACTORS,
             on_reject=lambda: self.metrics.rejections.labels("overloaded").inc(),
         )
         self.rate = RateLimiter(config.limits.rate_per_minute)
@@ -165,12 +169,18 @@ class Service:
         self.ready.set()
 
     def _calibrate(self) -> None:
-        """Measure the pace of the first backend, so admission can estimate waits from the start."""
+        """Measure the paces of the first backend, plain and with evidence, so admission can
+        estimate waits from the first request."""
+        from affectlens.benchmark import benchmark_texts
+
         analyzer = next(iter(self.analyzers.values()))
-        texts = ["I waited two hours and nobody called me back, I am really annoyed about it."] * 16
-        started = time.perf_counter()
-        analyzer.analyze_batch(texts)
-        self.admission.calibrate((time.perf_counter() - started) / cost_of(texts, explain=False))
+        pool = benchmark_texts()
+        # eight different texts (identical ones would be answered from one pass) of 100 to 800 characters
+        texts = [" ".join(pool[k : k + 1 + 5 * (k % 2) + 2 * (k // 4)]) for k in range(8)]
+        for kind, explain in (("plain", False), ("explain", True)):
+            started = time.perf_counter()
+            analyzer.analyze_batch(texts, explain=explain)
+            self.admission.calibrate((time.perf_counter() - started) / cost_of(texts), kind)
 
     def job_spec(self, job_id: str, run_dir: Path) -> Any:
         """The run spec of job ``job_id`` (what its runner executes)."""
@@ -282,10 +292,9 @@ def _version() -> str:
         return "0"
 
 
-def cost_of(texts: list[str], *, explain: bool) -> float:
+def cost_of(texts: list[str]) -> float:
     """The work of analysing ``texts``, in characters (see :mod:`affectlens.service.limits`)."""
-    work = sum(len(t) + _PER_TEXT for t in texts)
-    return work * (_EXPLAIN_FACTOR if explain else 1.0)
+    return float(sum(len(t) + _PER_TEXT for t in texts))
 
 
 def _errors(app: FastAPI, service: Service) -> None:
@@ -583,7 +592,8 @@ def _api(service: Service) -> APIRouter:
         load_taxonomy(options.taxonomy)  # an unknown name is a 422 before the request takes a slot
         ids = body.ids or [None] * len(texts)
         analyses: list[Any] = []
-        async with service.admission.slot(cost_of(texts, explain=body.explain), lambda: _gone(request)):
+        kind = "explain" if body.explain else "plain"
+        async with service.admission.slot(cost_of(texts), lambda: _gone(request), kind=kind):
             _gauges(service)
             for start in range(0, len(texts), _CHUNK):
                 if start and await request.is_disconnected():
@@ -620,8 +630,8 @@ def _api(service: Service) -> APIRouter:
             parents=parents,
             ids=[t.id for t in body.turns],
         )
-        cost = cost_of([t.text for t in body.turns], explain=False) * _CONVERSATION_FACTOR
-        async with service.admission.slot(cost, lambda: _gone(request)):
+        cost = cost_of([t.text for t in body.turns])
+        async with service.admission.slot(cost, lambda: _gone(request), kind="conversation"):
             _gauges(service)
             result = await run_in_threadpool(service.conversation.analyze, conversation)
         _gauges(service)
