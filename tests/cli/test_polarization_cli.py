@@ -58,9 +58,17 @@ def test_bad_input_is_one_line_and_exit_2(cli, threads, tmp_path):
     assert no_parent.code == 2 and "no column 'parent_id'" in no_parent.err
     llm_only = cli("polarization", "analyze", str(csv), "-o", str(tmp_path / "r4"), "-O", "model=x")
     assert llm_only.code == 2 and "unknown setting 'model'" in llm_only.err and "threads" in llm_only.err
+    fake = cli("polarization", "analyze", str(threads / "threads.jsonl"), "-o", str(tmp_path / "r5"), "--backend", "fake")
+    assert fake.code == 2 and "cannot annotate polarization" in fake.err
+    llm_stance = cli(
+        "polarization", "analyze", str(threads / "threads.jsonl"), "-o", str(tmp_path / "r6"), "--backend", "openai",
+        "--stance-column", "side",
+    )  # fmt: skip
+    assert llm_stance.code == 2 and "for the offline path" in llm_stance.err
+    assert not (tmp_path / "r5").exists() and not (tmp_path / "r6").exists()
     not_a_run = cli("polarization", "aggregate", str(tmp_path))
     assert not_a_run.code == 2 and "not an affectlens run folder" in not_a_run.err
-    for r in (missing, topic, no_parent, llm_only, not_a_run):
+    for r in (missing, topic, no_parent, llm_only, fake, llm_stance, not_a_run):
         assert "Traceback" not in r.err and "internal error" not in r.err
 
 

@@ -73,12 +73,9 @@ def analyze_command(
     from affectlens.errors import BackendError, InputError, OutputError
     from affectlens.polarization import ThreadColumns, analyze
 
-    if backend not in ("embedded", "openai"):
+    if backend not in ("embedded", "openai"):  # the library takes a mode: offline (embedded) or llm (openai)
         raise InputError(f"--backend {backend!r} cannot annotate polarization", hint="use embedded (offline) or openai")
-    if backend == "openai" and (stance_column or stance_examples):
-        raise InputError(
-            "--stance-column and --stance-examples are for the offline path", hint="the LLM judges the stance itself"
-        )
+
     columns = ThreadColumns(
         id=id_column,
         parent=parent_column,
