@@ -95,7 +95,7 @@ train-conversation: $(VENV)/.installed-dev
 peers-bench:
 	test -x .venv-peers/bin/python || $(PYTHON) -m venv .venv-peers
 	.venv-peers/bin/python -m pip install --quiet -r benchmarks/requirements-peers.txt
-	.venv-peers/bin/python -m pip install --quiet --no-deps -e .
+	.venv-peers/bin/python -m pip install --quiet --no-deps -r benchmarks/requirements-peers-nodeps.txt -e .
 	.venv-peers/bin/python benchmarks/peers.py --data-dir $(DATA) --json benchmarks/results/peers.json
 
 clean:
