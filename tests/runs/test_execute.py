@@ -7,21 +7,14 @@ import json
 
 import pytest
 
+from affectlens.benchmark import benchmark_texts
 from affectlens.runs import RunFolder
 
 pytest.importorskip("pyarrow")
 
-TEXTS = [
-    "Thanks so much, I'm really happy",
-    "This is infuriating, nobody called me back.",
-    "I miss her every single day.",
-    "What a surprise, I did not expect that at all!",
-    "ok",
-]
-
-
 def write_jsonl(path, n):
-    rows = [{"id": f"r{k}", "text": f"{TEXTS[k % len(TEXTS)]} (number {k % 37})"} for k in range(n)]
+    texts = benchmark_texts()
+    rows = [{"id": f"r{k}", "text": f"{texts[k % len(texts)]} (number {k % 37})"} for k in range(n)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 

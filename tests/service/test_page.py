@@ -149,13 +149,17 @@ def test_a_conversation_draws_the_trajectories(page, tmp_path):
     _save(shot, "service-page-conversation.png")
 
 
-def test_upload_a_file_and_see_the_job_finish(page, tmp_path):
-    src = write_csv(tmp_path / "posts.csv", 200, bad_row=True)
+def _submit_file(page, src: Path) -> None:
+    """Start a job from the File tab: its text and time columns are body and created."""
     page.click("#tab-file")
     page.set_input_files("#file-input", str(src))
     page.fill("#file-text-column", "body")
     page.fill("#file-time-column", "created")
     page.click("#file-submit")
+
+
+def test_upload_a_file_and_see_the_job_finish(page, tmp_path):
+    _submit_file(page, write_csv(tmp_path / "posts.csv", 200, bad_row=True))
     page.wait_for_selector("#job-state:has-text('succeeded')", timeout=120_000)
     assert page.get_attribute("#job-progress", "value") == "1"
     assert "201 of 201 rows" in page.inner_text("#job-counts")  # 200 analysed and 1 bad
@@ -196,12 +200,7 @@ def test_a_service_with_keys_answers_the_page_once_the_key_is_given(tmp_path):
         page.wait_for_selector("#texts-results .analysis", timeout=30_000)
         assert "gratitude" in page.inner_text("#texts-results .meta")
         # a job's links work with keys: downloads and the report carry a signed token, never the key
-        src = write_csv(tmp_path / "posts.csv", 30)
-        page.click("#tab-file")
-        page.set_input_files("#file-input", str(src))
-        page.fill("#file-text-column", "body")
-        page.fill("#file-time-column", "created")
-        page.click("#file-submit")
+        _submit_file(page, write_csv(tmp_path / "posts.csv", 30))
         page.wait_for_selector("#job-report", timeout=120_000)
         hrefs = page.eval_on_selector_all("#job-links a", "links => links.map(a => a.href)")
         assert len(hrefs) == 3 and all("token=" in h and "page-key" not in h for h in hrefs)

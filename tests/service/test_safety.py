@@ -105,6 +105,7 @@ def test_every_answer_carries_the_security_headers(client):
         headers = response.headers
         assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
+        assert headers.get_list("cross-origin-opener-policy") == ["same-origin"]
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert "script-src 'self'" in headers["content-security-policy"]
     page = client.get("/").text

@@ -45,8 +45,9 @@ class Engine(Protocol):
         """How it will run (recorded in the manifest): workers, threads…"""
 
     def run(
-        self, spec: RunSpec, sources: list[Source], folder: Path | None, items: Iterable[TaskInput]
-    ) -> Iterator[TaskResult]: ...
+        self, spec: RunSpec, sources: list[Source], folder: Path | None, items: Iterable[TaskInput], *, rows: int | None = None
+    ) -> Iterator[TaskResult]:
+        """Each task's result as it finishes; ``rows``: how many rows the tasks cover, when known."""
 
     @property
     def runner(self) -> TaskRunner | None:

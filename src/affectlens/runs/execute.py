@@ -59,7 +59,6 @@ class RunSummary:
     tasks_run: int
     resumed: bool
     analyzer: Any = None  # the analyzer that ran in this process (its usage), when one did
-    bad_rows: list[dict[str, Any]] = field(default_factory=list)  # file and stream sinks: this invocation's
     before: Progress = field(default_factory=Progress)  # what was done before this invocation (a resumed run)
 
     @property
@@ -253,21 +252,17 @@ def _start(
 
 def _rows_left(pending: list[Task], sources: list[Source]) -> int:
     """Rows the pending tasks cover (a Parquet task counts row groups: its rows are estimated)."""
-    total = 0
-    for task in pending:
-        source = sources[task.source]
-        if source.format == "parquet":
-            total += task.count * max(1, (source.rows or 0) // max(1, _groups(source)))
-        else:
-            total += task.count
-    return total
+    per_unit = {n: _rows_per_group(s) if s.format == "parquet" else 1 for n, s in enumerate(sources)}
+    return sum(task.count * per_unit[task.source] for task in pending)
 
 
-def _groups(source: Source) -> int:
+def _rows_per_group(source: Source) -> int:
     import pyarrow.parquet as pq
 
-    with contextlib.suppress(Exception):
-        return int(pq.ParquetFile(source.path).metadata.num_row_groups)
+    from affectlens.io.files import open_input
+
+    with contextlib.suppress(Exception), open_input(source.path) as stream:
+        return max(1, (source.rows or 0) // max(1, pq.ParquetFile(stream).metadata.num_row_groups))
     return 1
 
 
@@ -453,11 +448,10 @@ def _file_run_locked(
         started = time.perf_counter()
         elapsed_before = manifest.elapsed_s
         before = manifest.progress.model_copy(deep=True)
-        seen: list[dict[str, Any]] = []
         try:
             results = _in_order(engine.run(spec, sources, folder.path, [TaskInput(t) for t in pending], rows=left), pending)
             for result in results:
-                _report_bad(result, seen, hooks)
+                _report_bad(result, hooks)
                 output.write(result.results or [])
                 manifest.output = output.commit()
                 _count(manifest, result)
@@ -477,7 +471,7 @@ def _file_run_locked(
             raise
         manifest.status = "complete"
     _discard(folder)
-    return RunSummary(manifest, None, time.perf_counter() - started, len(pending), resumed, _analyzer(engine), seen, before)
+    return RunSummary(manifest, None, time.perf_counter() - started, len(pending), resumed, _analyzer(engine), before=before)
 
 
 def _discard(folder: RunFolder) -> None:
@@ -518,10 +512,9 @@ def _in_order(results: Iterable[TaskResult], tasks: list[Task] | None) -> Iterat
             expected = next(order, None)
 
 
-def _report_bad(result: TaskResult, seen: list[dict[str, Any]], hooks: _Hooks) -> None:
-    for row in result.bad_rows:
-        seen.append(row)
-        if hooks.on_bad_row:
+def _report_bad(result: TaskResult, hooks: _Hooks) -> None:
+    if hooks.on_bad_row:
+        for row in result.bad_rows:
             hooks.on_bad_row(row)
 
 
@@ -554,10 +547,9 @@ def _stream_run(spec: RunSpec, work: Any, engine: Any, console: Any, hooks: _Hoo
         output = work.open_output(spec, spec.sink.format, spec.sink.path, console=console, resume_from=None)
         if hooks.on_start:
             hooks.on_start(manifest, left)
-        seen: list[dict[str, Any]] = []
         try:
             for result in _in_order(engine.run(spec, sources, None, items, rows=left), None):
-                _report_bad(result, seen, hooks)
+                _report_bad(result, hooks)
                 output.write(result.results or [])
                 output.commit()
                 _count(manifest, result)
@@ -572,7 +564,7 @@ def _stream_run(spec: RunSpec, work: Any, engine: Any, console: Any, hooks: _Hoo
     manifest.status = "complete"
     manifest.progress.tasks = manifest.progress.tasks_done
     manifest.elapsed_s = round(time.perf_counter() - started, 1)
-    return RunSummary(manifest, None, time.perf_counter() - started, manifest.progress.tasks_done, False, _analyzer(engine), seen)
+    return RunSummary(manifest, None, time.perf_counter() - started, manifest.progress.tasks_done, False, _analyzer(engine))
 
 
 def _streamed_tasks(spec: RunSpec, work: Any) -> Iterator[TaskInput]:

@@ -39,7 +39,6 @@ _EXAMPLES = 5  # bad rows kept in a folder task's result (all are in its bad fil
 @dataclass
 class TaskResult:
     task: int
-    planned: int = 0  # input rows (lines, records) the task covers
     rows: int = 0  # records read
     analysed: int = 0
     bad: int = 0
@@ -90,7 +89,7 @@ class TaskRunner:
         task, spec = item.task, self.spec
         source = self.sources[task.source] if self.sources else None
         records = item.records if item.records is not None else self.work.read(source, task)  # type: ignore[arg-type]
-        result = TaskResult(task.index, planned=task.count)
+        result = TaskResult(task.index)
         good: list[Record] = []
         bad: list[dict[str, Any]] = []
         for record in records:

@@ -347,14 +347,8 @@ def _middleware(app: FastAPI, service: Service) -> None:
     limits = service.config.limits
     hosts = {h.strip("[]").lower() for h in service.config.hosts()}
 
-    class BodyLimit:
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                await self.inner(scope, receive, send)
-                return
+    class BodyLimit(_HTTPMiddleware):
+        async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
             limit = limits.max_upload_bytes if scope["path"].rstrip("/") == "/v1/jobs" else limits.max_body_bytes
             started = time.perf_counter()
             state: dict[str, Any] = {"status": 500, "refusal": None, "answered": False, "seen": 0}
@@ -401,28 +395,17 @@ def _middleware(app: FastAPI, service: Service) -> None:
             finally:
                 service.metrics.observe(_route_label(scope), scope["method"], state["status"], time.perf_counter() - started)
 
-    class Guard:
+    class Guard(_HTTPMiddleware):
         """Security headers on every answer; state-changing requests from another site's page refused."""
 
-        def __init__(self, inner: Any) -> None:
-            self.inner = inner
-
-        async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                await self.inner(scope, receive, send)
-                return
+        async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
             report = scope["path"].endswith("/report")
 
             async def sending(message: dict[str, Any]) -> None:
                 if message["type"] == "http.response.start":
-                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _SECURITY_HEADERS]
-                    headers += [
-                        (b"content-security-policy", (_REPORT_CSP if report else _PAGE_CSP).encode()),
-                        (b"x-frame-options", b"DENY"),
-                        (b"x-content-type-options", b"nosniff"),
-                        (b"referrer-policy", b"no-referrer"),
-                        (b"cross-origin-opener-policy", b"same-origin"),
-                    ]
+                    ours = [(b"content-security-policy", (_REPORT_CSP if report else _PAGE_CSP).encode()), *_SECURITY_HEADERS]
+                    names = {name for name, _ in ours}  # ours replace whatever the route set: never doubled
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names] + ours
                     message = {**message, "headers": headers}
                 await send(message)
 
@@ -455,7 +438,28 @@ def _middleware(app: FastAPI, service: Service) -> None:
     app.add_middleware(Guard)  # type: ignore[arg-type]
 
 
-_SECURITY_HEADERS = {b"content-security-policy", b"x-frame-options", b"x-content-type-options", b"referrer-policy"}
+class _HTTPMiddleware:
+    """A pure ASGI middleware for HTTP requests (``http``); anything else (lifespan) passes through."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
+            await self.inner(scope, receive, send)
+
+    async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise NotImplementedError
+
+
+_SECURITY_HEADERS = [  # on every answer, with the content security policy for the page or a report
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
 
 
 def _cross_site(scope: dict[str, Any], cors_origins: list[str]) -> str | None:
@@ -525,9 +529,7 @@ async def _refuse_body(send: Any, why: str, limit: int, service: Service) -> int
                 "request_timeout", f"the request body stalled for {limits.body_timeout_s:g} s", "send the body without pauses"
             ),
         )
-    raw = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status, "headers": _json_headers(raw)})
-    await send({"type": "http.response.body", "body": raw})
+    await _send_json(send, status, body)
     return status
 
 
