@@ -11,13 +11,14 @@ all use them. Objects validate on construction and round-trip through JSON::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-__all__ = ["VAD", "Analysis", "Evidence", "Sentiment", "dominant_label"]
+__all__ = ["VAD", "Analysis", "Box", "Evidence", "EvidenceKind", "Face", "MediaAnalysis", "Sentiment", "dominant_label"]
 
 Sentiment = Literal["positive", "negative", "neutral", "mixed"]
+EvidenceKind = Literal["span", "box", "region", "time"]
 
 
 def dominant_label(scores: Mapping[str, float], labels: Sequence[str]) -> str | None:
@@ -55,20 +56,60 @@ class VAD(_Model):
         return self
 
 
+class Box(_Model):
+    """A rectangle in an image, in pixels of the image as shown (EXIF orientation applied)."""
+
+    x: int = Field(ge=0)
+    y: int = Field(ge=0)
+    w: int = Field(gt=0)
+    h: int = Field(gt=0)
+
+
 class Evidence(_Model):
-    """A span of the analysed text that carries ``label``; ``text == analysis.text[start:end]``."""
+    """What carries ``label``, by ``kind``:
+
+    - ``span`` (text, the default): ``text == analysis.text[start:end]``;
+    - ``box``: a face, ``box`` in image pixels;
+    - ``region``: a named part of a face (``region``: brows, eyes, nose, mouth), ``box`` in
+      image pixels; kept only when hiding it lowers the label's score (``weight`` is the drop);
+    - ``time``: ``start_s`` to ``end_s`` of a recording.
+
+    Text evidence serialises as it always has: its media fields are left out when unset.
+    """
 
     label: str
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    text: str
+    start: int = Field(0, ge=0)
+    end: int = Field(0, ge=0)
+    text: str = ""
     weight: float
+    kind: EvidenceKind = "span"
+    box: Box | None = None
+    region: str | None = None
+    start_s: float | None = Field(None, ge=0.0)
+    end_s: float | None = Field(None, ge=0.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Evidence:
         if self.end < self.start:
             raise ValueError(f"evidence end {self.end} is before start {self.start}")
+        if self.kind in ("box", "region") and self.box is None:
+            raise ValueError(f"{self.kind} evidence needs a box")
+        if self.kind == "region" and not self.region:
+            raise ValueError("region evidence needs the region's name")
+        if self.kind == "time" and (self.start_s is None or self.end_s is None or self.end_s < self.start_s):
+            raise ValueError("time evidence needs start_s <= end_s")
         return self
+
+    @model_serializer(mode="wrap")
+    def _text_as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if self.kind == "span":
+            for name in _MEDIA_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+_MEDIA_FIELDS = {"kind", "box", "region", "start_s", "end_s"}
 
 
 class Analysis(_Model):
@@ -99,6 +140,34 @@ class Analysis(_Model):
         if self.dominant is not None and self.dominant not in self.scores:
             raise ValueError(f"dominant label {self.dominant!r} has no score")
         for ev in self.evidence:
-            if self.text[ev.start : ev.end] != ev.text:
+            if ev.kind == "span" and self.text[ev.start : ev.end] != ev.text:
                 raise ValueError(f"evidence {ev.text!r} is not text[{ev.start}:{ev.end}] ({self.text[ev.start : ev.end]!r})")
         return self
+
+
+class Face(_Model):
+    """One face found in an image or a video frame, and what it shows."""
+
+    box: Box
+    frame_time_s: float | None = Field(None, ge=0.0, description="video: when the frame was taken")
+    detector_score: float | None = Field(None, description="how many detections agreed on this face")
+    analysis: Analysis
+
+
+class MediaAnalysis(_Model):
+    """What affectlens says about one image (audio and video follow the same shape, see DESIGN).
+
+    ``faces`` each carry their own :class:`Analysis` (``text`` is empty: a face has none);
+    ``summary`` is the item as a whole. No face: a warning and a summary without labels.
+    """
+
+    id: str | None = None
+    source: str = Field(description="the input's name as given (relative), never an absolute server path")
+    kind: Literal["image", "audio", "video"] = "image"
+    width: int | None = Field(None, gt=0)
+    height: int | None = Field(None, gt=0)
+    duration_s: float | None = Field(None, ge=0.0)
+    faces: list[Face] = Field(default_factory=list)
+    summary: Analysis
+    backend: str
+    warnings: list[str] = Field(default_factory=list)

@@ -49,7 +49,13 @@ def evaluate_command(
 
     spec = datasets.get(dataset)
     given = bool(option or backend_config)
-    if spec.conversational and not given:
+    if spec.kind == "faces":
+        if backend not in (None, "faces") or given:
+            raise InputError(f"{spec.name} scores the shipped face model; it takes no --backend or -O")
+        from affectlens.media import ImageAnalyzer
+
+        analyzer = ImageAnalyzer()
+    elif spec.conversational and not given:
         analyzer = conversation_analyzer(spec, backend)
     elif spec.conversational:
         from affectlens.conversation.analyzer import ConversationAnalyzer

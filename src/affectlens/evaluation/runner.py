@@ -62,7 +62,11 @@ def evaluate(
         from affectlens.evaluation.plots import require_matplotlib
 
         require_matplotlib()
-    if analyzer is None:
+    if analyzer is None and spec.kind == "faces":
+        from affectlens.media import ImageAnalyzer
+
+        analyzer = ImageAnalyzer()
+    elif analyzer is None:
         analyzer = conversation_analyzer(spec, backend) if spec.conversational else get_analyzer(backend or "embedded")
     usage_source = getattr(analyzer, "turn_backend", None) or analyzer  # a conversation analyzer's LLM backend
     usage_before = _usage(usage_source)
@@ -70,6 +74,17 @@ def evaluate(
     plots: list[str] = []
     if spec.kind == "pairs":
         metrics, n = _pairs(analyzer, spec.suite or "minimal_pairs")
+    elif spec.kind == "faces":
+        from affectlens.evaluation.faces import score_faces
+
+        data = spec.load(resolve_data_dir(data_dir), split)
+        if limit is not None:
+            data = data.head(limit)
+        title = f"{spec.name}_{split}"
+        metrics, plots = score_faces(
+            analyzer, data, plots_dir=Path(plots_dir) if plots_dir else None, title=title, on_progress=on_progress
+        )
+        n = len(data.texts)
     elif spec.conversational:
         from affectlens.evaluation.conversations import score_conversations
 

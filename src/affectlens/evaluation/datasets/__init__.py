@@ -49,7 +49,7 @@ class EvalData:
 class DatasetSpec:
     name: str
     version: int
-    kind: Literal["multilabel", "vad", "pairs", "conversation", "causes"]
+    kind: Literal["multilabel", "vad", "pairs", "conversation", "causes", "faces"]
     taxonomy: str
     splits: tuple[str, ...]
     licence: str
@@ -85,3 +85,4 @@ for _name, _attr in (
     datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")
 for _name, _attr in (("meld", "MELD"), ("dailydialog", "DAILYDIALOG"), ("reccon", "RECCON")):
     datasets.register(_name, f"affectlens.evaluation.datasets.conversations:{_attr}")
+datasets.register("fer2013", "affectlens.evaluation.datasets.faces:FER2013")

@@ -1,0 +1,143 @@
+"""Reading an image safely: hostile files are one clear reason, never a traceback or a blown memory.
+
+:func:`load_image` opens a path through :func:`affectlens.io.files.open_input` (so a run's
+allowed folders are checked when the file is opened) or takes bytes, and:
+
+- refuses an empty file, a file over ``max_bytes``, and anything Pillow cannot identify as
+  JPEG, PNG, WebP, BMP or GIF;
+- reads the pixel count from the header and refuses more than ``max_pixels`` **before
+  decoding** (a decompression bomb never gets its memory);
+- decodes fully, so a truncated file is refused here, not half-analysed;
+- applies the EXIF orientation (boxes are in the picture as people see it);
+- takes the first frame of an animated image, with a warning;
+- gives the grey pixels the models read (grey, RGB, RGBA, palette and 16-bit images alike).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from affectlens.errors import InputError, MissingDependencyError
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "IMAGE_FORMATS", "IMAGE_SUFFIXES", "ImageError", "LoadedImage", "load_image"]
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif"})
+IMAGE_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "GIF"})
+DEFAULT_MAX_PIXELS = 50_000_000  # 50 megapixels: any camera photo; a bomb is far beyond
+DEFAULT_MAX_BYTES = 64 << 20
+
+
+class ImageError(InputError):
+    """An input that is not an image affectlens can read; the message says why (a bad row in a run)."""
+
+
+@dataclass
+class LoadedImage:
+    grey: np.ndarray  # uint8 [height, width]
+    width: int
+    height: int
+    format: str
+    warnings: list[str] = field(default_factory=list)
+    rgb: np.ndarray | None = None  # uint8 [height, width, 3], when asked for
+
+
+def load_image(
+    source: str | Path | bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    keep_rgb: bool = False,
+) -> LoadedImage:
+    """The decoded image of ``source`` (a path or the file's bytes); :class:`ImageError` says what is wrong."""
+    try:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+    except ImportError as exc:
+        raise MissingDependencyError("images need Pillow", hint="pip install 'affectlens[faces]'") from exc
+
+    data = _read(source, max_bytes) if not isinstance(source, bytes) else source
+    if not data:
+        raise ImageError("is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise ImageError(f"is {len(data) / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's own bomb warning: our limit below is the rule
+        try:
+            image = Image.open(io.BytesIO(data), formats=sorted(IMAGE_FORMATS))
+        except UnidentifiedImageError:
+            raise ImageError("is not an image affectlens reads (JPEG, PNG, WebP, BMP, GIF)") from None
+        except Image.DecompressionBombError as exc:
+            raise ImageError(f"is refused as a decompression bomb: {exc}") from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise ImageError(f"is not a readable image: {exc}") from None
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise ImageError(f"has no pixels ({width}×{height})")
+        if width * height > max_pixels:
+            raise ImageError(
+                f"has {width}×{height} = {width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:g} "
+                "(refused before decoding; raise it with --max-pixels if the image is real)"
+            )
+        notes = []
+        frames = getattr(image, "n_frames", 1)
+        if frames > 1:
+            notes.append(f"animated {image.format} with {frames} frames: only the first frame was analysed")
+        previous = Image.MAX_IMAGE_PIXELS
+        try:
+            Image.MAX_IMAGE_PIXELS = None  # the header was checked above; Pillow's second check would only warn
+            image.seek(0)
+            image.load()
+            shown = ImageOps.exif_transpose(image)
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            raise ImageError(f"cannot be decoded ({_short(exc)}): the file is truncated or damaged") from None
+        except Image.DecompressionBombError as exc:
+            raise ImageError(f"is refused as a decompression bomb: {exc}") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+    fmt = image.format or "?"
+    grey, rgb = _pixels(shown, keep_rgb)
+    return LoadedImage(grey, grey.shape[1], grey.shape[0], fmt, notes, rgb)
+
+
+def _read(path: str | Path, max_bytes: int) -> bytes:
+    from affectlens.io.files import open_input
+
+    try:
+        with open_input(path) as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ImageError("does not exist (it may have been moved or deleted)") from None
+    except IsADirectoryError:
+        raise ImageError("is a folder, not an image") from None
+    except PermissionError:
+        raise ImageError("cannot be read: permission denied") from None
+    except OSError as exc:
+        raise ImageError(f"cannot be read: {exc.strerror or exc}") from None
+    return data
+
+
+def _pixels(image: object, keep_rgb: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Grey uint8 pixels (alpha composited on white), and RGB when asked."""
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        span = arr.max() - arr.min()
+        image = Image.fromarray(((arr - arr.min()) / (span or 1) * 255).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    rgb = np.asarray(image.convert("RGB")) if keep_rgb else None
+    grey = np.asarray(image.convert("L"))
+    return np.ascontiguousarray(grey), rgb
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 120 else text[:117] + "..."
