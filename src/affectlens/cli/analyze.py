@@ -14,22 +14,35 @@ _MAX_REPORTED = 20
 
 def analyze(
     ctx: typer.Context,
-    texts: list[str] = typer.Argument(None, help="Texts to analyse (or use -i FILE)."),
+    texts: list[str] = typer.Argument(None, help="Texts to analyse, or image files (or use -i FILE)."),
     input: str = typer.Option(
-        None, "--input", "-i", help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; '-' for stdin."
+        None,
+        "--input",
+        "-i",
+        help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; an image or a folder of images; '-' for stdin.",
     ),
     input_format: str = typer.Option(
-        None, "--input-format", help="Input format when the suffix does not tell (txt, csv, jsonl, parquet)."
+        None, "--input-format", help="Input format when the suffix does not tell (txt, csv, jsonl, parquet, images)."
     ),
     text_column: str = typer.Option(None, "--text-column", help="Column or field holding the text [default: text]."),
+    image_column: str = typer.Option(
+        None, "--image-column", help="Column or field holding image paths (relative to the input file): analyse faces."
+    ),
+    faces: str = typer.Option(
+        "detect", "--faces", help="Images: detect the faces, or 'whole' when each image is one face crop (FER-2013 style)."
+    ),
+    max_pixels: int = typer.Option(
+        50_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this, before decoding them."
+    ),
     id_column: str = typer.Option(None, "--id-column", help="Column or field holding the id [default: id, when present]."),
     output: str = typer.Option(None, "--output", "-o", help="Write results to FILE (format from its suffix)."),
     format: str = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or parquet [default: table, or from -o]."),
     taxonomy: str = typer.Option(
-        "goemotions",
+        None,
         "--taxonomy",
         "-t",
-        help="Label set of the answer: goemotions, ekman, plutchik, parrott[-secondary|-tertiary], sentiment.",
+        help="Label set of the answer: goemotions, ekman, plutchik, parrott[-secondary|-tertiary], sentiment "
+        "[default: goemotions for texts, ekman (the face model's own) for images].",
     ),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to use (see `affectlens backends`)."),
     option: list[str] = backend_options.OPTION,
@@ -61,14 +74,20 @@ def analyze(
     from affectlens.io.writers import format_for
     from affectlens.runs import Columns, InputSpec, Named, RunSpec, SinkSpec
 
+    from affectlens.runs.sources import is_image_input
+
     if input is not None and texts:
         raise InputError("give texts or an input file, not both")
     if input is None and not texts:
         raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
+    if image_column and text_column:
+        raise InputError("give --text-column or --image-column, not both")
+    image_files = bool(texts) and all(is_image_input(t) for t in texts)
+    images = bool(image_column) or image_files or is_image_input(input, input_format)
     options = AnalyzeOptions.build(
         None,
         {
-            "taxonomy": taxonomy,
+            "taxonomy": taxonomy or ("ekman" if images else "goemotions"),
             "max_chars": max_chars,
             "explain": explain,
             "min_confidence": min_confidence,
@@ -82,8 +101,9 @@ def analyze(
             path=input,
             texts=None if input is not None else list(texts),
             format=input_format,
-            columns=Columns(text=text_column, id=id_column),
+            columns=Columns(text=image_column or text_column, id=id_column),
         ),
+        work=Named(name="images" if images else "emotions", settings={"max_pixels": max_pixels, "faces": faces} if images else {}),
         backend=Named(name=backend, settings=backend_options.backend_settings(backend, option, backend_config)),
         options=options,
         engine=running.engine_spec("local", None, workers, threads),
@@ -108,7 +128,7 @@ def analyze(
             spec,
             label="analysing",
             quiet=quiet,
-            show_progress=bool(input),
+            show_progress=bool(input) or image_files,
             resume=resume,
             console=out,
             on_bad_row=report,
@@ -125,8 +145,9 @@ def analyze(
             err.print(f"[yellow]... and {len(bad) - _MAX_REPORTED} more skipped rows[/]")
     backend_options.report_usage(summary.analyzer, quiet=quiet)
     p, before = summary.progress, summary.before
-    if input and p.analysed == 0:
-        raise InputError("no text in the input could be analysed")
+    what = "images" if images else "texts"
+    if (input or image_files) and p.analysed == 0:
+        raise InputError(f"no {what[:-1]} in the input could be analysed")
     if input and not quiet:
         analysed = p.analysed - before.analysed
         rate = analysed / summary.seconds if summary.seconds else 0.0
@@ -134,5 +155,5 @@ def analyze(
         skipped = f", {p.bad_rows:,} rows skipped" if p.bad_rows else ""
         earlier = f" (and {before.analysed:,} before the interruption)" if summary.resumed else ""
         err.print(
-            f"analysed {analysed:,} texts{earlier} in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}", highlight=False
+            f"analysed {analysed:,} {what}{earlier} in {summary.seconds:.1f}s ({rate:,.0f}/s){skipped}{where}", highlight=False
         )

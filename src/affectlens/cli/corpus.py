@@ -18,7 +18,9 @@ app = typer.Typer(
 @app.command("analyze")
 def analyze_command(
     ctx: typer.Context,
-    input: str = typer.Argument(..., help="A file, a glob ('posts/*.jsonl') or a folder of .txt/.csv/.jsonl/.parquet files."),
+    input: str = typer.Argument(
+        ..., help="A file, a glob ('posts/*.jsonl') or a folder of .txt/.csv/.jsonl/.parquet files, or of images."
+    ),
     output: str = typer.Option(..., "--output", "-o", help="The run folder (new, empty, or an earlier run's to continue)."),
     input_format: str = typer.Option(None, "--input-format", help="txt, csv, jsonl or parquet when suffixes do not tell."),
     text_column: str = typer.Option(None, "--text-column", help="Column or field holding the text [default: text]."),
@@ -27,7 +29,14 @@ def analyze_command(
     group_columns: list[str] = typer.Option(
         None, "--group-column", "-g", help="A column to group by in aggregates (repeat for several)."
     ),
-    taxonomy: str = typer.Option("goemotions", "--taxonomy", "-t", help="Label set of the answer."),
+    taxonomy: str = typer.Option(
+        None, "--taxonomy", "-t", help="Label set of the answer [default: goemotions for texts, ekman for images]."
+    ),
+    image_column: str = typer.Option(
+        None, "--image-column", help="Column holding image paths (relative to the input file): analyse faces."
+    ),
+    faces: str = typer.Option("detect", "--faces", help="Images: detect faces, or 'whole' when each image is one face crop."),
+    max_pixels: int = typer.Option(None, "--max-pixels", min=1, help="Refuse images with more pixels (before decoding)."),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to use (see `affectlens backends`)."),
     option: list[str] = backend_options.OPTION,
     backend_config: str = backend_options.CONFIG,
@@ -65,6 +74,9 @@ def analyze_command(
         taxonomy=taxonomy,
         explain=explain,
         max_chars=max_chars,
+        image_column=image_column,
+        faces=faces,
+        max_pixels=max_pixels,
         engine=engine_named.name,
         engine_settings=engine_named.settings,
         chunk_rows=chunk_rows,

@@ -70,6 +70,13 @@ def scan_rows(run_dir: str | Path) -> Any:
     return pl.scan_parquet(str(run.parts / "*.parquet"))
 
 
+def answered(lf: Any) -> Any:
+    """The rows that carry an answer: an image without a face says nothing about emotion, so
+    it is left out of shares and means (the report counts it apart), never counted as none."""
+    pl = _polars()
+    return lf.filter(pl.col("faces") > 0) if "faces" in lf.collect_schema().names() else lf
+
+
 def load_run(run_dir: str | Path, *, quiet: bool = False) -> RunManifest:
     """The manifest of the run in ``run_dir``; unless ``quiet``, a warning (stderr, through the
     ``affectlens`` logger) when the run is incomplete and its figures cover only part of the input."""
@@ -197,7 +204,7 @@ def aggregate(
     manifest = load_run(run_dir, quiet=quiet)
     _check_by(manifest, by)
     labels = run_labels(manifest)
-    lf = scan_rows(run_dir)
+    lf = answered(scan_rows(run_dir))
     if every is not None:
         lf = lf.filter(pl.col("time").is_not_null())
     lf = lf.with_columns(_bucket(every))

@@ -185,6 +185,10 @@ def report(
     run = RunFolder(run_dir)
     manifest = run.load_manifest()
     warn_if_incomplete(manifest, str(run.path))
+    if manifest.settings.get("work") == "images":
+        from affectlens.corpus.faces_report import faces_report
+
+        return faces_report(run, manifest, output, by=by, labels=labels, samples=samples)
     table = aggregate(run_dir, every=every, by=by, quiet=True)
     if not table.height:
         raise InputError(f"the run {str(run.path)!r} has no rows with a time", hint="analyse with --time-column")

@@ -29,17 +29,35 @@ def corpus_spec(
     group_columns: Sequence[str] = (),
     backend: str = "embedded",
     backend_settings: dict[str, Any] | None = None,
-    taxonomy: str = "goemotions",
+    taxonomy: str | None = None,
     explain: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
+    image_column: str | None = None,
+    faces: str = "detect",
+    max_pixels: int | None = None,
     engine: str = "local",
     engine_settings: dict[str, Any] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     command: str | None = None,
 ) -> RunSpec:
-    """The run spec of a corpus run (what :func:`analyze` executes; the service stores it)."""
+    """The run spec of a corpus run (what :func:`analyze` executes; the service stores it).
+
+    Images (a folder, glob or file of them, or ``image_column`` naming a column of image paths)
+    run the ``images`` work: faces (``faces``: ``detect`` or ``whole``), in Ekman labels unless
+    ``taxonomy`` says otherwise."""
     from affectlens.analyzers.base import AnalyzeOptions
     from affectlens.api import backend_settings as resolve
+    from affectlens.runs.sources import is_image_input
+
+    images = bool(image_column) or is_image_input(input, input_format)
+    if image_column and text_column:
+        from affectlens.errors import InputError
+
+        raise InputError("give a text column or an image column, not both")
+    taxonomy = taxonomy or ("ekman" if images else "goemotions")
+    work_settings: dict[str, Any] = {"faces": faces} if images else {}
+    if images and max_pixels is not None:
+        work_settings["max_pixels"] = max_pixels
 
     if command is None:  # what made the run, as the call that made it
         given = {
@@ -49,7 +67,9 @@ def corpus_spec(
             "time_column": time_column,
             "group_columns": list(group_columns) or None,
             "backend": None if backend == "embedded" else backend,
-            "taxonomy": None if taxonomy == "goemotions" else taxonomy,
+            "taxonomy": None if taxonomy == ("ekman" if images else "goemotions") else taxonomy,
+            "image_column": image_column,
+            "faces": None if faces == "detect" else faces,
             "explain": explain or None,
             "engine": None if engine == "local" else engine,
         }
@@ -59,8 +79,9 @@ def corpus_spec(
         input=InputSpec(
             path=str(input),
             format=input_format,
-            columns=Columns(text=text_column, id=id_column, time=time_column, groups=list(group_columns)),
+            columns=Columns(text=image_column or text_column, id=id_column, time=time_column, groups=list(group_columns)),
         ),
+        work=Named(name="images" if images else "emotions", settings=work_settings),
         backend=Named(name=backend, settings=resolve(backend, backend_settings)),
         options=AnalyzeOptions.build(None, {"taxonomy": taxonomy, "explain": explain, "max_chars": max_chars}),
         engine=Named(name=engine, settings=dict(engine_settings or {})),

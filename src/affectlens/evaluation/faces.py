@@ -70,5 +70,9 @@ def score_faces(
     if plots_dir is not None:
         from affectlens.evaluation.plots import reliability_plot
 
-        plots.append(str(reliability_plot(probs, gold, top, correct.astype(bool), plots_dir / f"{title or 'faces'}-reliability.png", title)))
+        plots.append(
+            str(
+                reliability_plot(probs, gold, top, correct.astype(bool), plots_dir / f"{title or 'faces'}-reliability.png", title)
+            )
+        )
     return metrics, plots

@@ -23,16 +23,17 @@ from typing import Any
 import numpy as np
 
 from affectlens.analyzers.base import AnalyzeOptions, _abstain
-from affectlens.media.faces import FACE_CLASSES, MIN_DROP, FaceDetector, FaceModel, crop_face, region_box
+from affectlens.media.faces import FACE_CLASSES, MIN_DROP, FaceBox, FaceDetector, FaceModel, crop_face, region_box
 from affectlens.media.images import DEFAULT_MAX_PIXELS, LoadedImage, load_image
 from affectlens.reasoning.calibration import TaxonomyCalibration
 from affectlens.reasoning.projection import Decisions, TaxonomyProjector, sentiment_of
 from affectlens.schema import VAD, Analysis, Box, Evidence, Face, MediaAnalysis
 from affectlens.taxonomy import load_taxonomy, map_label
 
-__all__ = ["NO_FACE_WARNING", "SMALL_FACE", "ImageAnalyzer"]
+__all__ = ["FACE_MODES", "NO_FACE_WARNING", "SMALL_FACE", "ImageAnalyzer"]
 
-NO_FACE_WARNING = "no face found: no emotion is read from this image"
+NO_FACE_WARNING = "no face found: no emotion is read from this image (if the images are face crops, use --faces whole)"
+FACE_MODES = ("detect", "whole")
 SMALL_FACE = 40  # pixels: the model learnt from 48-pixel faces; smaller ones are upscaled blur
 
 
@@ -46,7 +47,15 @@ class ImageAnalyzer:
         threads: int | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         profile: bool = True,
+        faces: str = "detect",
     ) -> None:
+        """``faces``: ``detect`` finds the faces in each image; ``whole`` reads each image as one
+        face crop (datasets of aligned faces such as FER-2013), without detection."""
+        if faces not in FACE_MODES:
+            from affectlens.errors import ConfigError
+
+            raise ConfigError(f"unknown face mode {faces!r}", hint=f"use one of {', '.join(FACE_MODES)}")
+        self.faces = faces
         self.model = FaceModel(model_dir, threads=threads)
         self.detector = FaceDetector(profile=profile)
         self.max_pixels = max_pixels
@@ -79,12 +88,15 @@ class ImageAnalyzer:
         options = AnalyzeOptions.build(options, overrides)
         image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=self.max_pixels)
         label = name if name is not None else (str(source) if isinstance(source, (str, Path)) else "image")
-        boxes = self.detector.detect(image.grey)
+        if self.faces == "whole":
+            boxes = [FaceBox(0, 0, image.width, image.height, 0)]
+        else:
+            boxes = self.detector.detect(image.grey)
         crops_at = [b.widened(image.width, image.height) for b in boxes]
         crops = np.stack([crop_face(image.grey, c) for c in crops_at]) if boxes else np.zeros((0, 64, 64), np.float32)
         analyses = self.analyze_crops(crops, options=options, crops_at=crops_at)
         faces = [
-            Face(box=Box(x=b.x, y=b.y, w=b.w, h=b.h), detector_score=float(b.votes), analysis=a) for b, a in zip(boxes, analyses)
+            Face(box=Box(x=b.x, y=b.y, w=b.w, h=b.h), detector_score=float(b.votes) if b.votes else None, analysis=a) for b, a in zip(boxes, analyses)
         ]
         for face in faces:
             if face.box.w < SMALL_FACE:
@@ -156,7 +168,9 @@ class ImageAnalyzer:
                 for label in targets:
                     rx, ry, rw, rh = region_box(region, at) if at is not None else region_box(region, (0, 0, 64, 64))
                     evidence.append(
-                        Evidence(label=label, weight=round(drop, 4), kind="region", region=region, box=Box(x=rx, y=ry, w=rw, h=rh))
+                        Evidence(
+                            label=label, weight=round(drop, 4), kind="region", region=region, box=Box(x=rx, y=ry, w=rw, h=rh)
+                        )
                     )
         analysis = Analysis(
             text="",

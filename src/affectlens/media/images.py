@@ -24,10 +24,18 @@ import numpy as np
 
 from affectlens.errors import InputError, MissingDependencyError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "IMAGE_FORMATS", "IMAGE_SUFFIXES", "ImageError", "LoadedImage", "load_image"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "IMAGE_FORMATS",
+    "IMAGE_SUFFIXES",
+    "ImageError",
+    "LoadedImage",
+    "load_image",
+]
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif"})
-IMAGE_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "GIF"})
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")  # Pillow opens MPO (camera JPEGs) as JPEG
 DEFAULT_MAX_PIXELS = 50_000_000  # 50 megapixels: any camera photo; a bomb is far beyond
 DEFAULT_MAX_BYTES = 64 << 20
 
@@ -67,7 +75,7 @@ def load_image(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's own bomb warning: our limit below is the rule
         try:
-            image = Image.open(io.BytesIO(data), formats=sorted(IMAGE_FORMATS))
+            image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
         except UnidentifiedImageError:
             raise ImageError("is not an image affectlens reads (JPEG, PNG, WebP, BMP, GIF)") from None
         except Image.DecompressionBombError as exc:

@@ -185,7 +185,7 @@ def _check_columns(spec: RunSpec, source: Source) -> None:
     """A CSV or Parquet input must have the columns asked for (checked by reading its header)."""
     from affectlens.runs.works import works
 
-    if source.format in ("csv", "parquet"):
+    if source.format in ("csv", "parquet"):  # an images source has no columns
         required = works.get(spec.work.name).required_columns(spec)
         next(read_records(source.path, input_format=source.format, text_column=spec.input.columns.text, required=required), None)
 

@@ -1,7 +1,13 @@
 """Where a run's rows come from: one file, a glob or a folder of files, each fingerprinted.
 
 A fingerprint is the file's size and a hash of its first and last MiB: cheap on a file of
-any size, and it changes when rows are added, removed or edited at either end. A run
+any size, and it changes when rows are added, removed or edited at either end.
+
+Images are rows too: an image file, a folder of images or a glob of them is one source of
+format ``images`` (:data:`IMAGES`) whose fingerprint is a hash of the listing — each image's
+relative path, size and modification time — so a folder of 100,000 photos is one entry in
+the manifest, and adding, removing or replacing a photo is a different input. The ``images``
+work lists the files once, when the run is planned (:func:`image_paths`). A run
 records the fingerprints of its inputs (:class:`~affectlens.runs.manifest.Identity`) and
 refuses to continue on files that are not the ones it started on.
 """
@@ -19,8 +25,9 @@ from affectlens.errors import InputError
 from affectlens.io.files import open_input
 from affectlens.io.readers import INPUT_FORMATS, detect_format
 
-__all__ = ["Source", "fingerprint", "resolve_sources"]
+__all__ = ["IMAGES", "Source", "fingerprint", "image_paths", "is_image_input", "resolve_sources"]
 
+IMAGES = "images"  # the format of a source that is image files, not rows of text
 _SUFFIXES = {".txt", ".text", ".csv", ".jsonl", ".ndjson", ".parquet"}
 _ENDS = 1 << 20  # bytes hashed at each end
 
@@ -57,21 +64,95 @@ def fingerprint(path: str | Path, fmt: str) -> Source:
 
 def resolve_sources(input: str | Path, *, input_format: str | None = None) -> list[Source]:
     """The files of ``input`` in a stable order (sorted paths): a file, a glob such as
-    ``posts/*.jsonl``, or a folder (every file in it, recursively, whose suffix names a format)."""
+    ``posts/*.jsonl``, or a folder (every file in it, recursively, whose suffix names a format).
+
+    Images (``input_format="images"``, or a folder, glob or file with image files and no text
+    file) are one source of format :data:`IMAGES` (see the module docstring)."""
+    from affectlens.media.images import IMAGE_SUFFIXES
+
     text = str(input)
-    if input_format is not None and input_format not in INPUT_FORMATS:
-        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    if input_format is not None and input_format not in (*INPUT_FORMATS, IMAGES):
+        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join((*INPUT_FORMATS, IMAGES))}")
     path = Path(text)
     if path.is_dir():
-        paths = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        every = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+        paths = [p for p in every if p.suffix.lower() in _SUFFIXES]
+        images = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES]
+        if input_format == IMAGES or (not paths and images and input_format is None):
+            return [_image_source(text, path, images)]
         if not paths:
-            raise InputError(f"the folder {text!r} holds no .txt, .csv, .jsonl or .parquet file")
+            raise InputError(f"the folder {text!r} holds no .txt, .csv, .jsonl, .parquet or image file")
     elif path.is_file():
+        if input_format == IMAGES or (input_format is None and path.suffix.lower() in IMAGE_SUFFIXES):
+            return [_image_source(text, path.parent, [path])]
         paths = [path]
     elif glob.has_magic(text):
         paths = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
         if not paths:
             raise InputError(f"no file matches {text!r}")
+        if input_format == IMAGES or (input_format is None and all(p.suffix.lower() in IMAGE_SUFFIXES for p in paths)):
+            return [_image_source(text, Path(os.path.commonpath([p.resolve().parent for p in paths])), paths)]
     else:
         raise InputError(f"input {text!r} not found", hint="give a file, a folder or a glob such as 'posts/*.jsonl'")
     return [fingerprint(p, detect_format(str(p), input_format)) for p in paths]
+
+
+def is_image_input(input: str | Path | None, input_format: str | None = None) -> bool:
+    """Whether :func:`resolve_sources` would read ``input`` as images (checked without hashing)."""
+    from affectlens.media.images import IMAGE_SUFFIXES
+
+    if input is None or str(input) == "-":
+        return False
+    if input_format is not None:
+        return input_format == IMAGES
+    path = Path(input)
+    if path.is_file():
+        return path.suffix.lower() in IMAGE_SUFFIXES
+    if path.is_dir():
+        suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))}
+        return not suffixes & _SUFFIXES and bool(suffixes & IMAGE_SUFFIXES)
+    matches = glob.glob(str(input), recursive=True) if glob.has_magic(str(input)) else []
+    return bool(matches) and all(Path(p).suffix.lower() in IMAGE_SUFFIXES for p in matches)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _image_source(given: str, root: Path, paths: list[Path]) -> Source:
+    if not paths:
+        raise InputError(f"no image in {given!r}", hint="images are .jpg, .jpeg, .png, .webp, .bmp or .gif files")
+    digest = hashlib.sha256()
+    total = 0
+    base = root.resolve()
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:
+            continue  # vanished while listed: the run reports it as a bad row when it looks for it
+        total += st.st_size
+        digest.update(f"{p.resolve().relative_to(base)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return Source(
+        path=given if glob.has_magic(given) else str(Path(given).resolve()),
+        format=IMAGES,
+        bytes=total,
+        ends_sha256=digest.hexdigest(),
+        rows=len(paths),
+    )
+
+
+def image_paths(source: Source) -> tuple[Path, list[Path]]:
+    """The folder an :data:`IMAGES` source is relative to, and its image files (sorted)."""
+    from affectlens.media.images import IMAGE_SUFFIXES
+
+    path = Path(source.path)
+    if path.is_dir():
+        return path, sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not _hidden(p.relative_to(path))
+        )
+    if path.is_file():
+        return path.parent, [path]
+    paths = sorted(Path(p).resolve() for p in glob.glob(source.path, recursive=True) if Path(p).is_file())
+    if not paths:
+        raise InputError(f"no image matches {source.path!r}")
+    return Path(os.path.commonpath([p.parent for p in paths])), paths

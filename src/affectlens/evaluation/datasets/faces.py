@@ -43,7 +43,9 @@ def load_fer2013(data_dir: Path, split: str) -> EvalData:
         raise DatasetError(f"no images under {str(root)!r}")
     gold = np.zeros((len(paths), len(labels)), dtype=bool)
     gold[np.arange(len(paths)), rows] = True
-    return EvalData(ids=[f"{p.parent.name}/{p.name}" for p in paths], texts=[str(p) for p in paths], label_names=labels, gold=gold)
+    return EvalData(
+        ids=[f"{p.parent.name}/{p.name}" for p in paths], texts=[str(p) for p in paths], label_names=labels, gold=gold
+    )
 
 
 FER2013 = DatasetSpec(

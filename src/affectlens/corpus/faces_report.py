@@ -1,0 +1,177 @@
+"""The corpus report of an image run: which emotions the faces show, per group.
+
+1. **Face emotions by group**: for each label, the share of images with a face that show it,
+   per group (``--by``, e.g. ``folder``: the subfolder an image sits in), with 95% bootstrap
+   intervals. Images without a face are left out of the shares and counted in (3).
+2. **Examples**: for each label shown, the images that show it most.
+3. **Faces found and data quality**: images read, faces found, images without a face, bad
+   files and why, low-confidence faces.
+4. **How it was made**: the exact command, the versions, and the manifest.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from affectlens.corpus.aggregate import _polars, aggregate, run_labels, scan_rows
+from affectlens.corpus.report import (
+    LOW_CONFIDENCE,
+    PALETTE,
+    _provenance,
+    anchor,
+    figure_html,
+    html_table,
+    incomplete_banner,
+    plotly_modules,
+    run_state,
+    section,
+    write_page,
+)
+from affectlens.errors import InputError
+from affectlens.runs.manifest import RunFolder, RunManifest
+
+__all__ = ["FACE_SECTIONS", "faces_report"]
+
+FACE_SECTIONS = ("Face emotions by group", "Examples", "Faces found and data quality", "How this report was made")
+
+
+def faces_report(
+    run: RunFolder,
+    manifest: RunManifest,
+    output: str | Path,
+    *,
+    by: Sequence[str] = (),
+    labels: Sequence[str] | None = None,
+    samples: int = 5,
+) -> Path:
+    pl = _polars()
+    whole = aggregate(run.path, every=None, by=by, quiet=True)
+    if not whole.height:
+        raise InputError(f"no image in the run {str(run.path)!r} has a face", hint="with face crops, analyse with --faces whole")
+    shares = whole.filter(pl.col("measure") == "share")
+    shown = list(labels) if labels else run_labels(manifest)
+    unknown = sorted(set(shown) - set(run_labels(manifest)))
+    if unknown:
+        raise InputError(f"the run's taxonomy has no label {', '.join(map(repr, unknown))}")
+    parts = [
+        _header(manifest, run, by),
+        section(FACE_SECTIONS[0], figure_html(_bars(shares, shown, by), "face-shares") + _shares_table(shares, shown, by)),
+        section(FACE_SECTIONS[1], _examples(run.path, shown, samples)),
+        section(FACE_SECTIONS[2], _quality(run, manifest)),
+        section(FACE_SECTIONS[3], _provenance(manifest)),
+    ]
+    return write_page(output, f"affectlens report · {run.path.name}", parts)
+
+
+def _header(manifest: RunManifest, run: RunFolder, by: Sequence[str]) -> str:
+    p = manifest.progress
+    toc = "".join(f'<li><a href="#{anchor(s)}">{html.escape(s)}</a></li>' for s in FACE_SECTIONS)
+    groups = f", per {html.escape(', '.join(by))}" if by else ""
+    return (
+        f"<header><h1>{html.escape(run.path.name)}</h1>{incomplete_banner(manifest)}"
+        f"<p>{p.analysed:,} images, {p.counts.get('faces', 0):,} faces, read by "
+        f"<code>{html.escape(manifest.backend_id or '')}</code> in "
+        f"<code>{html.escape(manifest.settings['options']['taxonomy'])}</code>{groups}. "
+        f"Run {html.escape(run_state(manifest))}.</p><nav><ol>{toc}</ol></nav></header>"
+    )
+
+
+def _bars(shares: Any, shown: Sequence[str], by: Sequence[str]) -> Any:
+    """Grouped bars: one bar per group for each label, its interval as an error bar."""
+    go, _ = plotly_modules()
+    pl = _polars()
+    fig = go.Figure()
+    groups = shares.partition_by(list(by), maintain_order=True, as_dict=True) if by else {(): shares}
+    for n, (key, rows) in enumerate(groups.items()):
+        rows = rows.filter(pl.col("label").is_in(list(shown)))
+        order = {label: i for i, label in enumerate(shown)}
+        rows = rows.sort(pl.col("label").replace_strict(order, return_dtype=pl.Int64))
+        name = " · ".join(f"{g}={v}" for g, v in zip(by, key)) or "all images"
+        values, low, high = rows["value"].to_list(), rows["ci_low"].to_list(), rows["ci_high"].to_list()
+        fig.add_trace(
+            go.Bar(
+                x=rows["label"].to_list(),
+                y=values,
+                name=f"{name} (n={rows['n'][0] if rows.height else 0})",
+                marker_color=PALETTE[n % len(PALETTE)],
+                error_y={"type": "data", "symmetric": False, "array": [h - v for h, v in zip(high, values)],
+                         "arrayminus": [v - lo for v, lo in zip(values, low)]},
+                hovertemplate="%{x}: %{y:.3f}<extra>" + html.escape(name) + "</extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        title="Share of images with a face that show each emotion, with 95% intervals",
+        barmode="group",
+        yaxis={"range": [0, 1], "title": "share"},
+        template="plotly_white",
+        height=460,
+        margin={"l": 50, "r": 20, "t": 70, "b": 40},
+    )
+    return fig
+
+
+def _shares_table(shares: Any, shown: Sequence[str], by: Sequence[str]) -> str:
+    pl = _polars()
+    rows = shares.filter(pl.col("label").is_in(list(shown))).sort([*by, "label"])
+    body = [
+        (*(r[g] for g in by), r["label"], f"{r['value']:.3f}", f"{r['ci_low']:.3f}–{r['ci_high']:.3f}", f"{r['n']:,}")
+        for r in rows.iter_rows(named=True)
+    ]
+    return (
+        "<details><summary>the shares as a table</summary>"
+        + html_table(body, [*by, "label", "share", "95% interval", "n"])
+        + "</details>"
+    )
+
+
+def _examples(run_dir: Path, shown: Sequence[str], samples: int) -> str:
+    pl = _polars()
+    lf = scan_rows(run_dir)
+    blocks = []
+    for label in shown:
+        top = (
+            lf.filter(pl.col("labels").list.contains(label))
+            .select("text", "faces", f"score_{label}")
+            .sort(f"score_{label}", descending=True)
+            .head(samples)
+            .collect(engine="streaming")
+        )
+        items = "".join(
+            f'<li><span class="score">{row[f"score_{label}"]:.2f}</span> {html.escape(row["text"])} '
+            f'<span class="note">({row["faces"]} face{"s" if row["faces"] != 1 else ""})</span></li>'
+            for row in top.iter_rows(named=True)
+        )
+        blocks.append(f'<h3>{html.escape(label)}</h3><ul class="examples">{items or "<li>none</li>"}</ul>')
+    return "".join(blocks)
+
+
+def _quality(run: RunFolder, manifest: RunManifest) -> str:
+    pl = _polars()
+    p = manifest.progress
+    stats = (
+        scan_rows(run.path)
+        .select(
+            pl.len().alias("n"),
+            (pl.col("faces") == 0).sum().alias("without_face"),
+            (pl.col("faces") > 1).sum().alias("several"),
+            ((pl.col("faces") > 0) & (pl.col("confidence") < LOW_CONFIDENCE)).sum().alias("low_confidence"),
+        )
+        .collect(engine="streaming")
+        .row(0, named=True)
+    )
+    n = max(stats["n"], 1)
+    rows = [
+        ("files read", f"{p.rows_done:,}"),
+        ("images analysed", f"{p.analysed:,}"),
+        ("bad files (not analysed)", f"{p.bad_rows:,} ({p.bad_rows / max(p.rows_done, 1):.2%})"),
+        ("faces found", f"{p.counts.get('faces', 0):,}"),
+        ("images without a face (left out of the shares)", f"{stats['without_face']:,} ({stats['without_face'] / n:.2%})"),
+        ("images with several faces (their mean is the image's answer)", f"{stats['several']:,}"),
+        (f"images whose answer has confidence below {LOW_CONFIDENCE}", f"{stats['low_confidence']:,}"),
+    ]
+    bad = run.bad_rows()[:10]
+    listing = html_table([(b["line"], b["reason"]) for b in bad], ["row", "why"]) if bad else ""
+    return html_table(rows, ["", ""]) + (f"<h3>First bad files</h3>{listing}" if listing else "")
