@@ -73,7 +73,6 @@ def analyze(
     from affectlens.errors import InputError
     from affectlens.io.writers import format_for
     from affectlens.runs import Columns, InputSpec, Named, RunSpec, SinkSpec
-
     from affectlens.runs.sources import is_image_input
 
     if input is not None and texts:
@@ -103,7 +102,7 @@ def analyze(
             format=input_format,
             columns=Columns(text=image_column or text_column, id=id_column),
         ),
-        work=Named(name="images" if images else "emotions", settings={"max_pixels": max_pixels, "faces": faces} if images else {}),
+        work=Named(name="images", settings={"max_pixels": max_pixels, "faces": faces}) if images else Named(name="emotions"),
         backend=Named(name=backend, settings=backend_options.backend_settings(backend, option, backend_config)),
         options=options,
         engine=running.engine_spec("local", None, workers, threads),

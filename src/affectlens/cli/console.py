@@ -20,6 +20,7 @@ __all__ = ["Bar", "err", "out", "plain", "progress", "safe", "set_color", "visib
 out = Console(emoji=False)
 err = Console(stderr=True, emoji=False)
 
+
 def set_color(enabled: bool) -> None:
     """Colour on or off on both consoles (``--no-color``)."""
     for console in (out, err):

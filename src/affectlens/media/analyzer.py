@@ -88,15 +88,14 @@ class ImageAnalyzer:
         options = AnalyzeOptions.build(options, overrides)
         image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=self.max_pixels)
         label = name if name is not None else (str(source) if isinstance(source, (str, Path)) else "image")
-        if self.faces == "whole":
-            boxes = [FaceBox(0, 0, image.width, image.height, 0)]
-        else:
-            boxes = self.detector.detect(image.grey)
+        whole = self.faces == "whole"
+        boxes = [FaceBox(0, 0, image.width, image.height, 0)] if whole else self.detector.detect(image.grey)
         crops_at = [b.widened(image.width, image.height) for b in boxes]
         crops = np.stack([crop_face(image.grey, c) for c in crops_at]) if boxes else np.zeros((0, 64, 64), np.float32)
         analyses = self.analyze_crops(crops, options=options, crops_at=crops_at)
         faces = [
-            Face(box=Box(x=b.x, y=b.y, w=b.w, h=b.h), detector_score=float(b.votes) if b.votes else None, analysis=a) for b, a in zip(boxes, analyses)
+            Face(box=Box(x=b.x, y=b.y, w=b.w, h=b.h), detector_score=float(b.votes) if b.votes else None, analysis=a)
+            for b, a in zip(boxes, analyses)
         ]
         for face in faces:
             if face.box.w < SMALL_FACE:

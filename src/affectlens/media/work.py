@@ -67,9 +67,10 @@ class ImageWork(EmotionWork):
 
     def read(self, source: Source, task: Task) -> Iterator[Record]:
         if source.path.endswith(LISTING):
+            extra = tuple(dict.fromkeys(("folder", *self.columns)))
             yield from read_records(
-                source.path, input_format="jsonl", text_column="path", id_column="id", extra=tuple(dict.fromkeys(("folder", *self.columns))),
-                required=self.required, span=task.span,
+                source.path, input_format="jsonl", text_column="path", id_column="id", extra=extra, required=self.required,
+                span=task.span,
             )  # fmt: skip
             return
         base = Path(source.path).parent
