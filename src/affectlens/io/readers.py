@@ -40,9 +40,11 @@ from typing import IO, Any
 from affectlens.errors import InputError, MissingDependencyError
 from affectlens.io.files import open_input
 
-__all__ = ["INPUT_FORMATS", "Record", "Span", "detect_format", "line_limit", "plan_spans", "read_records"]
+__all__ = ["IMAGE_SUFFIXES", "INPUT_FORMATS", "Record", "Span", "detect_format", "line_limit", "plan_spans", "read_records"]
 
 INPUT_FORMATS = ("txt", "csv", "jsonl", "parquet")
+#: files read as images (affectlens.media), not as rows of text
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif"})
 _SUFFIXES = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH = 1024
 _SNIFF = 8192

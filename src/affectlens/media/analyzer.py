@@ -78,41 +78,43 @@ class ImageAnalyzer:
         id: str | None = None,
         name: str | None = None,
         options: AnalyzeOptions | None = None,
+        faces: str | None = None,
         **overrides: Any,
     ) -> MediaAnalysis:
         """Faces and their expressions in one image (a path, the file's bytes, or a loaded image).
 
-        ``name`` is what the result calls the input (default: the path as given, or "image").
+        ``name`` is what the result calls the input (default: the path as given, or "image");
+        ``faces`` overrides the analyzer's face mode (``detect`` or ``whole``) for this image.
         A file that is not a readable image raises :class:`~affectlens.media.images.ImageError`.
         """
         options = AnalyzeOptions.build(options, overrides)
         image = source if isinstance(source, LoadedImage) else load_image(source, max_pixels=self.max_pixels)
         label = name if name is not None else (str(source) if isinstance(source, (str, Path)) else "image")
-        whole = self.faces == "whole"
+        whole = (faces or self.faces) == "whole"
         boxes = [FaceBox(0, 0, image.width, image.height, 0)] if whole else self.detector.detect(image.grey)
         crops_at = [b.widened(image.width, image.height) for b in boxes]
         crops = np.stack([crop_face(image.grey, c) for c in crops_at]) if boxes else np.zeros((0, 64, 64), np.float32)
         analyses = self.analyze_crops(crops, options=options, crops_at=crops_at)
-        faces = [
+        found = [
             Face(box=Box(x=b.x, y=b.y, w=b.w, h=b.h), detector_score=float(b.votes) if b.votes else None, analysis=a)
             for b, a in zip(boxes, analyses)
         ]
-        for face in faces:
+        for face in found:
             if face.box.w < SMALL_FACE:
                 face.analysis.warnings.append(
                     f"the face is {face.box.w} pixels wide, smaller than the {SMALL_FACE} the model reads well: less reliable"
                 )
         warnings = list(image.warnings)
-        if not faces:
+        if not found:
             warnings.append(NO_FACE_WARNING)
-        summary = self._summary(faces, options, warnings)
+        summary = self._summary(found, options, warnings)
         return MediaAnalysis(
             id=id,
             source=label,
             kind="image",
             width=image.width,
             height=image.height,
-            faces=faces,
+            faces=found,
             summary=summary,
             backend=self.backend_id,
             warnings=warnings,

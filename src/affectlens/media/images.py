@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from affectlens.errors import InputError, MissingDependencyError
+from affectlens.io.readers import IMAGE_SUFFIXES
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -34,7 +35,6 @@ __all__ = [
     "load_image",
 ]
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif"})
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")  # Pillow opens MPO (camera JPEGs) as JPEG
 DEFAULT_MAX_PIXELS = 50_000_000  # 50 megapixels: any camera photo; a bomb is far beyond
 DEFAULT_MAX_BYTES = 64 << 20
@@ -88,7 +88,8 @@ def load_image(
         if width * height > max_pixels:
             raise ImageError(
                 f"has {width}×{height} = {width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:g} "
-                "(refused before decoding; raise it with --max-pixels if the image is real)"
+                "(refused before decoding: a decompression bomb, or a very large image)",
+                hint="if the image is real, raise the limit (--max-pixels) or resize it",
             )
         notes = []
         frames = getattr(image, "n_frames", 1)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from affectlens.errors import InputError
 from affectlens.io.files import open_input
-from affectlens.io.readers import INPUT_FORMATS, detect_format
+from affectlens.io.readers import IMAGE_SUFFIXES, INPUT_FORMATS, detect_format
 
 __all__ = ["IMAGES", "Source", "fingerprint", "image_paths", "is_image_input", "resolve_sources"]
 
@@ -68,8 +68,6 @@ def resolve_sources(input: str | Path, *, input_format: str | None = None) -> li
 
     Images (``input_format="images"``, or a folder, glob or file with image files and no text
     file) are one source of format :data:`IMAGES` (see the module docstring)."""
-    from affectlens.media.images import IMAGE_SUFFIXES
-
     text = str(input)
     if input_format is not None and input_format not in (*INPUT_FORMATS, IMAGES):
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join((*INPUT_FORMATS, IMAGES))}")
@@ -99,8 +97,6 @@ def resolve_sources(input: str | Path, *, input_format: str | None = None) -> li
 
 def is_image_input(input: str | Path | None, input_format: str | None = None) -> bool:
     """Whether :func:`resolve_sources` would read ``input`` as images (checked without hashing)."""
-    from affectlens.media.images import IMAGE_SUFFIXES
-
     if input is None or str(input) == "-":
         return False
     if input_format is not None:
@@ -143,8 +139,6 @@ def _image_source(given: str, root: Path, paths: list[Path]) -> Source:
 
 def image_paths(source: Source) -> tuple[Path, list[Path]]:
     """The folder an :data:`IMAGES` source is relative to, and its image files (sorted)."""
-    from affectlens.media.images import IMAGE_SUFFIXES
-
     path = Path(source.path)
     if path.is_dir():
         return path, sorted(

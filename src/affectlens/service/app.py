@@ -32,11 +32,14 @@ from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.conversation.schema import ConversationAnalysis
 from affectlens.errors import AffectlensError, ConfigError, InputError, MissingDependencyError
 from affectlens.io.text import check_text
+from affectlens.media.images import ImageError
+from affectlens.schema import MediaAnalysis
 from affectlens.service.config import CONFIG_ENV, ServiceConfig, hash_key
 from affectlens.service.errors import (
     Forbidden,
     NotReady,
     Overloaded,
+    PayloadTooLarge,
     RateLimited,
     Unauthorized,
     WrongState,
@@ -53,6 +56,7 @@ from affectlens.service.models import (
     BackendInfo,
     ConversationRequest,
     ErrorBody,
+    ImageRequest,
     JobLinks,
     JobList,
     ResultFormat,
@@ -101,6 +105,7 @@ _SHORTER = "send shorter texts, or split a long one"
 _PER_TEXT = 50
 _FACTORS = {"explain": 5.6, "conversation": 3.0}
 _CHUNK = 16  # texts analysed between checks that the client is still there
+_IMAGE_COST = 8  # an image costs about as much as this many short texts (admission's first estimate)
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
@@ -129,6 +134,8 @@ class Service:
         self.rate = RateLimiter(config.limits.rate_per_minute)
         self.analyzers: dict[str, Analyzer] = {}
         self.conversation: Any = None
+        self.images: Any = None  # the face model (/v1/analyze/image), when affectlens[faces] is installed
+        self.images_error: AffectlensError | None = None
         self.ready = threading.Event()
         self.load_error: AffectlensError | None = None
         self.store = JobStore(config.state_dir)
@@ -155,6 +162,8 @@ class Service:
                 from affectlens.conversation.analyzer import ConversationAnalyzer
 
                 self.conversation = ConversationAnalyzer(**threads)
+            if self.config.images:
+                self._load_images()
             for analyzer in self.analyzers.values():  # the first analysis pays for lazy set-up, not a client
                 analyzer.analyze_batch(["warming up"])
             self._calibrate()
@@ -167,6 +176,19 @@ class Service:
             log.exception("affectlens service: cannot load the models")
             return
         self.ready.set()
+
+    def _load_images(self) -> None:
+        """The face model; without affectlens[faces] the rest of the service still runs and
+        /v1/analyze/image answers why it cannot."""
+        from affectlens.errors import MissingDependencyError
+
+        try:
+            from affectlens.media.analyzer import ImageAnalyzer
+
+            self.images = ImageAnalyzer(threads=self.config.threads, max_pixels=self.config.limits.max_image_pixels)
+        except MissingDependencyError as exc:
+            self.images_error = exc
+            log.warning("affectlens service: no images: %s", exc)
 
     def _calibrate(self) -> None:
         """Measure the paces of the first backend, plain and with evidence, so admission can
@@ -349,7 +371,7 @@ def _middleware(app: FastAPI, service: Service) -> None:
 
     class BodyLimit(_HTTPMiddleware):
         async def http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-            limit = limits.max_upload_bytes if scope["path"].rstrip("/") == "/v1/jobs" else limits.max_body_bytes
+            limit = _body_limit(scope["path"].rstrip("/"), limits)
             started = time.perf_counter()
             state: dict[str, Any] = {"status": 500, "refusal": None, "answered": False, "seen": 0}
 
@@ -485,6 +507,16 @@ def _cross_site(scope: dict[str, Any], cors_origins: list[str]) -> str | None:
     return None
 
 
+def _body_limit(path: str, limits: Any) -> int:
+    """Bytes a request body may have: a job's file, an image (as base64 in JSON, a third larger,
+    or a multipart file, with room for the form), or anything else."""
+    if path == "/v1/jobs":
+        return int(limits.max_upload_bytes)
+    if path == "/v1/analyze/image":
+        return int(limits.max_image_bytes * 4 // 3 + (64 << 10))
+    return int(limits.max_body_bytes)
+
+
 def _host_of(scope: dict[str, Any]) -> str:
     """The Host header's name, without its port (DNS rebinding sends the attacker's name here)."""
     raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").strip().lower()
@@ -605,6 +637,55 @@ def _api(service: Service) -> APIRouter:
         _gauges(service)
         service.metrics.texts.labels("analyze", body.backend).inc(len(texts))
         return Response(AnalyzeResponse(analyses=analyses).model_dump_json(), media_type="application/json")
+
+    @router.post(
+        "/analyze/image",
+        response_model=MediaAnalysis,
+        summary="Faces and their expressions in one image",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": ImageRequest.model_json_schema()},
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["image"],
+                            "properties": {
+                                "image": {"type": "string", "format": "binary"},
+                                **{k: v for k, v in ImageRequest.model_json_schema()["properties"].items() if k != "image"},
+                            },
+                        }
+                    },
+                },
+            }
+        },
+    )
+    async def analyze_image(request: Request) -> Response:
+        """JPEG, PNG, WebP, BMP or GIF (first frame), as a multipart ``image`` file or base64 in JSON.
+        Over ``max_image_bytes``: 413; over ``max_image_pixels`` (read from the header, before
+        decoding), not an image, or damaged: 422."""
+        service.require_ready()
+        if service.images is None:
+            raise service.images_error or InputError("this service does not read images", hint="set images = true in its config")
+        body, data = await _image_request(request, limits.max_image_bytes)
+        options = AnalyzeOptions.build(
+            None, {"taxonomy": body.taxonomy, "explain": body.explain, "min_confidence": body.min_confidence}
+        )
+        from affectlens.taxonomy import load_taxonomy
+
+        load_taxonomy(options.taxonomy)
+        name = body.name or "image"
+        kind = "image_explain" if body.explain else "image"
+        async with service.admission.slot(cost_of([""] * _IMAGE_COST), lambda: _gone(request), kind=kind):
+            _gauges(service)
+            try:
+                media = await run_in_threadpool(service.images.analyze_image, data, name=name, options=options, faces=body.faces)
+            except ImageError as exc:
+                raise ImageError(f"the image {exc.message}", hint=exc.hint) from None
+        _gauges(service)
+        service.metrics.texts.labels("analyze_image", "faces").inc()
+        return Response(media.model_dump_json(), media_type="application/json")
 
     @router.post("/conversations", response_model=ConversationAnalysis, summary="Analyse a conversation")
     async def conversations(body: ConversationRequest, request: Request) -> Response:
@@ -780,6 +861,51 @@ def _api(service: Service) -> APIRouter:
         ]
 
     return router
+
+
+async def _image_request(request: Request, max_bytes: int) -> tuple[ImageRequest, bytes]:
+    """The options and the image's bytes, from a multipart form or a JSON body."""
+    import base64
+    import binascii
+
+    from pydantic import ValidationError
+
+    too_large = PayloadTooLarge(
+        f"the image is over the limit of {max_bytes / 2**20:.0f} MiB", hint="send a smaller image (resize or recompress it)"
+    )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == "multipart/form-data":
+            form = await request.form(max_files=1, max_fields=10)
+            upload = form.get("image")
+            if upload is None or isinstance(upload, str):
+                raise InputError("the form has no file field 'image'", hint="send the image as the multipart field 'image'")
+            data = await upload.read(max_bytes + 1)
+            fields = {k: v for k, v in form.items() if k != "image" and isinstance(v, str)}
+            if "explain" in fields:
+                fields["explain"] = fields["explain"].strip().lower() in ("1", "true", "yes", "on")
+            body = ImageRequest.model_validate({**fields, "image": "", "name": fields.get("name") or upload.filename})
+        elif content_type == "application/json":
+            body = ImageRequest.model_validate_json(await request.body())
+            encoded = body.image.split(",", 1)[1] if body.image.startswith("data:") else body.image
+            if len(encoded) > max_bytes * 4 // 3 + 4:
+                raise too_large
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                raise InputError("`image` is not valid base64", hint="send the file's bytes base64-encoded") from None
+        else:
+            raise InputError(
+                f"send the image as multipart/form-data or application/json, not {content_type or 'no content type'}",
+                hint="curl -F image=@photo.jpg …/v1/analyze/image",
+            )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "body"
+        raise InputError(f"{where}: {problem['msg']}", hint="see /docs for the request's schema") from None
+    if len(data) > max_bytes:
+        raise too_large
+    return body, data
 
 
 def _viewer(request: Request) -> Viewer:

@@ -70,6 +70,10 @@ class Limits(_Strict):
     max_turns: int = Field(200, ge=1, description="turns per conversation")
     max_body_bytes: int = Field(1 << 20, ge=1024, description="bytes of a request body (413 beyond)")
     max_upload_bytes: int = Field(256 << 20, ge=1024, description="bytes of an uploaded job file (413 beyond)")
+    max_image_bytes: int = Field(16 << 20, ge=1024, description="bytes of an image sent to /v1/analyze/image (413 beyond)")
+    max_image_pixels: int = Field(
+        40_000_000, ge=1, description="pixels of an image, read from its header before decoding (422 beyond)"
+    )
     max_concurrent: int = Field(2, ge=1, description="analyses running at once")
     max_queue: int = Field(16, ge=0, description="requests waiting for a slot; beyond: 429")
     max_wait_s: float = Field(20.0, gt=0, description="refuse (429) a request whose estimated wait and work pass this")
@@ -95,6 +99,7 @@ class ServiceConfig(_Strict):
     limits: Limits = Field(default_factory=Limits)
     backends: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"embedded": {}})
     conversations: bool = Field(True, description="load the conversation model for /v1/conversations")
+    images: bool = Field(True, description="load the face model for /v1/analyze/image (needs affectlens[faces])")
     job_chunk_rows: int = Field(500, ge=1, description="rows per job task (the unit of progress and resume)")
     job_stale_after_s: float = Field(
         10.0, gt=0, description="a running job whose server has been silent this long is queued again"

@@ -24,6 +24,7 @@ __all__ = [
     "NotFound",
     "NotReady",
     "Overloaded",
+    "PayloadTooLarge",
     "RateLimited",
     "Unauthorized",
     "WrongState",
@@ -42,6 +43,10 @@ class Forbidden(UserError):
 
 class NotFound(UserError):
     status, type = 404, "not_found"
+
+
+class PayloadTooLarge(UserError):
+    status, type = 413, "payload_too_large"
 
 
 class WrongState(UserError):

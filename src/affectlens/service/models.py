@@ -16,6 +16,7 @@ __all__ = [
     "BackendInfo",
     "ConversationRequest",
     "ErrorBody",
+    "ImageRequest",
     "JobLinks",
     "JobList",
     "TaxonomyInfo",
@@ -27,6 +28,18 @@ _DEFAULTS = AnalyzeOptions()
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class ImageRequest(_Body):
+    """One image as base64 (or a ``data:image/...;base64,`` URL) in JSON; the same options go
+    as form fields beside a multipart ``image`` file."""
+
+    image: str = Field(description="the image file's bytes, base64-encoded (a data URL is accepted)")
+    name: str | None = Field(None, max_length=200, description="what the answer calls the image")
+    taxonomy: str = Field("ekman", description="label set of the answer (GET /v1/taxonomies); the face model's own is ekman")
+    explain: bool = Field(False, description="the facial regions that carry each label (occlusion, verified) and a rationale")
+    faces: Literal["detect", "whole"] = Field("detect", description="find the faces, or read the whole image as one face crop")
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="abstain (no labels, a warning) below this confidence")
 
 
 class AnalyzeRequest(_Body):
