@@ -69,8 +69,11 @@ def analyze(
     File outputs are committed as they go: an interrupted run (Ctrl-C, a crash, kill -9)
     continues where it stopped with the same command and --resume.
     """
+    from pathlib import Path
+
     from affectlens.analyzers.base import AnalyzeOptions
     from affectlens.errors import InputError
+    from affectlens.io.readers import IMAGE_SUFFIXES
     from affectlens.io.writers import format_for
     from affectlens.runs import Columns, InputSpec, Named, RunSpec, SinkSpec
     from affectlens.runs.sources import is_image_input
@@ -81,7 +84,7 @@ def analyze(
         raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
     if image_column and text_column:
         raise InputError("give --text-column or --image-column, not both")
-    image_files = bool(texts) and all(is_image_input(t) for t in texts)
+    image_files = bool(texts) and all(Path(t).suffix.lower() in IMAGE_SUFFIXES and is_image_input(t) for t in texts)
     images = bool(image_column) or image_files or is_image_input(input, input_format)
     options = AnalyzeOptions.build(
         None,

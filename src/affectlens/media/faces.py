@@ -8,8 +8,9 @@ offsets are added and one temperature scales them (both fitted on FER-2013 dev, 
 ``calibration.json``); the softmax of that is the calibrated probability of each of the seven
 classes (FER-2013's, which are Ekman's six and neutral).
 
-**The detector** is OpenCV's frontal-face cascade (``haarcascade_frontalface_alt2``) plus its
-profile cascade run on the image and its mirror, merged by overlap; the cascade files ship in
+**The detector** is OpenCV's frontal-face cascade (``haarcascade_frontalface_alt2``, scale step
+1.1) plus its profile cascade (step 1.3) run on the image and its mirror, merged by overlap
+(chosen on FER-2013 dev crops and composed scenes, benchmarks/face_detector.py); the cascade files ship in
 ``opencv-python-headless`` 4.x (Intel's BSD-style licence). Large images are searched at a
 reduced size and the boxes mapped back.
 
@@ -164,8 +165,11 @@ def region_box(region: str, crop: tuple[int, int, int, int]) -> tuple[int, int, 
 class FaceDetector:
     """Frontal and profile Haar cascades, merged (see the module docstring)."""
 
-    def __init__(self, *, min_neighbors: int = 4, scale_factor: float = 1.1, profile: bool = True) -> None:
+    def __init__(
+        self, *, min_neighbors: int = 4, scale_factor: float = 1.1, profile: bool = True, profile_scale_factor: float = 1.3
+    ) -> None:
         cv2 = _cv2()
+        self.profile_scale_factor = profile_scale_factor
         self.frontal = _cascade("haarcascade_frontalface_alt2.xml")
         self.profile = _cascade("haarcascade_profileface.xml") if profile else None
         self.min_neighbors = min_neighbors
@@ -177,8 +181,8 @@ class FaceDetector:
 
         The image is searched at most :data:`_DETECT_SIDE` pixels long (small images twice
         their size) inside a border of a quarter of its shorter side, filled with the mean
-        of its bottom rows: a face that fills the frame is found as well (FER-2013 dev crops:
-        recall 0.49 without the border and upscaling, 0.73 with them; docs/faces.md).
+        of its bottom rows, so a face that fills the frame is found as well (recall measured on
+        FER-2013 dev crops and on composed scenes: docs/faces.md).
         """
         cv2 = self._cv2
         height, width = grey.shape
@@ -190,12 +194,13 @@ class FaceDetector:
             image = cv2.resize(grey, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         pad = max(1, min(image.shape) // 4)
         fill = float(image[-2:].mean())
-        image = cv2.equalizeHist(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill))
+        # no histogram equalisation: over a mostly flat picture it crushed the faces' contrast (docs/faces.md)
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=fill)
         found: list[tuple[int, int, int, int, int]] = []
 
-        def run(cascade: Any, image: np.ndarray, mirrored: bool) -> None:
+        def run(cascade: Any, image: np.ndarray, mirrored: bool, step: float) -> None:
             boxes = cascade.detectMultiScale(
-                image, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors, minSize=(_MIN_FACE, _MIN_FACE)
+                image, scaleFactor=step, minNeighbors=self.min_neighbors, minSize=(_MIN_FACE, _MIN_FACE)
             )
             for x, y, w, h in boxes:
                 if mirrored:
@@ -203,10 +208,10 @@ class FaceDetector:
                 found.append((int(x), int(y), int(w), int(h), 1))
 
         with _CASCADE_LOCK:
-            run(self.frontal, image, False)
+            run(self.frontal, image, False, self.scale_factor)
             if self.profile is not None:
-                run(self.profile, image, False)
-                run(self.profile, np.ascontiguousarray(image[:, ::-1]), True)
+                run(self.profile, image, False, self.profile_scale_factor)
+                run(self.profile, np.ascontiguousarray(image[:, ::-1]), True, self.profile_scale_factor)
         out = []
         for x, y, w, h, votes in _merge(found):
             x0, y0 = max(0, round((x - pad) / scale)), max(0, round((y - pad) / scale))
@@ -250,11 +255,9 @@ def _cv2() -> Any:
     try:
         import cv2
     except ImportError as exc:
-        raise MissingDependencyError(
-            "images need OpenCV (opencv-python-headless 4.x)", hint="pip install 'affectlens[faces]'"
-        ) from exc
+        raise MissingDependencyError("opencv-python-headless", "faces", "finding faces") from exc
     if not hasattr(cv2, "CascadeClassifier"):
-        raise MissingDependencyError(
+        raise ModelAssetError(
             f"OpenCV {cv2.__version__} has no face cascades (5.x dropped them)",
             hint="pip install 'opencv-python-headless>=4.8,<5'",
         )

@@ -38,6 +38,7 @@ __all__ = [
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")  # Pillow opens MPO (camera JPEGs) as JPEG
 DEFAULT_MAX_PIXELS = 50_000_000  # 50 megapixels: any camera photo; a bomb is far beyond
 DEFAULT_MAX_BYTES = 64 << 20
+_BOMB_HINT = "if the image is real, resize it or raise the limit (--max-pixels; the service's max_image_pixels)"
 
 
 class ImageError(InputError):
@@ -65,7 +66,7 @@ def load_image(
     try:
         from PIL import Image, ImageOps, UnidentifiedImageError
     except ImportError as exc:
-        raise MissingDependencyError("images need Pillow", hint="pip install 'affectlens[faces]'") from exc
+        raise MissingDependencyError("pillow", "faces", "images") from exc
 
     data = _read(source, max_bytes) if not isinstance(source, bytes) else source
     if not data:
@@ -78,10 +79,10 @@ def load_image(
             image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
         except UnidentifiedImageError:
             raise ImageError("is not an image affectlens reads (JPEG, PNG, WebP, BMP, GIF)") from None
-        except Image.DecompressionBombError as exc:
-            raise ImageError(f"is refused as a decompression bomb: {exc}") from None
+        except Image.DecompressionBombError as exc:  # Pillow's own limit, also from the header alone
+            raise ImageError(f"is refused before decoding as a decompression bomb ({_short(exc)})", hint=_BOMB_HINT) from None
         except (OSError, ValueError, SyntaxError) as exc:
-            raise ImageError(f"is not a readable image: {exc}") from None
+            raise ImageError(f"is not a readable image: {_short(exc)}") from None
         width, height = image.size
         if width <= 0 or height <= 0:
             raise ImageError(f"has no pixels ({width}×{height})")
@@ -89,24 +90,18 @@ def load_image(
             raise ImageError(
                 f"has {width}×{height} = {width * height / 1e6:.0f} megapixels, over the limit of {max_pixels / 1e6:g} "
                 "(refused before decoding: a decompression bomb, or a very large image)",
-                hint="if the image is real, raise the limit (--max-pixels) or resize it",
+                hint=_BOMB_HINT,
             )
         notes = []
         frames = getattr(image, "n_frames", 1)
         if frames > 1:
             notes.append(f"animated {image.format} with {frames} frames: only the first frame was analysed")
-        previous = Image.MAX_IMAGE_PIXELS
         try:
-            Image.MAX_IMAGE_PIXELS = None  # the header was checked above; Pillow's second check would only warn
             image.seek(0)
             image.load()
             shown = ImageOps.exif_transpose(image)
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise ImageError(f"cannot be decoded ({_short(exc)}): the file is truncated or damaged") from None
-        except Image.DecompressionBombError as exc:
-            raise ImageError(f"is refused as a decompression bomb: {exc}") from None
-        finally:
-            Image.MAX_IMAGE_PIXELS = previous
     fmt = image.format or "?"
     grey, rgb = _pixels(shown, keep_rgb)
     return LoadedImage(grey, grey.shape[1], grey.shape[0], fmt, notes, rgb)

@@ -96,18 +96,25 @@ def resolve_sources(input: str | Path, *, input_format: str | None = None) -> li
 
 
 def is_image_input(input: str | Path | None, input_format: str | None = None) -> bool:
-    """Whether :func:`resolve_sources` would read ``input`` as images (checked without hashing)."""
+    """Whether :func:`resolve_sources` would read ``input`` as images (checked without hashing;
+    a string that cannot be a path, such as a long text, is not images)."""
     if input is None or str(input) == "-":
         return False
     if input_format is not None:
         return input_format == IMAGES
-    path = Path(input)
-    if path.is_file():
-        return path.suffix.lower() in IMAGE_SUFFIXES
-    if path.is_dir():
-        suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))}
-        return not suffixes & _SUFFIXES and bool(suffixes & IMAGE_SUFFIXES)
-    matches = glob.glob(str(input), recursive=True) if glob.has_magic(str(input)) else []
+    text = str(input)
+    if len(text) > 4096 or "\n" in text or "\0" in text:
+        return False
+    path = Path(text)
+    try:
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+            return True
+        if path.is_dir():
+            suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))}
+            return not suffixes & _SUFFIXES and bool(suffixes & IMAGE_SUFFIXES)
+        matches = glob.glob(text, recursive=True) if glob.has_magic(text) else []
+    except OSError:
+        return False
     return bool(matches) and all(Path(p).suffix.lower() in IMAGE_SUFFIXES for p in matches)
 
 

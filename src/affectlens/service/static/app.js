@@ -164,6 +164,99 @@ async function analyzeTexts(event) {
   }
 }
 
+// ---- images: the photo with an SVG layer of face boxes and, per label, the regions that carry it
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function imageFigure(media, url) {
+  const figure = el("figure", { class: "photo" });
+  const img = el("img", { src: url, alt: `the analysed image, ${media.faces.length} face(s) found`, "data-testid": "photo" });
+  const layer = svg("svg", { viewBox: `0 0 ${media.width} ${media.height}`, class: "overlay", "aria-hidden": "true",
+    preserveAspectRatio: "none" });
+  const stroke = Math.max(2, Math.round(Math.max(media.width, media.height) / 250));
+  media.faces.forEach((face, n) => {
+    const a = face.analysis, b = face.box, colour = colourOf(a.dominant || "face");
+    for (const e of a.evidence.filter((e) => e.kind === "region")) {
+      layer.append(svg("rect", { x: e.box.x, y: e.box.y, width: e.box.w, height: e.box.h, class: "region",
+        "data-face": n + 1, "data-label": e.label, "data-region": e.region, fill: colourOf(e.label), "fill-opacity": 0.35,
+        stroke: colourOf(e.label), "stroke-width": stroke / 2 },
+      svg("title", {}, `${e.region}: hiding it lowers ${e.label} by ${e.weight.toFixed(2)}`)));
+    }
+    layer.append(svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, class: "face-box", "data-face": n + 1,
+      fill: "none", stroke: colour, "stroke-width": stroke }));
+    const tag = svg("text", { x: b.x + stroke, y: Math.max(b.y - stroke, stroke * 6), fill: colour, class: "face-tag",
+      "font-size": Math.max(12, Math.round(b.w / 7)) });
+    tag.textContent = `${n + 1} ${a.dominant || ""}`;
+    layer.append(tag);
+  });
+  figure.append(el("div", { class: "photo-frame" }, img, layer));
+  figure.append(el("figcaption", {}, media.faces.length
+    ? `${media.faces.length} face(s) · boxes coloured by each face's dominant label · shaded: the regions that carry it`
+    : "no face found"));
+  return figure;
+}
+
+function regionToggles(figure, media) {
+  // one button per label that has region evidence: show only that label's regions, or all again
+  const labels = [...new Set(media.faces.flatMap((f) => f.analysis.evidence.filter((e) => e.kind === "region").map((e) => e.label)))];
+  if (!labels.length) return null;
+  const bar = el("p", { class: "toggles" }, "Evidence for: ");
+  const show = (label) => {
+    for (const rect of figure.querySelectorAll("rect.region")) rect.style.display = !label || rect.dataset.label === label ? "" : "none";
+    for (const button of bar.querySelectorAll("button")) button.setAttribute("aria-pressed", String(button.dataset.label === (label || "")));
+  };
+  for (const label of ["", ...labels]) {
+    const button = el("button", { type: "button", "data-label": label, "aria-pressed": String(label === "") }, label || "all");
+    button.addEventListener("click", () => show(label));
+    bar.append(button);
+  }
+  return bar;
+}
+
+function faceCard(face, n) {
+  const a = face.analysis, card = el("article", { class: "card analysis", "data-testid": "face-card" });
+  card.append(el("h3", {}, `Face ${n + 1}`, el("span", { class: "meta" }, ` at ${face.box.x}, ${face.box.y} (${face.box.w}×${face.box.h} px)`)));
+  card.append(el("p", { class: "meta" },
+    el("strong", {}, a.labels.length ? a.labels.join(", ") : "no label"),
+    ` · sentiment ${a.sentiment} · confidence ${a.confidence.toFixed(2)}`));
+  card.append(scoreBars(a));
+  card.append(el("p", { class: "vad" }, "VAD: " + vadLine(a.vad)));
+  if (a.rationale) card.append(el("p", { class: "rationale" }, a.rationale));
+  for (const warning of a.warnings) card.append(el("p", { class: "warning" }, "⚠ " + warning));
+  return card;
+}
+
+async function analyzeImage(event) {
+  event.preventDefault();
+  showError("image", null);
+  const file = $("image-input").files[0];
+  if (!file) return;
+  const button = $("image-submit");
+  button.disabled = true;
+  try {
+    const form = new FormData();
+    form.append("image", file);
+    form.append("taxonomy", $("image-taxonomy").value);
+    form.append("faces", $("image-faces").value);
+    form.append("explain", String($("image-explain").checked));
+    const media = await call("POST", "/v1/analyze/image", form, false);
+    const figure = imageFigure(media, URL.createObjectURL(file));
+    const parts = [figure, regionToggles(figure, media), ...media.faces.map(faceCard)];
+    for (const warning of media.warnings) parts.push(el("p", { class: "warning" }, "⚠ " + warning));
+    $("image-results").replaceChildren(...parts.filter(Boolean));
+  } catch (error) {
+    showError("image", error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // ---- conversation
 function parseTurns(raw) {
   return raw.split("\n").filter((line) => line.trim()).map((line) => {
@@ -338,7 +431,7 @@ async function loadTaxonomies() {
     for (const t of await call("GET", "/v1/taxonomies")) taxonomies[t.id.split("@")[0]] = t;
     for (const select of document.querySelectorAll("select.taxonomy")) {
       select.replaceChildren(...Object.keys(taxonomies).map((id) => el("option", { value: id }, `${id} — ${taxonomies[id].title}`)));
-      select.value = "goemotions";
+      select.value = select.dataset.default || "goemotions";
     }
     showError("texts", null);
     showStatus({ key: false });
@@ -366,6 +459,7 @@ async function start() {
   });
   $("texts-form").addEventListener("submit", analyzeTexts);
   $("conversation-form").addEventListener("submit", analyzeConversation);
+  $("image-form").addEventListener("submit", analyzeImage);
   $("file-form").addEventListener("submit", submitFile);
   $("job-cancel").addEventListener("click", cancelJob);
   await loadTaxonomies();
