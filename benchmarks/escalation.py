@@ -72,9 +72,7 @@ def populations(data_dir: Path, seed: int, repeats: int) -> dict[str, list[tuple
         rows = rng.sample(range(len(comments)), 300)
         reddit.append(([f"author{k}" for k in rows], comment_vad[rows]))
     checks = yaml.safe_load((Path(__file__).parent / "data" / "escalation_checks.yaml").read_text(encoding="utf-8"))
-    hand = {
-        kind: [((["A", "B"] * 10)[: len(t)], vad_of(t)) for t in checks[kind].values()] for kind in ("escalating", "level")
-    }
+    hand = {kind: [((["A", "B"] * 10)[: len(t)], vad_of(t)) for t in checks[kind].values()] for kind in ("escalating", "level")}
     return {
         "shuffled MELD": shuffled,
         "shuffled threads": threads,

@@ -82,7 +82,12 @@ def test_region_evidence_is_verified_by_hiding_the_region(image_analyzer):
     assert regions and {e.region for e in regions} <= set(REGIONS)
     assert "mouth" in {e.region for e in regions}  # a smile is read from the mouth
     box_evidence = next(e for e in face.analysis.evidence if e.kind == "box")
-    crop_at = (box_evidence.box.x, box_evidence.box.y, box_evidence.box.x + box_evidence.box.w, box_evidence.box.y + box_evidence.box.h)
+    crop_at = (
+        box_evidence.box.x,
+        box_evidence.box.y,
+        box_evidence.box.x + box_evidence.box.w,
+        box_evidence.box.y + box_evidence.box.h,
+    )
     grey = load_image(ASTRONAUT).grey
     crop = crop_face(grey, crop_at)
     model = image_analyzer.model

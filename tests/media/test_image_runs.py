@@ -37,7 +37,9 @@ def make_battery(folder: Path) -> tuple[set[str], dict[str, str]]:
         "party/grey.png": encode(astronaut.convert("L"), "PNG"),
         "party/alpha.png": encode(astronaut.convert("RGBA"), "PNG"),
         "office/photo.bmp": encode(astronaut.convert("RGB"), "BMP"),
-        "office/animated.gif": encode(astronaut.convert("P"), "GIF", save_all=True, append_images=[no_face_image(256).convert("P")]),
+        "office/animated.gif": encode(
+            astronaut.convert("P"), "GIF", save_all=True, append_images=[no_face_image(256).convert("P")]
+        ),
         "office/nobody.png": encode(no_face_image(), "PNG"),
     }
     bad = {

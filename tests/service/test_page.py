@@ -225,3 +225,59 @@ def test_labels_get_colours_of_their_own(page):
     assert all(colour_of[label] == colour for label, colour in swatches)  # a label keeps its colour on the page
     assert len(colour_of) >= 9, colour_of  # more labels than the old eight colours
     assert len(set(colour_of.values())) == len(colour_of), colour_of  # and no two share one
+
+
+def test_an_uploaded_photo_shows_its_boxes_where_the_faces_are(page, tmp_path):
+    pytest.importorskip("cv2", reason="faces need affectlens[faces]")
+    from tests.media.conftest import encode, scene
+
+    placed = [(60, 80, 240, False), (480, 120, 150, True), (700, 380, 110, False)]
+    photo = tmp_path / "group.jpg"
+    photo.write_bytes(encode(scene(placed), "JPEG", quality=92))
+    page.click("#tab-image")
+    page.set_input_files("#image-input", str(photo))
+    page.click("#image-submit")
+    page.wait_for_selector("#image-results rect.face-box", timeout=60_000)
+    assert page.locator("#image-results [data-testid=face-card]").count() == 3
+    img = page.locator("#image-results img[data-testid=photo]")
+    page.wait_for_function("document.querySelector('#image-results img').complete")
+    frame = img.bounding_box()
+    natural = page.evaluate(
+        "() => { const i = document.querySelector('#image-results img'); return [i.naturalWidth, i.naturalHeight]; }"
+    )
+    assert natural == [900, 600]
+    scale = frame["width"] / natural[0]
+    boxes = page.locator("#image-results rect.face-box")
+    drawn = [boxes.nth(i).bounding_box() for i in range(boxes.count())]
+    for x, y, side, _ in placed:  # each pasted head has a drawn box whose centre lies on it, on screen
+        assert any(
+            frame["x"] + x * scale <= b["x"] + b["width"] / 2 <= frame["x"] + (x + side) * scale
+            and frame["y"] + y * scale <= b["y"] + b["height"] / 2 <= frame["y"] + (y + side) * scale
+            for b in drawn
+        ), (x, y, side, drawn, frame)
+    assert page.locator("#image-results rect.region").count() > 0  # the evidence overlay
+    colour = page.eval_on_selector("#image-results rect.face-box", "r => getComputedStyle(r).stroke")
+    shot = tmp_path / "page-image.png"
+    page.screenshot(path=str(shot), full_page=True)
+    pixels, np = _colours(shot)
+    rgb = np.array([int(v) for v in colour.removeprefix("rgb(").rstrip(")").split(",")[:3]])
+    assert (np.abs(pixels - rgb).sum(axis=1) < 40).sum() > 200, f"no {colour} face box drawn on the photo"
+    _save(shot, "service-page-image.png")
+    first = page.locator("#image-results .toggles button").nth(1)  # evidence for one label only
+    label = first.get_attribute("data-label")
+    first.click()
+    shown = page.eval_on_selector_all(
+        "#image-results rect.region", "rs => rs.filter(r => r.style.display !== 'none').map(r => r.dataset.label)"
+    )
+    assert shown and set(shown) == {label}
+
+
+def test_a_file_that_is_not_an_image_is_one_clear_line_on_the_page(page, tmp_path):
+    pytest.importorskip("cv2", reason="faces need affectlens[faces]")
+    fake = tmp_path / "notes.png"
+    fake.write_text("not a picture")
+    page.click("#tab-image")
+    page.set_input_files("#image-input", str(fake))
+    page.click("#image-submit")
+    page.wait_for_selector("#image-error:not([hidden])", timeout=30_000)
+    assert "not an image" in page.inner_text("#image-error")

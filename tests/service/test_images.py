@@ -1,0 +1,94 @@
+"""POST /v1/analyze/image: multipart and base64, limits as 413/422, keys and sites as for texts."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from tests.media.conftest import ASTRONAUT, encode, no_face_image
+from tests.service.conftest import assert_error, ready, serve
+
+from affectlens.service import ServiceConfig
+
+pytest.importorskip("cv2", reason="faces need affectlens[faces]")
+
+
+def test_a_photo_as_a_multipart_file(client):
+    r = client.post(
+        "/v1/analyze/image", files={"image": ("me.jpg", ASTRONAUT.read_bytes(), "image/jpeg")}, data={"explain": "true"}
+    )
+    assert r.status_code == 200, r.text
+    media = r.json()
+    assert media["source"] == "me.jpg" and media["kind"] == "image" and (media["width"], media["height"]) == (256, 256)
+    (face,) = media["faces"]
+    assert face["analysis"]["dominant"] == "joy" and face["analysis"]["taxonomy"].startswith("ekman")
+    assert {e["kind"] for e in face["analysis"]["evidence"]} == {"box", "region"}
+
+
+def test_a_photo_as_base64_and_as_a_data_url(client):
+    encoded = base64.b64encode(ASTRONAUT.read_bytes()).decode()
+    for image in (encoded, "data:image/jpeg;base64," + encoded):
+        r = client.post("/v1/analyze/image", json={"image": image, "name": "x.jpg", "taxonomy": "goemotions"})
+        assert r.status_code == 200, r.text
+        assert r.json()["faces"][0]["analysis"]["labels"] == ["joy"] and r.json()["source"] == "x.jpg"
+
+
+def test_no_face_is_an_answer_not_an_error(client):
+    r = client.post("/v1/analyze/image", files={"image": ("plain.png", encode(no_face_image(), "PNG"), "image/png")})
+    assert r.status_code == 200 and r.json()["faces"] == [] and r.json()["warnings"]
+
+
+def test_bad_images_are_422_with_a_reason(client):
+    from tests.media.test_images import _png_header
+
+    cases = [
+        (b"", "empty"),
+        (b"just some text", "not an image"),
+        (ASTRONAUT.read_bytes()[:1500], "truncated|readable"),
+        (_png_header(20_000, 20_000), "before decoding"),
+    ]
+    import re
+
+    for data, why in cases:
+        r = client.post("/v1/analyze/image", files={"image": ("f.png", data, "image/png")})
+        error = assert_error(r, 422, "invalid_input")
+        assert re.search(why, error["message"]), error
+    assert_error(client.post("/v1/analyze/image", json={"image": "%%%"}), 422, "invalid_input")
+    assert_error(client.post("/v1/analyze/image", json={"picture": "abc"}), 422, "invalid_input")
+    assert_error(client.post("/v1/analyze/image", data={"taxonomy": "ekman"}), 422, "invalid_input")  # no file
+    assert_error(client.post("/v1/analyze/image", content=b"x", headers={"content-type": "text/plain"}), 422, "invalid_input")
+    r = client.post("/v1/analyze/image", files={"image": ("a.jpg", ASTRONAUT.read_bytes())}, data={"taxonomy": "nope"})
+    assert r.status_code == 422 and "nope" in r.json()["error"]["message"]
+
+
+def test_size_and_pixel_limits(tmp_path):
+    config = ServiceConfig(
+        state_dir=tmp_path, conversations=False, limits={"max_image_bytes": 4096, "max_image_pixels": 200 * 200}
+    )
+    with serve(config) as c:
+        ready(c)
+        big = ASTRONAUT.read_bytes()  # 21 kB
+        assert_error(c.post("/v1/analyze/image", files={"image": ("a.jpg", big)}), 413, "payload_too_large")
+        encoded = base64.b64encode(big).decode()
+        assert_error(c.post("/v1/analyze/image", json={"image": encoded}), 413, "payload_too_large")
+        from PIL import Image
+
+        small_file_many_pixels = encode(Image.new("L", (400, 400)), "PNG")  # under 4 kB, 160,000 pixels
+        assert len(small_file_many_pixels) < 4096
+        error = assert_error(
+            c.post("/v1/analyze/image", files={"image": ("p.png", small_file_many_pixels)}), 422, "invalid_input"
+        )
+        assert "megapixels" in error["message"]
+
+
+def test_images_need_the_key_and_the_site_like_texts(tmp_path):
+    from affectlens.service.config import hash_key
+
+    config = ServiceConfig(state_dir=tmp_path, conversations=False, api_keys=[hash_key("k1")])
+    with serve(config) as c:
+        ready(c)
+        files = {"image": ("a.jpg", ASTRONAUT.read_bytes())}
+        assert_error(c.post("/v1/analyze/image", files=files), 401, "unauthorized")
+        foreign = {"Authorization": "Bearer k1", "Origin": "https://evil.example"}
+        assert c.post("/v1/analyze/image", files=files, headers=foreign).status_code == 403
+        assert c.post("/v1/analyze/image", files=files, headers={"Authorization": "Bearer k1"}).status_code == 200
