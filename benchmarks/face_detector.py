@@ -63,16 +63,20 @@ def measure(detector: FaceDetector, crops: list[np.ndarray], composed: list) -> 
     found = sum(bool(detector.detect(c)) for c in crops)
     crop_ms = (time.perf_counter() - started) / len(crops) * 1000
     hits = total = false = 0
+    by_side: dict[int, list[int]] = {}
     started = time.perf_counter()
     for canvas, placed in composed:
         boxes = detector.detect(canvas)
         used = set()
         for x, y, side in placed:
             total += 1
+            tally = by_side.setdefault(side, [0, 0])
+            tally[1] += 1
             for k, b in enumerate(boxes):
                 cx, cy = b.x + b.w / 2, b.y + b.h / 2
                 if k not in used and x <= cx <= x + side and y <= cy <= y + side and 0.4 <= b.w / side <= 2.0:
                     hits += 1
+                    tally[0] += 1
                     used.add(k)
                     break
         false += len(boxes) - len(used)
@@ -83,6 +87,7 @@ def measure(detector: FaceDetector, crops: list[np.ndarray], composed: list) -> 
         "ms_per_crop": round(crop_ms, 1),
         "scene_recall": round(hits / total, 3),
         "scene_faces": total,
+        "scene_recall_by_side": {side: round(h / n, 2) for side, (h, n) in sorted(by_side.items())},
         "false_positives_per_scene": round(false / len(composed), 2),
         "ms_per_scene": round(scene_ms, 1),
     }

@@ -53,3 +53,18 @@ def test_polarization_on_ray_gives_the_local_annotations(tmp_path):
     assert on_ray.manifest.engine == "ray" and on_ray.manifest.status == "complete"
     assert load_annotations(PolarizationDir(tmp_path / "ray")) == load_annotations(PolarizationDir(tmp_path / "local"))
     assert [(i.id, i.score) for i in on_ray.scores.interactions] == [(i.id, i.score) for i in local.scores.interactions]
+
+
+def test_images_on_ray_give_the_local_rows(tmp_path):
+    pytest.importorskip("cv2", reason="faces need affectlens[faces]")
+    from affectlens.runs.execute import rows_of
+    from affectlens.runs.manifest import RunFolder
+    from tests.media.test_image_runs import make_battery
+
+    good, bad = make_battery(tmp_path / "photos")
+    local = analyze(tmp_path / "photos", tmp_path / "local", group_columns=["folder"], chunk_rows=3)
+    on_ray = analyze(tmp_path / "photos", tmp_path / "ray", group_columns=["folder"], chunk_rows=3, engine="ray")
+    assert on_ray.manifest.engine == "ray" and on_ray.manifest.status == "complete"
+    assert rows_of(tmp_path / "ray").to_pylist() == rows_of(tmp_path / "local").to_pylist()
+    assert {r["id"] for r in rows_of(tmp_path / "ray").to_pylist()} == good
+    assert len(RunFolder(tmp_path / "ray").bad_rows()) == len(bad) == local.manifest.progress.bad_rows
