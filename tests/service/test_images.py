@@ -92,3 +92,22 @@ def test_images_need_the_key_and_the_site_like_texts(tmp_path):
         foreign = {"Authorization": "Bearer k1", "Origin": "https://evil.example"}
         assert c.post("/v1/analyze/image", files=files, headers=foreign).status_code == 403
         assert c.post("/v1/analyze/image", files=files, headers={"Authorization": "Bearer k1"}).status_code == 200
+
+
+def test_a_job_over_a_server_folder_of_images(client, state_dir):
+    import json
+
+    from tests.media.test_image_runs import make_battery
+    from tests.service.conftest import wait_for_job
+
+    good, bad = make_battery(state_dir / "allowed" / "photos")
+    response = client.post("/v1/jobs", data={"path": str(state_dir / "allowed" / "photos"), "taxonomy": "ekman"})
+    assert response.status_code == 202, response.text
+    job = wait_for_job(client, response.json()["id"])
+    assert job["state"] == "succeeded" and job["progress"]["analysed"] == len(good)
+    assert job["progress"]["bad_rows"] == len(bad)
+    rows = [json.loads(line) for line in client.get(f"/v1/jobs/{job['id']}/result").text.splitlines()]
+    assert {row["id"] for row in rows} == good
+    photo = next(row for row in rows if row["id"] == "party/photo.jpg")
+    assert photo["dominant"] == "joy" and photo["faces"] == 1
+    assert str(state_dir) not in json.dumps(job)  # no server path in what the job shows

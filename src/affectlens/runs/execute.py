@@ -101,7 +101,7 @@ def execute(
     work.check(spec)
     impl = engine or _engine(spec)
     hooks = _Hooks(on_start, on_task, on_bad_row, on_note or (lambda line: None))
-    with confined(spec.input.roots):  # a job opens its inputs only inside its folders
+    with confined(spec.readable_roots()):  # a job opens its inputs only inside its folders (and its own)
         if spec.sink.kind == "folder":
             return _folder_run(spec, work, impl, restart, hooks)
         if spec.sink.kind == "file" and _tracked(spec):

@@ -139,6 +139,14 @@ class RunSpec(_Spec):
         data["backend"]["settings"] = public_settings(_settings_model(self.backend.name), self.backend.settings)
         return data
 
+    def readable_roots(self) -> list[str] | None:
+        """The folders the run may open files in: the input's allowed folders and the run's own
+        folder (where a work writes what it prepared, such as an image listing); None: anywhere."""
+        if self.input.roots is None:
+            return None
+        own = self.folder_of_sink()
+        return [*self.input.roots, *([str(own)] if own is not None else [])]
+
     def folder_of_sink(self) -> Path | None:
         """Where the run keeps its manifest: the run folder; beside a file output, a hidden
         folder; nothing for a stream."""

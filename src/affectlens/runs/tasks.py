@@ -78,7 +78,7 @@ class TaskRunner:
         if spec.input.roots is not None:
             from affectlens.io.files import confine
 
-            confine(spec.input.roots)
+            confine(spec.readable_roots())
         self.spec = spec
         self.sources = sources
         self.folder = RunFolder(folder) if folder is not None else None

@@ -229,6 +229,7 @@ class Service:
             taxonomy=spec.taxonomy,
             explain=spec.explain,
             max_chars=self.config.limits.max_chars,
+            max_pixels=self.config.limits.max_image_pixels,  # a job over a folder of images (an allowed root)
             chunk_rows=self.config.job_chunk_rows,
             command=f"service job {job_id}",
         )
@@ -968,15 +969,16 @@ async def _save_upload(file: UploadFile, folder: Path, input_format: str | None)
 
 
 def _allowed(path: str, roots: list[Path]) -> Path:
-    """``path`` if it names a file under an allowed root (checked again when the run opens it)."""
+    """``path`` if it names a file or a folder (of images, or of text files) under an allowed
+    root (each file is checked again when the run opens it)."""
     if not roots:
         raise Forbidden("this service reads no files of its own", hint="upload the file, or configure allowed_roots")
     try:
         resolved = Path(os.path.realpath(path))
         if not any(resolved.is_relative_to(Path(os.path.realpath(root))) for root in roots):
             raise Forbidden(f"{Path(path).name[:100]!r} is not under an allowed root", hint="upload the file instead")
-        if not resolved.is_file():
-            raise InputError(f"{Path(path).name[:100]!r} is not a file on the server")
+        if not (resolved.is_file() or resolved.is_dir()):
+            raise InputError(f"{Path(path).name[:100]!r} is not a file or folder on the server")
     except (OSError, ValueError) as exc:  # a NUL in the path, a name too long, a loop of links
         raise InputError(f"{Path(path).name[:100]!r} is not a path the server can read") from exc
     return resolved
