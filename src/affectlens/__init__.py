@@ -1,8 +1,10 @@
-"""affectlens: which emotions a text carries, how strongly, where it says so, how sure we are.
+"""affectlens: which emotions a text or a face carries, how strongly, where it shows, how sure we are.
 
     >>> import affectlens
     >>> result = affectlens.analyze("I can't believe you did this, I'm furious")  # doctest: +SKIP
     >>> result.dominant, result.labels, result.vad.valence  # doctest: +SKIP
+    >>> photo = affectlens.analyze_image("party.jpg", explain=True)  # doctest: +SKIP
+    >>> [(face.box, face.analysis.dominant) for face in photo.faces]  # doctest: +SKIP
 
 Names are imported lazily so that ``import affectlens`` stays fast.
 """
@@ -21,6 +23,8 @@ _EXPORTS = {
     "Analyzer": "affectlens.analyzers.base",
     "AnalyzeOptions": "affectlens.analyzers.base",
     "analyze": "affectlens.api",
+    "analyze_image": "affectlens.media.analyzer",
+    "MediaAnalysis": "affectlens.schema",
     "get_analyzer": "affectlens.api",
     "list_backends": "affectlens.api",
     "Taxonomy": "affectlens.taxonomy",
@@ -40,7 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from affectlens.api import analyze, get_analyzer, list_backends
     from affectlens.benchmark import benchmark
     from affectlens.evaluation.runner import evaluate
-    from affectlens.schema import VAD, Analysis, Evidence
+    from affectlens.media.analyzer import analyze_image
+    from affectlens.schema import VAD, Analysis, Evidence, MediaAnalysis
     from affectlens.taxonomy import Taxonomy, list_taxonomies, load_taxonomy, map_label
 
 

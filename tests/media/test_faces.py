@@ -151,3 +151,12 @@ def test_the_model_is_the_same_on_one_face_or_a_batch():
     batch = model.probabilities(crops)
     single = np.concatenate([model.probabilities(c[None]) for c in crops])
     np.testing.assert_allclose(batch, single, atol=1e-6)
+
+
+def test_the_top_level_api_reads_a_photo():
+    import affectlens
+
+    result = affectlens.analyze_image(ASTRONAUT.read_bytes(), explain=True)
+    assert isinstance(result, affectlens.MediaAnalysis)
+    assert result.summary.taxonomy.startswith("ekman") and result.faces[0].analysis.dominant == "joy"
+    assert affectlens.analyze_image(str(ASTRONAUT), taxonomy="sentiment").faces[0].analysis.labels == ["positive"]

@@ -30,7 +30,7 @@ from affectlens.reasoning.projection import Decisions, TaxonomyProjector, sentim
 from affectlens.schema import VAD, Analysis, Box, Evidence, Face, MediaAnalysis
 from affectlens.taxonomy import load_taxonomy, map_label
 
-__all__ = ["FACE_MODES", "NO_FACE_WARNING", "SMALL_FACE", "ImageAnalyzer"]
+__all__ = ["FACE_MODES", "NO_FACE_WARNING", "SMALL_FACE", "ImageAnalyzer", "analyze_image"]
 
 NO_FACE_WARNING = "no face found: no emotion is read from this image (if the images are face crops, use --faces whole)"
 FACE_MODES = ("detect", "whole")
@@ -214,6 +214,18 @@ class ImageAnalyzer:
             backend=self.backend_id,
             warnings=[f"{len(faces)} faces: scores and VAD are their means, labels those any face shows"],
         )
+
+
+_shared: dict[str, ImageAnalyzer] = {}
+
+
+def analyze_image(image: str | Path | bytes, *, faces: str = "detect", **options: Any) -> MediaAnalysis:
+    """The faces in one image (a path or the file's bytes) and what each shows; options as in
+    :class:`affectlens.AnalyzeOptions` (``taxonomy`` defaults to ``"ekman"``, the face model's
+    own). ``faces="whole"`` reads the image as one face crop. Needs ``affectlens[faces]``."""
+    if "analyzer" not in _shared:
+        _shared["analyzer"] = ImageAnalyzer()
+    return _shared["analyzer"].analyze_image(image, faces=faces, **{"taxonomy": "ekman", **options})
 
 
 def _rationale(labels: list[str], scores: dict[str, float], regions: list[tuple[str, float]]) -> str:
