@@ -22,7 +22,6 @@ def run_folder(out: Path) -> Path:
     """Where an interrupted run of the file ``out`` keeps its manifest and plan."""
     return out.with_name(f".{out.name}.affectlens-run")
 
-
 FORMATS = ["jsonl", "csv", "json", "parquet"]
 
 

@@ -75,7 +75,9 @@ def test_a_closed_pipe_ends_quietly_with_exit_0(tmp_path):
 
 
 def test_closed_stdin_and_stdout(tmp_path):
-    closed_in = subprocess.run(["bash", "-c", f"{sys.executable} -m affectlens analyze -i - <&-"], capture_output=True)
+    closed_in = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m affectlens analyze -i - <&-"], capture_output=True
+    )
     assert closed_in.returncode == 2 and b"standard input is closed" in closed_in.stderr
     assert b"internal error" not in closed_in.stderr
     closed_out = subprocess.run(

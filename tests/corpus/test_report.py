@@ -49,6 +49,8 @@ def test_the_report_is_self_contained_and_complete(run_dir, tmp_path):
     assert "affectlens.corpus.analyze(" in page and "group_columns=[&#x27;city&#x27;]" in page  # what made the run
 
 
+
+
 @pytest.mark.browser
 @needs_chromium
 def test_the_report_renders_offline_in_headless_chromium(run_dir, tmp_path):

@@ -83,7 +83,7 @@ def test_identical_texts_get_identical_rows(tmp_path):
 def test_a_folder_of_mixed_files(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "a.csv").write_text('text,created,forum\nso happy,2024-01-01,x\n"so, sad",2024-01-02,y\n')
+    (folder / "a.csv").write_text("text,created,forum\nso happy,2024-01-01,x\n\"so, sad\",2024-01-02,y\n")
     (folder / "b.jsonl").write_text('{"text": "wow", "created": "2024-01-03", "forum": "x"}\n')
     (folder / "notes.md").write_text("ignored: not a corpus format")
     summary = run(folder, tmp_path / "run")

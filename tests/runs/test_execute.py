@@ -12,7 +12,6 @@ from affectlens.runs import RunFolder
 
 pytest.importorskip("pyarrow")
 
-
 def write_jsonl(path, n):
     texts = benchmark_texts()
     rows = [{"id": f"r{k}", "text": f"{texts[k % len(texts)]} (number {k % 37})"} for k in range(n)]

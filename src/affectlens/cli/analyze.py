@@ -64,7 +64,9 @@ def analyze(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
-    """Analyse texts: emotions, valence-arousal-dominance, sentiment, confidence.
+    """Analyse texts: emotions, valence-arousal-dominance, sentiment, confidence — or images:
+    the faces in them, each with the same answer, its box and (with --explain) the facial
+    regions that carry its label (needs affectlens[faces]; see docs/faces.md).
 
     File outputs are committed as they go: an interrupted run (Ctrl-C, a crash, kill -9)
     continues where it stopped with the same command and --resume.

@@ -118,7 +118,9 @@ class Test:
     p: float
 
 
-def share_test(k_a: int, n_a: int, k_b: int, n_b: int, rng: np.random.Generator, *, confidence: float = CONFIDENCE) -> Test:
+def share_test(
+    k_a: int, n_a: int, k_b: int, n_b: int, rng: np.random.Generator, *, confidence: float = CONFIDENCE
+) -> Test:
     """Share in b minus share in a: bootstrap interval, Cohen's h, two-proportion z-test."""
     from scipy.stats import norm
 

@@ -120,7 +120,9 @@ class _Malformed(Exception):
 class ChatClient:
     """One run's connection to the endpoint (create it inside the event loop that uses it)."""
 
-    def __init__(self, settings: LLMSettings, *, strategy_id: str, http_client: Any = None, run: RunState | None = None) -> None:
+    def __init__(
+        self, settings: LLMSettings, *, strategy_id: str, http_client: Any = None, run: RunState | None = None
+    ) -> None:
         try:
             import openai
         except ImportError as exc:
