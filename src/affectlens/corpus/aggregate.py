@@ -279,7 +279,9 @@ class Selection:
         return condition
 
 
-def compare(run_dir: str | Path, a: Selection | str, b: Selection | str, *, confidence: float = CONFIDENCE, seed: int = 0) -> Any:
+def compare(
+    run_dir: str | Path, a: Selection | str, b: Selection | str, *, confidence: float = CONFIDENCE, seed: int = 0
+) -> Any:
     """Measure by measure, selection ``b`` against ``a``: both values, the difference with its
     interval, an effect size, a p-value and a Benjamini–Hochberg q-value (over all measures)."""
     pl = _polars()

@@ -73,11 +73,10 @@ def resolve_sources(input: str | Path, *, input_format: str | None = None) -> li
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join((*INPUT_FORMATS, IMAGES))}")
     path = Path(text)
     if path.is_dir():
-        every = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path)))
+        every = _visible_files(path)
         paths = [p for p in every if p.suffix.lower() in _SUFFIXES]
-        images = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES]
-        if input_format == IMAGES or (not paths and images and input_format is None):
-            return [_image_source(text, path, images)]
+        if input_format == IMAGES or (not paths and _images(every) and input_format is None):
+            return [_image_source(text, path, _images(every))]
         if not paths:
             raise InputError(f"the folder {text!r} holds no .txt, .csv, .jsonl, .parquet or image file")
     elif path.is_file():
@@ -85,11 +84,11 @@ def resolve_sources(input: str | Path, *, input_format: str | None = None) -> li
             return [_image_source(text, path.parent, [path])]
         paths = [path]
     elif glob.has_magic(text):
-        paths = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        paths = _glob_files(text)
         if not paths:
             raise InputError(f"no file matches {text!r}")
-        if input_format == IMAGES or (input_format is None and all(p.suffix.lower() in IMAGE_SUFFIXES for p in paths)):
-            return [_image_source(text, Path(os.path.commonpath([p.resolve().parent for p in paths])), paths)]
+        if input_format == IMAGES or (input_format is None and len(_images(paths)) == len(paths)):
+            return [_image_source(text, _common_folder(paths), _images(paths))]
     else:
         raise InputError(f"input {text!r} not found", hint="give a file, a folder or a glob such as 'posts/*.jsonl'")
     return [fingerprint(p, detect_format(str(p), input_format)) for p in paths]
@@ -110,16 +109,29 @@ def is_image_input(input: str | Path | None, input_format: str | None = None) ->
         if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
             return True
         if path.is_dir():
-            suffixes = {p.suffix.lower() for p in path.rglob("*") if p.is_file() and not _hidden(p.relative_to(path))}
-            return not suffixes & _SUFFIXES and bool(suffixes & IMAGE_SUFFIXES)
-        matches = glob.glob(text, recursive=True) if glob.has_magic(text) else []
+            every = _visible_files(path)
+            return bool(_images(every)) and not any(p.suffix.lower() in _SUFFIXES for p in every)
+        matches = _glob_files(text) if glob.has_magic(text) else []
     except OSError:
         return False
-    return bool(matches) and all(Path(p).suffix.lower() in IMAGE_SUFFIXES for p in matches)
+    return bool(matches) and len(_images(matches)) == len(matches)
 
 
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+def _visible_files(folder: Path) -> list[Path]:
+    """The files under ``folder``, recursively, sorted; none under a hidden name (``.cache/``, ``.DS_Store``)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.relative_to(folder).parts))
+
+
+def _glob_files(pattern: str) -> list[Path]:
+    return sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+
+
+def _images(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def _common_folder(paths: list[Path]) -> Path:
+    return Path(os.path.commonpath([p.resolve().parent for p in paths]))
 
 
 def _image_source(given: str, root: Path, paths: list[Path]) -> Source:
@@ -148,12 +160,10 @@ def image_paths(source: Source) -> tuple[Path, list[Path]]:
     """The folder an :data:`IMAGES` source is relative to, and its image files (sorted)."""
     path = Path(source.path)
     if path.is_dir():
-        return path, sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not _hidden(p.relative_to(path))
-        )
+        return path, _images(_visible_files(path))
     if path.is_file():
         return path.parent, [path]
-    paths = sorted(Path(p).resolve() for p in glob.glob(source.path, recursive=True) if Path(p).is_file())
+    paths = [p.resolve() for p in _images(_glob_files(source.path))]
     if not paths:
         raise InputError(f"no image matches {source.path!r}")
-    return Path(os.path.commonpath([p.parent for p in paths])), paths
+    return _common_folder(paths), paths
