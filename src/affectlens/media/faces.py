@@ -41,6 +41,7 @@ __all__ = [
     "FaceDetector",
     "FaceModel",
     "default_face_model_dir",
+    "opencv",
 ]
 
 #: the model's classes, in output order, as Ekman labels
@@ -148,7 +149,7 @@ def calibrated(logits: np.ndarray, offsets: np.ndarray, temperature: float) -> n
 
 def crop_face(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The 64×64 crop of ``box`` (``x0, y0, x1, y1``) from a grey image, as float32."""
-    cv2 = _cv2()
+    cv2 = opencv()
     x0, y0, x1, y1 = box
     return cv2.resize(grey[y0:y1, x0:x1], (_SIDE, _SIDE), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
@@ -168,7 +169,7 @@ class FaceDetector:
     def __init__(
         self, *, min_neighbors: int = 4, scale_factor: float = 1.1, profile: bool = True, profile_scale_factor: float = 1.3
     ) -> None:
-        cv2 = _cv2()
+        cv2 = opencv()
         self.profile_scale_factor = profile_scale_factor
         self.frontal = _cascade("haarcascade_frontalface_alt2.xml")
         self.profile = _cascade("haarcascade_profileface.xml") if profile else None
@@ -241,7 +242,7 @@ def _merge(boxes: list[tuple[int, int, int, int, int]], overlap: float = 0.3) ->
 
 @cache
 def _cascade(name: str) -> Any:
-    cv2 = _cv2()
+    cv2 = opencv()
     path = Path(cv2.data.haarcascades) / name
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():
@@ -251,7 +252,8 @@ def _cascade(name: str) -> Any:
     return cascade
 
 
-def _cv2() -> Any:
+def opencv() -> Any:
+    """OpenCV 4.x, with its face cascades, or an error that says what to install."""
     try:
         import cv2
     except ImportError as exc:

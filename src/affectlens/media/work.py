@@ -35,10 +35,9 @@ if TYPE_CHECKING:
     from affectlens.runs.tasks import TaskResult
     from affectlens.schema import Analysis, MediaAnalysis
 
-__all__ = ["BACKENDS", "LISTING", "ImageWork"]
+__all__ = ["LISTING", "ImageWork"]
 
 LISTING = "images.jsonl"
-BACKENDS = ("embedded", "faces")  # the offline face model reads images; LLMs that see images come with P12
 _FORMATS = ("table", "json", "jsonl", "csv", "parquet")
 
 
@@ -130,13 +129,13 @@ class ImageWork(EmotionWork):
 
     @classmethod
     def check(cls, spec: RunSpec) -> None:
-        from affectlens.media.faces import _cv2
+        from affectlens.media.faces import opencv
         from affectlens.runs.rows import check_group_names
         from affectlens.taxonomy import load_taxonomy
 
         if spec.sink.kind not in cls.sinks:
             raise ConfigError(f"the images work writes {' or '.join(cls.sinks)}, not a {spec.sink.kind}")
-        if spec.backend.name not in BACKENDS:
+        if spec.backend.name != "embedded":  # the default: the offline face model reads images (LLMs that see them: P12)
             raise ConfigError(
                 f"images are read by the offline face model, not the {spec.backend.name!r} backend",
                 hint="drop --backend for images",
@@ -147,7 +146,7 @@ class ImageWork(EmotionWork):
             raise InputError("the faces table goes to the terminal", hint="write .json, .jsonl, .csv or .parquet with -o")
         load_taxonomy(spec.options.taxonomy)
         check_group_names(spec.input.columns.groups)
-        _cv2()  # OpenCV 4.x installed, before anything starts
+        opencv()  # OpenCV 4.x installed, before anything starts
 
     @classmethod
     def prepare(cls, spec: RunSpec, inputs: list[Source], folder: Path, log: Callable[[str], None]) -> Any:
