@@ -226,6 +226,8 @@ class _FacesTable(Output):
 
         from affectlens.io.terminal import safe
 
+        if not self.rows:
+            return
         console = self.console or Console()
         table = Table("image", "face", "box (x, y, w, h)", "labels", "scores", "confidence", header_style="bold")
         for media in self.rows:
