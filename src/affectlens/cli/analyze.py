@@ -14,15 +14,16 @@ _MAX_REPORTED = 20
 
 def analyze(
     ctx: typer.Context,
-    texts: list[str] = typer.Argument(None, help="Texts to analyse, or image files (or use -i FILE)."),
+    texts: list[str] = typer.Argument(None, help="Texts to analyse, or image and audio files (or use -i FILE)."),
     input: str = typer.Option(
         None,
         "--input",
         "-i",
-        help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; an image or a folder of images; '-' for stdin.",
+        help="File to read: .txt (one text per line), .csv, .jsonl, .parquet; an image, a recording, or a folder of them; "
+        "'-' for stdin.",
     ),
     input_format: str = typer.Option(
-        None, "--input-format", help="Input format when the suffix does not tell (txt, csv, jsonl, parquet, images)."
+        None, "--input-format", help="Input format when the suffix does not tell (txt, csv, jsonl, parquet, media)."
     ),
     text_column: str = typer.Option(None, "--text-column", help="Column or field holding the text [default: text]."),
     image_column: str = typer.Option(
@@ -30,6 +31,9 @@ def analyze(
     ),
     faces: str = typer.Option(
         "detect", "--faces", help="Images: detect the faces, or 'whole' when each image is one face crop (FER-2013 style)."
+    ),
+    max_seconds: float = typer.Option(
+        4 * 3600, "--max-seconds", min=1, help="Refuse recordings longer than this (read from the file before decoding)."
     ),
     max_pixels: int = typer.Option(
         50_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this, before decoding them."
@@ -75,10 +79,10 @@ def analyze(
 
     from affectlens.analyzers.base import AnalyzeOptions
     from affectlens.errors import InputError
-    from affectlens.io.readers import IMAGE_SUFFIXES
+    from affectlens.io.readers import MEDIA_SUFFIXES
     from affectlens.io.writers import format_for
     from affectlens.runs import Columns, InputSpec, Named, RunSpec, SinkSpec
-    from affectlens.runs.sources import is_image_input
+    from affectlens.runs.sources import is_media_input
 
     if input is not None and texts:
         raise InputError("give texts or an input file, not both")
@@ -86,8 +90,8 @@ def analyze(
         raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
     if image_column and text_column:
         raise InputError("give --text-column or --image-column, not both")
-    image_files = bool(texts) and all(Path(t).suffix.lower() in IMAGE_SUFFIXES and is_image_input(t) for t in texts)
-    images = bool(image_column) or image_files or is_image_input(input, input_format)
+    image_files = bool(texts) and all(Path(t).suffix.lower() in MEDIA_SUFFIXES and is_media_input(t) for t in texts)
+    images = bool(image_column) or image_files or is_media_input(input, input_format)
     options = AnalyzeOptions.build(
         None,
         {
@@ -107,7 +111,9 @@ def analyze(
             format=input_format,
             columns=Columns(text=image_column or text_column, id=id_column),
         ),
-        work=Named(name="images", settings={"max_pixels": max_pixels, "faces": faces}) if images else Named(name="emotions"),
+        work=Named(name="media", settings={"max_pixels": max_pixels, "faces": faces, "max_seconds": max_seconds})
+        if images
+        else Named(name="emotions"),
         backend=Named(name=backend, settings=backend_options.backend_settings(backend, option, backend_config)),
         options=options,
         engine=running.engine_spec("local", None, workers, threads),
@@ -149,9 +155,9 @@ def analyze(
             err.print(f"[yellow]... and {len(bad) - _MAX_REPORTED} more skipped rows[/]")
     backend_options.report_usage(summary.analyzer, quiet=quiet)
     p, before = summary.progress, summary.before
-    what = "images" if images else "texts"
+    what = "files" if images else "texts"
     if (input or image_files) and p.analysed == 0:
-        raise InputError(f"no {what[:-1]} in the input could be analysed")
+        raise InputError(f"no {'image or recording' if images else 'text'} in the input could be analysed")
     if input and not quiet:
         analysed = p.analysed - before.analysed
         rate = analysed / summary.seconds if summary.seconds else 0.0

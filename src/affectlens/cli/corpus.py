@@ -19,7 +19,7 @@ app = typer.Typer(
 def analyze_command(
     ctx: typer.Context,
     input: str = typer.Argument(
-        ..., help="A file, a glob ('posts/*.jsonl') or a folder of .txt/.csv/.jsonl/.parquet files, or of images."
+        ..., help="A file, a glob ('posts/*.jsonl') or a folder of .txt/.csv/.jsonl/.parquet files, or of images and recordings."
     ),
     output: str = typer.Option(..., "--output", "-o", help="The run folder (new, empty, or an earlier run's to continue)."),
     input_format: str = typer.Option(None, "--input-format", help="txt, csv, jsonl or parquet when suffixes do not tell."),
@@ -37,6 +37,7 @@ def analyze_command(
     ),
     faces: str = typer.Option("detect", "--faces", help="Images: detect faces, or 'whole' when each image is one face crop."),
     max_pixels: int = typer.Option(None, "--max-pixels", min=1, help="Refuse images with more pixels (before decoding)."),
+    max_seconds: float = typer.Option(None, "--max-seconds", min=1, help="Refuse longer recordings (before decoding)."),
     backend: str = typer.Option("embedded", "--backend", "-b", help="Analyzer to use (see `affectlens backends`)."),
     option: list[str] = backend_options.OPTION,
     backend_config: str = backend_options.CONFIG,
@@ -77,6 +78,7 @@ def analyze_command(
         image_column=image_column,
         faces=faces,
         max_pixels=max_pixels,
+        max_seconds=max_seconds,
         engine=engine_named.name,
         engine_settings=engine_named.settings,
         chunk_rows=chunk_rows,

@@ -71,10 +71,11 @@ def scan_rows(run_dir: str | Path) -> Any:
 
 
 def answered(lf: Any) -> Any:
-    """The rows that carry an answer: an image without a face says nothing about emotion, so
-    it is left out of shares and means (the report counts it apart), never counted as none."""
+    """The rows that carry an answer: an image without a face or a recording without speech
+    says nothing about emotion, so it is left out of shares and means (the report counts it
+    apart), never counted as none."""
     pl = _polars()
-    return lf.filter(pl.col("faces") > 0) if "faces" in lf.collect_schema().names() else lf
+    return lf.filter(pl.col("dominant").is_not_null()) if "media" in lf.collect_schema().names() else lf
 
 
 def load_run(run_dir: str | Path, *, quiet: bool = False) -> RunManifest:

@@ -1,11 +1,12 @@
-"""The corpus report of an image run: which emotions the faces show, per group.
+"""The corpus report of a media run: which emotions the faces and voices show, per group.
 
-1. **Face emotions by group**: for each label, the share of images with a face that show it,
-   per group (``--by``, e.g. ``folder``: the subfolder an image sits in), with 95% bootstrap
-   intervals. Images without a face are left out of the shares and counted in (3).
-2. **Examples**: for each label shown, the images that show it most.
-3. **Faces found and data quality**: images read, faces found, images without a face, bad
-   files and why, low-confidence faces.
+1. **Face emotions by group**: for each label, the share of files with an answer (a face, or
+   speech) that show it, per group (``--by``, e.g. ``folder``: the subfolder a file sits in),
+   with 95% bootstrap intervals. Files without a face or speech are left out of the shares and
+   counted in (3).
+2. **Examples**: for each label shown, the files that show it most.
+3. **Faces found and data quality**: files read, faces and voice segments found, files without
+   either, bad files and why, low-confidence answers.
 4. **How it was made**: the exact command, the versions, and the manifest.
 """
 
@@ -50,7 +51,9 @@ def faces_report(
     pl = _polars()
     whole = aggregate(run.path, every=None, by=by, quiet=True)
     if not whole.height:
-        raise InputError(f"no image in the run {str(run.path)!r} has a face", hint="with face crops, analyse with --faces whole")
+        raise InputError(
+            f"no file in the run {str(run.path)!r} has a face or speech", hint="with face crops, analyse with --faces whole"
+        )
     shares = whole.filter(pl.col("measure") == "share")
     shown = list(labels) if labels else run_labels(manifest)
     unknown = sorted(set(shown) - set(run_labels(manifest)))
@@ -72,7 +75,7 @@ def _header(manifest: RunManifest, run: RunFolder, by: Sequence[str]) -> str:
     groups = f", per {html.escape(', '.join(by))}" if by else ""
     return (
         f"<header><h1>{html.escape(run.path.name)}</h1>{incomplete_banner(manifest)}"
-        f"<p>{p.analysed:,} images, {p.counts.get('faces', 0):,} faces, read by "
+        f"<p>{p.analysed:,} files, {p.counts.get('faces', 0):,} faces, {p.counts.get('segments', 0):,} voice segments, read by "
         f"<code>{html.escape(manifest.backend_id or '')}</code> in "
         f"<code>{html.escape(manifest.settings['options']['taxonomy'])}</code>{groups}. "
         f"Run {html.escape(run_state(manifest))}.</p><nav><ol>{toc}</ol></nav></header>"
@@ -89,7 +92,7 @@ def _bars(shares: Any, shown: Sequence[str], by: Sequence[str]) -> Any:
         rows = rows.filter(pl.col("label").is_in(list(shown)))
         order = {label: i for i, label in enumerate(shown)}
         rows = rows.sort(pl.col("label").replace_strict(order, return_dtype=pl.Int64))
-        name = " · ".join(f"{g}={v}" for g, v in zip(by, key)) or "all images"
+        name = " · ".join(f"{g}={v}" for g, v in zip(by, key)) or "all files"
         values, low, high = rows["value"].to_list(), rows["ci_low"].to_list(), rows["ci_high"].to_list()
         fig.add_trace(
             go.Bar(
@@ -103,7 +106,7 @@ def _bars(shares: Any, shown: Sequence[str], by: Sequence[str]) -> Any:
             )
         )  # fmt: skip
     fig.update_layout(
-        title="Share of images with a face that show each emotion, with 95% intervals",
+        title="Share of files with a face or speech that show each emotion, with 95% intervals",
         barmode="group",
         yaxis={"range": [0, 1], "title": "share"},
         template="plotly_white",
@@ -134,18 +137,25 @@ def _examples(run_dir: Path, shown: Sequence[str], samples: int) -> str:
     for label in shown:
         top = (
             lf.filter(pl.col("labels").list.contains(label))
-            .select("text", "faces", f"score_{label}")
+            .select("text", "faces", "segments", f"score_{label}")
             .sort(f"score_{label}", descending=True)
             .head(samples)
             .collect(engine="streaming")
         )
         items = "".join(
             f'<li><span class="score">{row[f"score_{label}"]:.2f}</span> {html.escape(row["text"])} '
-            f'<span class="note">({row["faces"]} face{"s" if row["faces"] != 1 else ""})</span></li>'
+            f'<span class="note">({_parts(row)})</span></li>'
             for row in top.iter_rows(named=True)
         )
         blocks.append(f'<h3>{html.escape(label)}</h3><ul class="examples">{items or "<li>none</li>"}</ul>')
     return "".join(blocks)
+
+
+def _parts(row: dict[str, Any]) -> str:
+    faces, segments = row["faces"], row["segments"]
+    out = [f"{faces} face{'s' if faces != 1 else ''}"] if faces else []
+    out += [f"{segments} segment{'s' if segments != 1 else ''}"] if segments else []
+    return ", ".join(out)
 
 
 def _quality(run: RunFolder, manifest: RunManifest) -> str:
@@ -155,9 +165,9 @@ def _quality(run: RunFolder, manifest: RunManifest) -> str:
         scan_rows(run.path)
         .select(
             pl.len().alias("n"),
-            (pl.col("faces") == 0).sum().alias("without_face"),
-            (pl.col("faces") > 1).sum().alias("several"),
-            ((pl.col("faces") > 0) & (pl.col("confidence") < LOW_CONFIDENCE)).sum().alias("low_confidence"),
+            pl.col("dominant").is_null().sum().alias("without_answer"),
+            ((pl.col("faces") + pl.col("segments")) > 1).sum().alias("several"),
+            (pl.col("dominant").is_not_null() & (pl.col("confidence") < LOW_CONFIDENCE)).sum().alias("low_confidence"),
         )
         .collect(engine="streaming")
         .row(0, named=True)
@@ -165,12 +175,16 @@ def _quality(run: RunFolder, manifest: RunManifest) -> str:
     n = max(stats["n"], 1)
     rows = [
         ("files read", f"{p.rows_done:,}"),
-        ("images analysed", f"{p.analysed:,}"),
+        ("files analysed", f"{p.analysed:,}"),
         ("bad files (not analysed)", f"{p.bad_rows:,} ({p.bad_rows / max(p.rows_done, 1):.2%})"),
         ("faces found", f"{p.counts.get('faces', 0):,}"),
-        ("images without a face (left out of the shares)", f"{stats['without_face']:,} ({stats['without_face'] / n:.2%})"),
-        ("images with several faces (their mean is the image's answer)", f"{stats['several']:,}"),
-        (f"images whose answer has confidence below {LOW_CONFIDENCE}", f"{stats['low_confidence']:,}"),
+        ("voice segments found", f"{p.counts.get('segments', 0):,}"),
+        (
+            "files without a face or speech (left out of the shares)",
+            f"{stats['without_answer']:,} ({stats['without_answer'] / n:.2%})",
+        ),
+        ("files with several faces or segments (their mean is the file's answer)", f"{stats['several']:,}"),
+        (f"files whose answer has confidence below {LOW_CONFIDENCE}", f"{stats['low_confidence']:,}"),
     ]
     bad = run.bad_rows()[:10]
     listing = html_table([(b["line"], b["reason"]) for b in bad], ["row", "why"]) if bad else ""

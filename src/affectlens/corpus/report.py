@@ -185,7 +185,7 @@ def report(
     run = RunFolder(run_dir)
     manifest = run.load_manifest()
     warn_if_incomplete(manifest, str(run.path))
-    if manifest.settings.get("work") == "images":
+    if manifest.settings.get("work") == "media":
         from affectlens.corpus.faces_report import faces_report
 
         return faces_report(run, manifest, output, by=by, labels=labels, samples=samples)

@@ -35,6 +35,7 @@ def corpus_spec(
     image_column: str | None = None,
     faces: str = "detect",
     max_pixels: int | None = None,
+    max_seconds: float | None = None,
     engine: str = "local",
     engine_settings: dict[str, Any] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -42,14 +43,14 @@ def corpus_spec(
 ) -> RunSpec:
     """The run spec of a corpus run (what :func:`analyze` executes; the service stores it).
 
-    Images (a folder, glob or file of them, or ``image_column`` naming a column of image paths)
-    run the ``images`` work: faces (``faces``: ``detect`` or ``whole``), in Ekman labels unless
-    ``taxonomy`` says otherwise."""
+    Media (images and recordings: a folder, glob or file of them, or ``image_column`` naming a
+    column of their paths) run the ``media`` work: faces (``faces``: ``detect`` or ``whole``) and
+    voices (``max_seconds`` per recording), in Ekman labels unless ``taxonomy`` says otherwise."""
     from affectlens.analyzers.base import AnalyzeOptions
     from affectlens.api import backend_settings as resolve
-    from affectlens.runs.sources import is_image_input
+    from affectlens.runs.sources import is_media_input
 
-    images = bool(image_column) or is_image_input(input, input_format)
+    images = bool(image_column) or is_media_input(input, input_format)
     if image_column and text_column:
         from affectlens.errors import InputError
 
@@ -58,6 +59,8 @@ def corpus_spec(
     work_settings: dict[str, Any] = {"faces": faces} if images else {}
     if images and max_pixels is not None:
         work_settings["max_pixels"] = max_pixels
+    if images and max_seconds is not None:
+        work_settings["max_seconds"] = max_seconds
 
     if command is None:  # what made the run, as the call that made it
         given = {
@@ -81,7 +84,7 @@ def corpus_spec(
             format=input_format,
             columns=Columns(text=image_column or text_column, id=id_column, time=time_column, groups=list(group_columns)),
         ),
-        work=Named(name="images" if images else "emotions", settings=work_settings),
+        work=Named(name="media" if images else "emotions", settings=work_settings),
         backend=Named(name=backend, settings=resolve(backend, backend_settings)),
         options=AnalyzeOptions.build(None, {"taxonomy": taxonomy, "explain": explain, "max_chars": max_chars}),
         engine=Named(name=engine, settings=dict(engine_settings or {})),

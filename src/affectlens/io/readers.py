@@ -40,11 +40,24 @@ from typing import IO, Any
 from affectlens.errors import InputError, MissingDependencyError
 from affectlens.io.files import open_input
 
-__all__ = ["IMAGE_SUFFIXES", "INPUT_FORMATS", "Record", "Span", "detect_format", "line_limit", "plan_spans", "read_records"]
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "INPUT_FORMATS",
+    "MEDIA_SUFFIXES",
+    "Record",
+    "Span",
+    "detect_format",
+    "line_limit",
+    "plan_spans",
+    "read_records",
+]
 
 INPUT_FORMATS = ("txt", "csv", "jsonl", "parquet")
-#: files read as images (affectlens.media), not as rows of text
+#: files read as media (affectlens.media), not as rows of text: images and recordings
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif"})
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac"})
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES
 _SUFFIXES = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH = 1024
 _SNIFF = 8192

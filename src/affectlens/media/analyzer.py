@@ -189,31 +189,47 @@ class ImageAnalyzer:
         return _abstain(analysis, options.min_confidence) if analysis.confidence < options.min_confidence else analysis
 
     def _summary(self, faces: list[Face], options: AnalyzeOptions, warnings: list[str]) -> Analysis:
-        """The image as one answer: the face itself when there is one; over several, the mean
-        scores and VAD, the labels any face shows, and the chance every face is right."""
-        taxonomy = load_taxonomy(options.taxonomy)
-        if not faces:
-            return Analysis(text="", taxonomy=taxonomy.id, backend=self.backend_id, warnings=list(warnings))
-        if len(faces) == 1:
-            return faces[0].analysis.model_copy(deep=True)
-        analyses = [f.analysis for f in faces]
-        scores = {name: round(float(np.mean([a.scores[name] for a in analyses])), 4) for name in taxonomy.names}
-        labels = [name for name in taxonomy.names if any(name in a.labels for a in analyses)]
-        pool = labels or list(scores)
-        mean = np.mean([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in analyses], axis=0).round(4).tolist()
-        return Analysis(
-            text="",
-            taxonomy=taxonomy.id,
-            scores=scores,
-            labels=labels,
-            dominant=max(pool, key=lambda name: scores[name]),
-            vad=VAD(valence=mean[0], arousal=mean[1], dominance=mean[2]),
-            sentiment=sentiment_of(labels, taxonomy),
-            evidence=[e for a in analyses for e in a.evidence if e.kind == "box"],
-            confidence=round(float(np.prod([a.confidence for a in analyses])), 4),
-            backend=self.backend_id,
-            warnings=[f"{len(faces)} faces: scores and VAD are their means, labels those any face shows"],
-        )
+        """The image as one answer (:func:`summarize` over its faces)."""
+        return summarize([f.analysis for f in faces], options, self.backend_id, warnings, what="faces")
+
+
+def summarize(
+    parts: list[Analysis],
+    options: AnalyzeOptions,
+    backend: str,
+    warnings: list[str],
+    *,
+    what: str,
+    weights: list[float] | None = None,
+) -> Analysis:
+    """A whole item (an image, a recording) as one answer from its parts (faces, segments): the
+    part itself when there is one; over several, the (``weights``-weighted) mean scores and VAD,
+    the labels any part shows, and the chance every part is right. None: no labels, ``warnings``."""
+    taxonomy = load_taxonomy(options.taxonomy)
+    if not parts:
+        return Analysis(text="", taxonomy=taxonomy.id, backend=backend, warnings=list(warnings))
+    if len(parts) == 1:
+        only = parts[0]
+        return only.model_copy(deep=True, update={"text": "", "evidence": [e for e in only.evidence if e.kind != "span"]})
+    w = np.asarray(weights if weights is not None else [1.0] * len(parts), dtype=np.float64)
+    w = w / w.sum() if w.sum() > 0 else np.full(len(parts), 1 / len(parts))
+    scores = {name: round(float(w @ np.array([a.scores.get(name, 0.0) for a in parts])), 4) for name in taxonomy.names}
+    labels = [name for name in taxonomy.names if any(name in a.labels for a in parts)]
+    pool = labels or list(scores)
+    mean = (w @ np.array([[a.vad.valence, a.vad.arousal, a.vad.dominance] for a in parts])).round(4).tolist()
+    return Analysis(
+        text="",
+        taxonomy=taxonomy.id,
+        scores=scores,
+        labels=labels,
+        dominant=max(pool, key=lambda name: scores[name]),
+        vad=VAD(valence=mean[0], arousal=mean[1], dominance=mean[2]),
+        sentiment=sentiment_of(labels, taxonomy),
+        evidence=[e for a in parts for e in a.evidence if e.kind in ("box", "time")],
+        confidence=round(float(np.prod([a.confidence for a in parts])), 4),
+        backend=backend,
+        warnings=[f"{len(parts)} {what}: scores and VAD are their means, labels those any of them shows"],
+    )
 
 
 _shared: dict[str, ImageAnalyzer] = {}

@@ -32,6 +32,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "ImageError",
     "LoadedImage",
+    "MediaError",
     "load_image",
 ]
 
@@ -41,8 +42,12 @@ DEFAULT_MAX_BYTES = 64 << 20
 _BOMB_HINT = "if the image is real, resize it or raise the limit (--max-pixels; the service's max_image_pixels)"
 
 
-class ImageError(InputError):
-    """An input that is not an image affectlens can read; the message says why (a bad row in a run)."""
+class MediaError(InputError):
+    """A media file affectlens cannot read; the message says why (a bad row in a run, a 422 in the service)."""
+
+
+class ImageError(MediaError):
+    """An input that is not an image affectlens can read."""
 
 
 @dataclass

@@ -1,17 +1,21 @@
-"""The ``images`` work: each row is an image; its result a :class:`~affectlens.schema.MediaAnalysis`.
+"""The ``media`` work: each row is an image or a recording; its result a :class:`~affectlens.schema.MediaAnalysis`.
 
-Rows come from an image file, a folder or a glob of images (one :data:`~affectlens.runs.sources.IMAGES`
-source, listed once into ``images.jsonl`` when the run is planned: ``id`` the path relative to
+Rows come from a media file, a folder or a glob of them (one :data:`~affectlens.runs.sources.MEDIA`
+source, listed once into ``media.jsonl`` when the run is planned: ``id`` the path relative to
 the folder, ``path``, ``folder`` the subfolder — a ready group column), or from a column of
-image paths in a CSV, JSONL or Parquet file (``--image-column``; relative paths are relative to
-that file). Every image is opened when it is read (a run's allowed folders are checked then),
-and an image that cannot be read — not an image, truncated, empty, a decompression bomb, gone
-since it was listed — is one bad row with its reason; the run goes on.
+paths in a CSV, JSONL or Parquet file (``--image-column``; relative paths are relative to that
+file). A file is read by its suffix: images by the face model (:mod:`affectlens.media.analyzer`),
+recordings by speech recognition, prosody and the text model (:mod:`affectlens.media.audio`;
+each model is loaded the first time a file needs it). Every file is opened when it is read (a
+run's allowed folders are checked then), and one that cannot be read — not media, truncated,
+empty, a decompression bomb, too long, gone since it was listed — is one bad row with its
+reason; the run goes on.
 
 Outputs: JSON/JSONL carry the whole :class:`MediaAnalysis`; CSV and Parquet one flat row per
-image (its summary, ``text`` = the image's name); the table lists each face; a run folder
-holds the emotion run's columns for the summary plus ``faces`` (count) and ``media`` (the
-whole result as JSON), so the corpus aggregates and report read face emotions per group.
+file (its summary, ``text`` = the file's name); the table lists each face and voice segment;
+a run folder holds the emotion run's columns for the summary plus ``faces``, ``segments``
+(counts) and ``media`` (the whole result as JSON), so the corpus aggregates and report read
+them per group.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from affectlens.errors import ConfigError, InputError
 from affectlens.io.files import atomic_write
-from affectlens.io.readers import Record, read_records
+from affectlens.io.readers import AUDIO_SUFFIXES, Record, read_records
 from affectlens.io.writers import Output
-from affectlens.runs.sources import IMAGES, image_paths
+from affectlens.runs.sources import MEDIA, media_paths
 from affectlens.runs.works import BadRow, EmotionWork
 
 if TYPE_CHECKING:
@@ -35,34 +39,51 @@ if TYPE_CHECKING:
     from affectlens.runs.tasks import TaskResult
     from affectlens.schema import Analysis, MediaAnalysis
 
-__all__ = ["LISTING", "ImageWork"]
+__all__ = ["LISTING", "MediaWork"]
 
-LISTING = "images.jsonl"
+LISTING = "media.jsonl"
 _FORMATS = ("table", "json", "jsonl", "csv", "parquet")
 
 
-class ImageWork(EmotionWork):
-    """Faces and their expressions, one image per row."""
+class MediaWork(EmotionWork):
+    """Faces and voices, one image or recording per row."""
 
-    name = "images"
+    name = "media"
     files: ClassVar[tuple[str, ...]] = (LISTING,)
 
     def __init__(self, spec: RunSpec, folder: Path | None, *, threads: int | None = None) -> None:
-        from affectlens.media.analyzer import ImageAnalyzer
-        from affectlens.media.images import DEFAULT_MAX_PIXELS
-
         super(EmotionWork, self).__init__(spec, folder, threads=threads)
-        settings = spec.work.settings
-        self.images = ImageAnalyzer(
-            threads=threads,
-            max_pixels=int(settings.get("max_pixels", DEFAULT_MAX_PIXELS)),
-            faces=settings.get("faces", "detect"),
-        )
         self.analyzer = None
+        self._images: Any = None
+        self._audio: Any = None
+
+    @property
+    def images(self) -> Any:
+        if self._images is None:
+            from affectlens.media.analyzer import ImageAnalyzer
+            from affectlens.media.images import DEFAULT_MAX_PIXELS
+
+            settings = self.spec.work.settings
+            self._images = ImageAnalyzer(
+                threads=self.threads,
+                max_pixels=int(settings.get("max_pixels", DEFAULT_MAX_PIXELS)),
+                faces=settings.get("faces", "detect"),
+            )
+        return self._images
+
+    @property
+    def audio(self) -> Any:
+        if self._audio is None:
+            from affectlens.media.audio import DEFAULT_MAX_SECONDS, AudioAnalyzer
+
+            seconds = float(self.spec.work.settings.get("max_seconds", DEFAULT_MAX_SECONDS))
+            self._audio = AudioAnalyzer(threads=self.threads, max_seconds=seconds)
+        return self._audio
 
     @property
     def backend_id(self) -> str | None:
-        return self.images.backend_id
+        ids = [m.backend_id for m in (self._images, self._audio) if m is not None]
+        return " + ".join(ids) if ids else None
 
     def read(self, source: Source, task: Task) -> Iterator[Record]:
         if source.path.endswith(LISTING):
@@ -94,31 +115,38 @@ class ImageWork(EmotionWork):
         return replace(record, text=str(base / record.text), extra=extra)
 
     def process(self, records: list[Record], result: TaskResult) -> list[Any]:
-        from affectlens.media.images import ImageError
+        from affectlens.media.images import MediaError
 
         out: list[Any] = []
         for record in records:
             path = record.text or ""
             name = (record.extra or {}).get("_name") or record.id or path
+            options = self.spec.options
             try:
-                out.append(self.images.analyze_image(path, id=record.id or name, name=name, options=self.spec.options))
-            except ImageError as exc:
+                if Path(path).suffix.lower() in AUDIO_SUFFIXES:
+                    out.append(self.audio.analyze_audio(path, id=record.id or name, name=name, options=options))
+                else:
+                    out.append(self.images.analyze_image(path, id=record.id or name, name=name, options=options))
+            except MediaError as exc:
                 out.append(BadRow(f"({name}) {exc.message}"))
         return out
 
     def key(self, record: Record) -> str | None:
-        return None  # an image is read from its file each time; two paths are two rows
+        return None  # a file is read each time; two paths are two rows
 
     def count(self, records: list[Record], results: list[Any], result: TaskResult) -> None:
         super().count(records, results, result)
-        result.counts["faces"] = result.counts.get("faces", 0) + sum(len(r.faces) for r in results)
-        result.counts["without_face"] = result.counts.get("without_face", 0) + sum(not r.faces for r in results)
+        counts = result.counts
+        counts["faces"] = counts.get("faces", 0) + sum(len(r.faces) for r in results)
+        counts["segments"] = counts.get("segments", 0) + sum(len(r.segments) for r in results)
+        counts["without_answer"] = counts.get("without_answer", 0) + sum(r.summary.dominant is None for r in results)
 
     def table(self, task: Task, records: list[Record], results: list[Any]) -> Any:
         import pyarrow as pa
 
         table = super().table(task, records, [summary_row(r) for r in results])
-        table = table.append_column(pa.field("faces", pa.int32()), pa.array([len(r.faces) for r in results], pa.int32()))
+        for column, values in (("faces", [len(r.faces) for r in results]), ("segments", [len(r.segments) for r in results])):
+            table = table.append_column(pa.field(column, pa.int32()), pa.array(values, pa.int32()))
         return table.append_column(pa.field("media", pa.string()), pa.array([r.model_dump_json() for r in results], pa.string()))
 
     # -- the driver's side ------------------------------------------------------------
@@ -134,39 +162,39 @@ class ImageWork(EmotionWork):
         from affectlens.taxonomy import load_taxonomy
 
         if spec.sink.kind not in cls.sinks:
-            raise ConfigError(f"the images work writes {' or '.join(cls.sinks)}, not a {spec.sink.kind}")
+            raise ConfigError(f"the media work writes {' or '.join(cls.sinks)}, not a {spec.sink.kind}")
         if spec.backend.name != "embedded":  # the default: the offline face model reads images (LLMs that see them: P12)
             raise ConfigError(
-                f"images are read by the offline face model, not the {spec.backend.name!r} backend",
-                hint="drop --backend for images",
+                f"images and recordings are read by the offline models, not the {spec.backend.name!r} backend",
+                hint="drop --backend for media",
             )
         if spec.sink.kind != "folder" and spec.sink.format not in _FORMATS:
-            raise InputError(f"unknown output format {spec.sink.format!r} for images", hint=f"use one of {', '.join(_FORMATS)}")
+            raise InputError(f"unknown output format {spec.sink.format!r} for media", hint=f"use one of {', '.join(_FORMATS)}")
         if spec.sink.kind == "file" and spec.sink.format == "table":
-            raise InputError("the faces table goes to the terminal", hint="write .json, .jsonl, .csv or .parquet with -o")
+            raise InputError("the media table goes to the terminal", hint="write .json, .jsonl, .csv or .parquet with -o")
         load_taxonomy(spec.options.taxonomy)
         check_group_names(spec.input.columns.groups)
-        opencv()  # OpenCV 4.x installed, before anything starts
+        opencv()  # OpenCV 4.x installed, before anything starts (faces are read in images and, soon, video)
 
     @classmethod
     def prepare(cls, spec: RunSpec, inputs: list[Source], folder: Path, log: Callable[[str], None]) -> Any:
-        """An images source becomes its listing (see the module docstring); a file of paths is read as it is."""
+        """A media source becomes its listing (see the module docstring); a file of paths is read as it is."""
         from affectlens.runs.sources import fingerprint
 
-        if not inputs or inputs[0].format != IMAGES:
+        if not inputs or inputs[0].format != MEDIA:
             return None
-        root, paths = image_paths(inputs[0])
+        root, paths = media_paths(inputs[0])
         lines = []
         for path in paths:
             relative = path.resolve().relative_to(root.resolve()) if path.is_absolute() else path.relative_to(root)
             parent = relative.parent.as_posix()
             lines.append(json.dumps({"id": relative.as_posix(), "path": str(path), "folder": "" if parent == "." else parent}))
         if not lines:
-            raise InputError(f"no image in {spec.input.path!r}")
+            raise InputError(f"no image or recording in {spec.input.path!r}")
         body = ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
         target = folder / LISTING
         atomic_write(target, lambda f: f.write(body))
-        return [fingerprint(target, "jsonl")], {"images": len(lines)}
+        return [fingerprint(target, "jsonl")], {"files": len(lines)}
 
     @classmethod
     def open_output(
@@ -176,14 +204,14 @@ class ImageWork(EmotionWork):
         from affectlens.taxonomy import load_taxonomy
 
         if fmt == "table":
-            return _FacesTable(path, console)
+            return _MediaTable(console)
         labels = load_taxonomy(spec.options.taxonomy).names
         inner = open_output(fmt, path, labels=labels, console=console, resume_from=resume_from)
         return inner if fmt in ("json", "jsonl") else _Summaries(inner)
 
 
 def summary_row(media: MediaAnalysis) -> Analysis:
-    """The image's summary as a flat row: ``text`` names the image, evidence stays in ``media``."""
+    """The file's summary as a flat row: ``text`` names the file, evidence stays in ``media``."""
     return media.summary.model_copy(update={"id": media.id, "text": media.source, "evidence": []})
 
 
@@ -210,10 +238,10 @@ class _Summaries(Output):
         self.inner.discard()
 
 
-class _FacesTable(Output):
-    """Each image and its faces, for people."""
+class _MediaTable(Output):
+    """Each file and its faces or voice segments, for people."""
 
-    def __init__(self, path: str | None, console: Any) -> None:
+    def __init__(self, console: Any) -> None:
         self.console = console
         self.rows: list[MediaAnalysis] = []
 
@@ -229,22 +257,32 @@ class _FacesTable(Output):
         if not self.rows:
             return
         console = self.console or Console()
-        table = Table("image", "face", "box (x, y, w, h)", "labels", "scores", "confidence", header_style="bold")
+        table = Table("file", "#", "where", "what", "labels", "scores", "confidence", header_style="bold")
         for media in self.rows:
-            if not media.faces:
-                table.add_row(safe(media.source), "-", "", "[dim]no face[/]", "", "")
-            for n, face in enumerate(media.faces, start=1):
-                a, b = face.analysis, face.box
+            parts: list[tuple[str, str, Analysis]] = [
+                (f"{f.box.x}, {f.box.y}, {f.box.w}×{f.box.h}", "face", f.analysis) for f in media.faces
+            ]
+            parts += [
+                (f"{s.start_s:.1f}–{s.end_s:.1f} s", f"{s.speaker + ': ' if s.speaker else ''}{s.transcript}", s.analysis)
+                for s in media.segments
+            ]
+            if not parts:
+                table.add_row(safe(media.source), "-", "", "[dim]nothing to read[/]", "", "", "")
+            for n, (where, what, a) in enumerate(parts, start=1):
                 top = sorted(a.scores.items(), key=lambda kv: -kv[1])[:3]
                 table.add_row(
                     safe(media.source) if n == 1 else "",
                     str(n),
-                    f"{b.x}, {b.y}, {b.w}, {b.h}",
+                    where,
+                    safe(what),
                     ", ".join(a.labels) or "[dim]—[/]",
                     " ".join(f"{k} {v:.2f}" for k, v in top),
                     f"{a.confidence:.2f}",
                 )
         console.print(table)
         for media in self.rows:
-            for warning in [*media.warnings, *(w for f in media.faces for w in f.analysis.warnings)]:
+            inner = [w for f in media.faces for w in f.analysis.warnings] + [
+                w for s in media.segments for w in s.analysis.warnings
+            ]
+            for warning in [*media.warnings, *inner]:
                 console.print(f"[yellow]warning[/] ({safe(media.source)}): {safe(warning)}", highlight=False)

@@ -3,11 +3,11 @@
 A fingerprint is the file's size and a hash of its first and last MiB: cheap on a file of
 any size, and it changes when rows are added, removed or edited at either end.
 
-Images are rows too: an image file, a folder of images or a glob of them is one source of
-format ``images`` (:data:`IMAGES`) whose fingerprint is a hash of the listing — each image's
+Media are rows too: an image or recording, a folder of them or a glob is one source of
+format ``media`` (:data:`MEDIA`) whose fingerprint is a hash of the listing — each file's
 relative path, size and modification time — so a folder of 100,000 photos is one entry in
-the manifest, and adding, removing or replacing a photo is a different input. The ``images``
-work lists the files once, when the run is planned (:func:`image_paths`). A run
+the manifest, and adding, removing or replacing a photo is a different input. The ``media``
+work lists the files once, when the run is planned (:func:`media_paths`). A run
 records the fingerprints of its inputs (:class:`~affectlens.runs.manifest.Identity`) and
 refuses to continue on files that are not the ones it started on.
 """
@@ -23,11 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from affectlens.errors import InputError
 from affectlens.io.files import open_input
-from affectlens.io.readers import IMAGE_SUFFIXES, INPUT_FORMATS, detect_format
+from affectlens.io.readers import INPUT_FORMATS, MEDIA_SUFFIXES, detect_format
 
-__all__ = ["IMAGES", "Source", "fingerprint", "image_paths", "is_image_input", "resolve_sources"]
+__all__ = ["MEDIA", "Source", "fingerprint", "is_media_input", "media_paths", "resolve_sources"]
 
-IMAGES = "images"  # the format of a source that is image files, not rows of text
+MEDIA = "media"  # the format of a source that is images or recordings, not rows of text
 _SUFFIXES = {".txt", ".text", ".csv", ".jsonl", ".ndjson", ".parquet"}
 _ENDS = 1 << 20  # bytes hashed at each end
 
@@ -66,55 +66,55 @@ def resolve_sources(input: str | Path, *, input_format: str | None = None) -> li
     """The files of ``input`` in a stable order (sorted paths): a file, a glob such as
     ``posts/*.jsonl``, or a folder (every file in it, recursively, whose suffix names a format).
 
-    Images (``input_format="images"``, or a folder, glob or file with image files and no text
-    file) are one source of format :data:`IMAGES` (see the module docstring)."""
+    Media (``input_format="media"``, or a folder, glob or file with images or recordings and no
+    text file) are one source of format :data:`MEDIA` (see the module docstring)."""
     text = str(input)
-    if input_format is not None and input_format not in (*INPUT_FORMATS, IMAGES):
-        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join((*INPUT_FORMATS, IMAGES))}")
+    if input_format is not None and input_format not in (*INPUT_FORMATS, MEDIA):
+        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join((*INPUT_FORMATS, MEDIA))}")
     path = Path(text)
     if path.is_dir():
         every = _visible_files(path)
         paths = [p for p in every if p.suffix.lower() in _SUFFIXES]
-        if input_format == IMAGES or (not paths and _images(every) and input_format is None):
-            return [_image_source(text, path, _images(every))]
+        if input_format == MEDIA or (not paths and _media(every) and input_format is None):
+            return [_media_source(text, path, _media(every))]
         if not paths:
-            raise InputError(f"the folder {text!r} holds no .txt, .csv, .jsonl, .parquet or image file")
+            raise InputError(f"the folder {text!r} holds no .txt, .csv, .jsonl, .parquet, image or audio file")
     elif path.is_file():
-        if input_format == IMAGES or (input_format is None and path.suffix.lower() in IMAGE_SUFFIXES):
-            return [_image_source(text, path.parent, [path])]
+        if input_format == MEDIA or (input_format is None and path.suffix.lower() in MEDIA_SUFFIXES):
+            return [_media_source(text, path.parent, [path])]
         paths = [path]
     elif glob.has_magic(text):
         paths = _glob_files(text)
         if not paths:
             raise InputError(f"no file matches {text!r}")
-        if input_format == IMAGES or (input_format is None and len(_images(paths)) == len(paths)):
-            return [_image_source(text, _common_folder(paths), _images(paths))]
+        if input_format == MEDIA or (input_format is None and len(_media(paths)) == len(paths)):
+            return [_media_source(text, _common_folder(paths), _media(paths))]
     else:
         raise InputError(f"input {text!r} not found", hint="give a file, a folder or a glob such as 'posts/*.jsonl'")
     return [fingerprint(p, detect_format(str(p), input_format)) for p in paths]
 
 
-def is_image_input(input: str | Path | None, input_format: str | None = None) -> bool:
-    """Whether :func:`resolve_sources` would read ``input`` as images (checked without hashing;
-    a string that cannot be a path, such as a long text, is not images)."""
+def is_media_input(input: str | Path | None, input_format: str | None = None) -> bool:
+    """Whether :func:`resolve_sources` would read ``input`` as media (checked without hashing;
+    a string that cannot be a path, such as a long text, is not media)."""
     if input is None or str(input) == "-":
         return False
     if input_format is not None:
-        return input_format == IMAGES
+        return input_format == MEDIA
     text = str(input)
     if len(text) > 4096 or "\n" in text or "\0" in text:
         return False
     path = Path(text)
     try:
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+        if path.suffix.lower() in MEDIA_SUFFIXES and path.is_file():
             return True
         if path.is_dir():
             every = _visible_files(path)
-            return bool(_images(every)) and not any(p.suffix.lower() in _SUFFIXES for p in every)
+            return bool(_media(every)) and not any(p.suffix.lower() in _SUFFIXES for p in every)
         matches = _glob_files(text) if glob.has_magic(text) else []
     except OSError:
         return False
-    return bool(matches) and len(_images(matches)) == len(matches)
+    return bool(matches) and len(_media(matches)) == len(matches)
 
 
 def _visible_files(folder: Path) -> list[Path]:
@@ -126,17 +126,17 @@ def _glob_files(pattern: str) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
 
 
-def _images(paths: list[Path]) -> list[Path]:
-    return [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
+def _media(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if p.suffix.lower() in MEDIA_SUFFIXES]
 
 
 def _common_folder(paths: list[Path]) -> Path:
     return Path(os.path.commonpath([p.resolve().parent for p in paths]))
 
 
-def _image_source(given: str, root: Path, paths: list[Path]) -> Source:
+def _media_source(given: str, root: Path, paths: list[Path]) -> Source:
     if not paths:
-        raise InputError(f"no image in {given!r}", hint="images are .jpg, .jpeg, .png, .webp, .bmp or .gif files")
+        raise InputError(f"no image or recording in {given!r}", hint=f"media files are {', '.join(sorted(MEDIA_SUFFIXES))}")
     digest = hashlib.sha256()
     total = 0
     base = root.resolve()
@@ -149,21 +149,21 @@ def _image_source(given: str, root: Path, paths: list[Path]) -> Source:
         digest.update(f"{p.resolve().relative_to(base)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
     return Source(
         path=given if glob.has_magic(given) else str(Path(given).resolve()),
-        format=IMAGES,
+        format=MEDIA,
         bytes=total,
         ends_sha256=digest.hexdigest(),
         rows=len(paths),
     )
 
 
-def image_paths(source: Source) -> tuple[Path, list[Path]]:
-    """The folder an :data:`IMAGES` source is relative to, and its image files (sorted)."""
+def media_paths(source: Source) -> tuple[Path, list[Path]]:
+    """The folder a :data:`MEDIA` source is relative to, and its media files (sorted)."""
     path = Path(source.path)
     if path.is_dir():
-        return path, _images(_visible_files(path))
+        return path, _media(_visible_files(path))
     if path.is_file():
         return path.parent, [path]
-    paths = [p.resolve() for p in _images(_glob_files(source.path))]
+    paths = [p.resolve() for p in _media(_glob_files(source.path))]
     if not paths:
-        raise InputError(f"no image matches {source.path!r}")
+        raise InputError(f"no image or recording matches {source.path!r}")
     return _common_folder(paths), paths

