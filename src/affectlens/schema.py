@@ -19,6 +19,7 @@ __all__ = [
     "VAD",
     "Analysis",
     "Box",
+    "Conflict",
     "Evidence",
     "EvidenceKind",
     "Face",
@@ -189,8 +190,17 @@ class Prosody(_Model):
     arousal_shift: float = Field(0.0, description="what the prosody rule added to the words' arousal")
 
 
+class Conflict(_Model):
+    """Modalities of one segment that disagree: shown, never averaged away."""
+
+    modalities: list[str] = Field(description='which disagree, e.g. ["face", "words"]')
+    margin: float = Field(description="how far apart their valences are (0..2); a conflict is flagged at CONFLICT_MARGIN")
+    note: str
+
+
 class Segment(_Model):
-    """A stretch of a recording: who spoke, what was said, how, and what it carries."""
+    """A stretch of a recording: who spoke, what was said, how, and what it carries; in a
+    video, the faces seen meanwhile and a ``conflict`` when they disagree with the words."""
 
     start_s: float = Field(ge=0.0)
     end_s: float = Field(ge=0.0)
@@ -199,6 +209,9 @@ class Segment(_Model):
     words: list[Word] = Field(default_factory=list)
     prosody: Prosody | None = None
     analysis: Analysis
+    faces: list[Face] = Field(default_factory=list, description="video: the faces in the frames sampled during the segment")
+    face_summary: Analysis | None = Field(None, description="video: those faces as one answer")
+    conflict: Conflict | None = None
 
 
 class MediaAnalysis(_Model):

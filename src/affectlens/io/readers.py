@@ -47,6 +47,7 @@ __all__ = [
     "MEDIA_SUFFIXES",
     "Record",
     "Span",
+    "VIDEO_SUFFIXES",
     "detect_format",
     "line_limit",
     "plan_spans",
@@ -57,7 +58,8 @@ INPUT_FORMATS = ("txt", "csv", "jsonl", "parquet")
 #: files read as media (affectlens.media), not as rows of text: images and recordings
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".gif"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac"})
-MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"})
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES | VIDEO_SUFFIXES
 _SUFFIXES = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 _PARQUET_BATCH = 1024
 _SNIFF = 8192

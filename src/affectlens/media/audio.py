@@ -121,9 +121,20 @@ def load_audio(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX_S
         stream.close()
     samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.float32)
     warnings: list[str] = []
-    if channels == 2 and not np.allclose(samples[:, 0], samples[:, 1], atol=1e-3):
+    if channels == 2 and _different(samples[:, 0], samples[:, 1]):
         return LoadedAudio([samples[:, 0].copy(), samples[:, 1].copy()], len(samples) / SAMPLE_RATE, ["left", "right"], warnings)
     return LoadedAudio([samples.mean(axis=1).astype(np.float32)], len(samples) / SAMPLE_RATE, [None], warnings)
+
+
+def _different(left: np.ndarray, right: np.ndarray) -> bool:
+    """Whether two channels carry different voices (a call's two sides), not one voice twice
+    (a mono recording stored as stereo, perhaps with coding noise): correlation below 0.9."""
+    if len(left) < SAMPLE_RATE // 10:
+        return False
+    spread = left.std() * right.std()
+    if spread < 1e-12:
+        return bool(left.std() != right.std())
+    return float(np.mean((left - left.mean()) * (right - right.mean())) / spread) < 0.9
 
 
 def _open(source: str | Path | bytes) -> Any:

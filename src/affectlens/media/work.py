@@ -5,8 +5,9 @@ source, listed once into ``media.jsonl`` when the run is planned: ``id`` the pat
 the folder, ``path``, ``folder`` the subfolder — a ready group column), or from a column of
 paths in a CSV, JSONL or Parquet file (``--image-column``; relative paths are relative to that
 file). A file is read by its suffix: images by the face model (:mod:`affectlens.media.analyzer`),
-recordings by speech recognition, prosody and the text model (:mod:`affectlens.media.audio`;
-each model is loaded the first time a file needs it). Every file is opened when it is read (a
+recordings by speech recognition, prosody and the text model (:mod:`affectlens.media.audio`),
+videos by both, fused per voice segment (:mod:`affectlens.media.video`); each model is loaded
+the first time a file needs it. Every file is opened when it is read (a
 run's allowed folders are checked then), and one that cannot be read — not media, truncated,
 empty, a decompression bomb, too long, gone since it was listed — is one bad row with its
 reason; the run goes on.
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from affectlens.errors import ConfigError, InputError
 from affectlens.io.files import atomic_write
-from affectlens.io.readers import AUDIO_SUFFIXES, Record, read_records
+from affectlens.io.readers import AUDIO_SUFFIXES, VIDEO_SUFFIXES, Record, read_records
 from affectlens.io.writers import Output
 from affectlens.runs.sources import MEDIA, media_paths
 from affectlens.runs.works import BadRow, EmotionWork
@@ -56,6 +57,7 @@ class MediaWork(EmotionWork):
         self.analyzer = None
         self._images: Any = None
         self._audio: Any = None
+        self._video: Any = None
 
     @property
     def images(self) -> Any:
@@ -79,6 +81,14 @@ class MediaWork(EmotionWork):
             seconds = float(self.spec.work.settings.get("max_seconds", DEFAULT_MAX_SECONDS))
             self._audio = AudioAnalyzer(threads=self.threads, max_seconds=seconds)
         return self._audio
+
+    @property
+    def video(self) -> Any:
+        if self._video is None:
+            from affectlens.media.video import VideoAnalyzer
+
+            self._video = VideoAnalyzer(self.images, self.audio, max_seconds=self.audio.max_seconds)
+        return self._video
 
     @property
     def backend_id(self) -> str | None:
@@ -123,7 +133,10 @@ class MediaWork(EmotionWork):
             name = (record.extra or {}).get("_name") or record.id or path
             options = self.spec.options
             try:
-                if Path(path).suffix.lower() in AUDIO_SUFFIXES:
+                suffix = Path(path).suffix.lower()
+                if suffix in VIDEO_SUFFIXES:
+                    out.append(self.video.analyze_video(path, id=record.id or name, name=name, options=options))
+                elif suffix in AUDIO_SUFFIXES:
                     out.append(self.audio.analyze_audio(path, id=record.id or name, name=name, options=options))
                 else:
                     out.append(self.images.analyze_image(path, id=record.id or name, name=name, options=options))

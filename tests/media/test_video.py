@@ -1,0 +1,102 @@
+"""Video: faces in sampled frames, the audio track's voice, and a conflict when they disagree.
+
+Composed videos: the repository's smiling face (tests/data/faces) over generated speech."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.media.conftest import ASTRONAUT
+from tests.media.test_audio import speak
+
+pytestmark = pytest.mark.audio
+
+
+def compose(path: Path, speech: np.ndarray | None, rate: int, seconds: float, *, face: bool = True) -> Path:
+    """An MP4 (H.264 at 10 fps, AAC) showing the smiling face (or a grey frame) over ``speech``."""
+    import av
+    from PIL import Image
+
+    picture = Image.open(ASTRONAUT).convert("RGB").resize((320, 320)) if face else Image.new("RGB", (320, 320), (90, 90, 90))
+    canvas = Image.new("RGB", (480, 360), (128, 128, 128))
+    canvas.paste(picture, (80, 20))
+    pixels = np.asarray(canvas)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 480, 360, "yuv420p"
+        audio = out.add_stream("aac", rate=rate) if speech is not None else None
+        for n in range(int(seconds * 10)):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts, frame.time_base = n, Fraction(1, 10)
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        if audio is not None:
+            samples = np.pad(speech, (0, max(0, int(seconds * rate) - len(speech))))[: int(seconds * rate)]
+            chunk = 1024
+            for start in range(0, len(samples), chunk):
+                block = samples[start : start + chunk]
+                frame = av.AudioFrame.from_ndarray(block.reshape(1, -1).astype(np.int16), format="s16", layout="mono")
+                frame.sample_rate, frame.pts = rate, start
+                for packet in audio.encode(frame):
+                    out.mux(packet)
+            for packet in audio.encode():
+                out.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="module")
+def video_analyzer(audio_analyzer):
+    pytest.importorskip("cv2", reason="faces need affectlens[faces]")
+    from affectlens.media.analyzer import ImageAnalyzer
+    from affectlens.media.video import VideoAnalyzer
+
+    return VideoAnalyzer(ImageAnalyzer(threads=2), audio_analyzer)
+
+
+@pytest.fixture(scope="module")
+def audio_analyzer():
+    from tests.media.test_audio import ESPEAK
+
+    if ESPEAK is None:
+        pytest.skip("needs Debian's espeak-ng: run `make test-audio`")
+    pytest.importorskip("faster_whisper", reason="needs affectlens[audio]: run `make test-audio`")
+    from affectlens.media.audio import AudioAnalyzer
+
+    return AudioAnalyzer(threads=2)
+
+
+def test_a_smile_over_angry_words_is_a_conflict(video_analyzer, tmp_path):
+    rate, angry = speak("I am absolutely furious, this is the worst service I have ever had.")
+    result = video_analyzer.analyze_video(compose(tmp_path / "smile-angry.mp4", angry, rate, 6), taxonomy="ekman")
+    assert result.kind == "video" and result.duration_s >= 5
+    assert result.faces and all(f.frame_time_s is not None for f in result.faces)
+    times = sorted({f.frame_time_s for f in result.faces})
+    assert len(times) >= 10 and all(0.4 <= b - a <= 0.6 for a, b in zip(times, times[1:]))  # two frames a second
+    (segment,) = result.segments
+    assert "anger" in segment.analysis.labels and segment.face_summary.dominant == "joy"
+    assert segment.conflict is not None and segment.conflict.modalities == ["face", "words"]
+    assert segment.conflict.margin >= 0.6 and "joy" in segment.conflict.note and "anger" in segment.conflict.note
+    assert any("disagree" in w for w in result.warnings)
+
+
+def test_a_smile_over_happy_words_is_no_conflict(video_analyzer, tmp_path):
+    rate, happy = speak("I love it, thank you so much.")
+    result = video_analyzer.analyze_video(compose(tmp_path / "smile-happy.mp4", happy, rate, 5))
+    (segment,) = result.segments
+    assert segment.faces and segment.conflict is None
+
+
+def test_video_without_audio_or_without_faces(video_analyzer, tmp_path):
+    silent = video_analyzer.analyze_video(compose(tmp_path / "silent.mp4", None, 16000, 3))
+    assert silent.segments == [] and silent.faces and any("no audio track" in w for w in silent.warnings)
+    assert silent.summary.dominant == "joy"
+    rate, words = speak("Thank you so much, this is wonderful news.")
+    faceless = video_analyzer.analyze_video(compose(tmp_path / "faceless.mp4", words, rate, 4, face=False))
+    assert faceless.faces == [] and faceless.segments and any("no face" in w for w in faceless.warnings)
+    assert faceless.segments[0].conflict is None
