@@ -4,6 +4,7 @@ Composed videos: the repository's smiling face (tests/data/faces) over generated
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def test_a_smile_over_angry_words_is_a_conflict(video_analyzer, tmp_path):
     assert result.kind == "video" and result.duration_s >= 5
     assert result.faces and all(f.frame_time_s is not None for f in result.faces)
     times = sorted({f.frame_time_s for f in result.faces})
-    assert len(times) >= 10 and all(0.4 <= b - a <= 0.6 for a, b in zip(times, times[1:]))  # two frames a second
+    assert len(times) >= 10 and all(0.4 <= b - a <= 0.6 for a, b in itertools.pairwise(times))  # two frames a second
     (segment,) = result.segments
     assert "anger" in segment.analysis.labels and segment.face_summary.dominant == "joy"
     assert segment.conflict is not None and segment.conflict.modalities == ["face", "words"]

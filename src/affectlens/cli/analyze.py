@@ -32,11 +32,11 @@ def analyze(
     faces: str = typer.Option(
         "detect", "--faces", help="Images: detect the faces, or 'whole' when each image is one face crop (FER-2013 style)."
     ),
-    max_seconds: float = typer.Option(
-        4 * 3600, "--max-seconds", min=1, help="Refuse recordings longer than this (read from the file before decoding)."
+    max_seconds: int = typer.Option(
+        4 * 3600, "--max-seconds", help="Refuse recordings longer than this (read from the file before decoding)."
     ),
     max_pixels: int = typer.Option(
-        50_000_000, "--max-pixels", min=1, help="Refuse images with more pixels than this, before decoding them."
+        50_000_000, "--max-pixels", help="Refuse images with more pixels than this, before decoding them."
     ),
     id_column: str = typer.Option(None, "--id-column", help="Column or field holding the id [default: id, when present]."),
     output: str = typer.Option(None, "--output", "-o", help="Write results to FILE (format from its suffix)."),
@@ -90,6 +90,8 @@ def analyze(
         raise InputError("nothing to analyse", hint='pass texts (affectlens analyze "I love it") or a file (-i texts.txt)')
     if image_column and text_column:
         raise InputError("give --text-column or --image-column, not both")
+    if max_pixels < 1 or max_seconds < 1:
+        raise InputError("--max-pixels and --max-seconds must be at least 1")
     image_files = bool(texts) and all(Path(t).suffix.lower() in MEDIA_SUFFIXES and is_media_input(t) for t in texts)
     images = bool(image_column) or image_files or is_media_input(input, input_format)
     options = AnalyzeOptions.build(
