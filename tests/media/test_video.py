@@ -17,18 +17,20 @@ from tests.media.test_audio import speak
 pytestmark = pytest.mark.audio
 
 
-def compose(path: Path, speech: np.ndarray | None, rate: int, seconds: float, *, face: bool = True) -> Path:
+def compose(
+    path: Path, speech: np.ndarray | None, rate: int, seconds: float, *, face: bool = True, size: tuple[int, int] = (480, 360)
+) -> Path:
     """An MP4 (H.264 at 10 fps, AAC) showing the smiling face (or a grey frame) over ``speech``."""
     import av
     from PIL import Image
 
     picture = Image.open(ASTRONAUT).convert("RGB").resize((320, 320)) if face else Image.new("RGB", (320, 320), (90, 90, 90))
-    canvas = Image.new("RGB", (480, 360), (128, 128, 128))
+    canvas = Image.new("RGB", size, (128, 128, 128))
     canvas.paste(picture, (80, 20))
     pixels = np.asarray(canvas)
     with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=10)
-        video.width, video.height, video.pix_fmt = 480, 360, "yuv420p"
+        video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
         audio = out.add_stream("aac", rate=rate) if speech is not None else None
         for n in range(int(seconds * 10)):
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
