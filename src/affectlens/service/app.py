@@ -32,7 +32,7 @@ from affectlens.analyzers.base import AnalyzeOptions, Analyzer
 from affectlens.conversation.schema import ConversationAnalysis
 from affectlens.errors import AffectlensError, ConfigError, InputError, MissingDependencyError
 from affectlens.io.text import check_text
-from affectlens.media.images import ImageError
+from affectlens.media.images import ImageError, MediaError
 from affectlens.schema import MediaAnalysis
 from affectlens.service.config import CONFIG_ENV, ServiceConfig, hash_key
 from affectlens.service.errors import (
@@ -136,6 +136,8 @@ class Service:
         self.conversation: Any = None
         self.images: Any = None  # the face model (/v1/analyze/image), when affectlens[faces] is installed
         self.images_error: AffectlensError | None = None
+        self.media: Any = None  # recordings and videos (/v1/analyze/media), when affectlens[audio] is installed
+        self.media_error: AffectlensError | None = None
         self.ready = threading.Event()
         self.load_error: AffectlensError | None = None
         self.store = JobStore(config.state_dir)
@@ -164,6 +166,8 @@ class Service:
                 self.conversation = ConversationAnalyzer(**threads)
             if self.config.images:
                 self._load_images()
+            if self.config.media:
+                self._load_media()
             for analyzer in self.analyzers.values():  # the first analysis pays for lazy set-up, not a client
                 analyzer.analyze_batch(["warming up"])
             self._calibrate()
@@ -189,6 +193,24 @@ class Service:
         except MissingDependencyError as exc:
             self.images_error = exc
             log.warning("affectlens service: no images: %s", exc)
+
+    def _load_media(self) -> None:
+        """Speech recognition (sharing the embedded text model) and, with the face model, video."""
+        from affectlens.errors import MissingDependencyError
+
+        try:
+            from affectlens.media.audio import AudioAnalyzer
+
+            text = self.analyzers.get("embedded")
+            audio = AudioAnalyzer(threads=self.config.threads, text=text, max_seconds=self.config.limits.max_media_seconds)
+        except MissingDependencyError as exc:
+            self.media_error = exc
+            log.warning("affectlens service: no recordings: %s", exc)
+            return
+        from affectlens.media.video import VideoAnalyzer
+
+        video = VideoAnalyzer(self.images, audio, max_seconds=self.config.limits.max_media_seconds) if self.images else None
+        self.media = (audio, video)
 
     def _calibrate(self) -> None:
         """Measure the paces of the first backend, plain and with evidence, so admission can
@@ -515,6 +537,8 @@ def _body_limit(path: str, limits: Any) -> int:
         return int(limits.max_upload_bytes)
     if path == "/v1/analyze/image":
         return int(limits.max_image_bytes * 4 // 3 + (64 << 10))
+    if path == "/v1/analyze/media":
+        return int(limits.max_media_bytes + (64 << 10))
     return int(limits.max_body_bytes)
 
 
@@ -686,6 +710,66 @@ def _api(service: Service) -> APIRouter:
                 raise ImageError(f"the image {exc.message}", hint=exc.hint) from None
         _gauges(service)
         service.metrics.texts.labels("analyze_image", "faces").inc()
+        return Response(media.model_dump_json(), media_type="application/json")
+
+    @router.post(
+        "/analyze/media", response_model=MediaAnalysis, summary="Voices, faces and their conflicts in a recording or video"
+    )
+    async def analyze_media(
+        request: Request,
+        file: Annotated[UploadFile, File(description="WAV, FLAC, MP3, OGG, M4A; MP4, MOV, MKV, WebM, AVI")],
+        taxonomy: Annotated[str, Form()] = "ekman",
+        explain: Annotated[bool, Form()] = False,
+        min_confidence: Annotated[float, Form(ge=0.0, le=1.0)] = 0.0,
+    ) -> Response:
+        """A multipart ``file``; over ``max_media_bytes``: 413; longer than ``max_media_seconds``
+        (read from the file before decoding), not a recording or video, or damaged: 422."""
+        from affectlens.io.readers import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+
+        service.require_ready()
+        if service.media is None:
+            raise service.media_error or InputError(
+                "this service does not read recordings", hint="set media = true in its config"
+            )
+        audio, video = service.media
+        name = Path(file.filename or "recording").name[:200]
+        suffix = Path(name).suffix.lower()
+        if suffix not in AUDIO_SUFFIXES | VIDEO_SUFFIXES:
+            raise InputError(
+                f"{name!r} is not named as a recording or video",
+                hint=f"send one of {', '.join(sorted(AUDIO_SUFFIXES | VIDEO_SUFFIXES))}",
+            )
+        if suffix in VIDEO_SUFFIXES and video is None:
+            raise service.images_error or InputError("this service reads no faces, so no video", hint="set images = true")
+        options = AnalyzeOptions.build(None, {"taxonomy": taxonomy, "explain": explain, "min_confidence": min_confidence})
+        from affectlens.taxonomy import load_taxonomy
+
+        load_taxonomy(options.taxonomy)
+        folder = service.config.state_dir / "media-uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{os.urandom(12).hex()}{suffix}"
+        try:
+            written = 0
+            with open(target, "wb") as out:
+                while chunk := await file.read(1 << 20):
+                    written += len(chunk)
+                    if written > limits.max_media_bytes:
+                        raise PayloadTooLarge(
+                            f"the file is over the limit of {limits.max_media_bytes / 2**20:.0f} MiB",
+                            hint="send a shorter recording",
+                        )
+                    out.write(chunk)
+            analyze = video.analyze_video if suffix in VIDEO_SUFFIXES else audio.analyze_audio
+            async with service.admission.slot(cost_of([""] * _IMAGE_COST * 8), lambda: _gone(request), kind="media"):
+                _gauges(service)
+                try:
+                    media = await run_in_threadpool(analyze, target, name=name, options=options)
+                except MediaError as exc:
+                    raise MediaError(f"the file {exc.message}", hint=exc.hint) from None
+        finally:
+            target.unlink(missing_ok=True)
+        _gauges(service)
+        service.metrics.texts.labels("analyze_media", "media").inc()
         return Response(media.model_dump_json(), media_type="application/json")
 
     @router.post("/conversations", response_model=ConversationAnalysis, summary="Analyse a conversation")

@@ -71,6 +71,8 @@ class Limits(_Strict):
     max_body_bytes: int = Field(1 << 20, ge=1024, description="bytes of a request body (413 beyond)")
     max_upload_bytes: int = Field(256 << 20, ge=1024, description="bytes of an uploaded job file (413 beyond)")
     max_image_bytes: int = Field(16 << 20, ge=1024, description="bytes of an image sent to /v1/analyze/image (413 beyond)")
+    max_media_bytes: int = Field(64 << 20, ge=1024, description="bytes of a recording or video sent to /v1/analyze/media (413)")
+    max_media_seconds: float = Field(600.0, gt=0, description="length of a recording or video, read before decoding (422)")
     max_image_pixels: int = Field(
         40_000_000, ge=1, description="pixels of an image, read from its header before decoding (422 beyond)"
     )
@@ -100,6 +102,7 @@ class ServiceConfig(_Strict):
     backends: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"embedded": {}})
     conversations: bool = Field(True, description="load the conversation model for /v1/conversations")
     images: bool = Field(True, description="load the face model for /v1/analyze/image (needs affectlens[faces])")
+    media: bool = Field(True, description="load speech recognition for /v1/analyze/media (needs affectlens[audio])")
     job_chunk_rows: int = Field(500, ge=1, description="rows per job task (the unit of progress and resume)")
     job_stale_after_s: float = Field(
         10.0, gt=0, description="a running job whose server has been silent this long is queued again"
