@@ -165,3 +165,26 @@ def test_a_folder_of_recordings_and_photos_through_the_run(cli, tmp_path):
     assert rows["photo.jpg"]["faces"] == 1
     (bad,) = RunFolder(tmp_path / "run").bad_rows()
     assert "broken.mp3" in bad["reason"]
+
+
+def test_a_two_channel_call_becomes_a_conversation(audio_analyzer, cli, tmp_path):
+    import json
+
+    rate, a1 = speak("Thank you for calling, how can I help you today?")
+    _, c1 = speak("My internet has been down since yesterday and I am furious about it.")
+    _, a2 = speak("I have issued a full refund and sent a replacement.")
+    gap = silence(rate, 0.6)
+    left = np.concatenate([a1, gap, silence(rate, len(c1) / rate), gap, a2])
+    right = np.concatenate([silence(rate, len(a1) / rate), gap, c1])
+    (tmp_path / "calls").mkdir()
+    wav(tmp_path / "calls" / "call.wav", rate, left, right)
+    (tmp_path / "calls" / "empty.wav").write_bytes(b"")
+    r = cli("conversation", "analyze", str(tmp_path / "calls"), "-f", "json")
+    assert r.code == 0, r.err
+    (conversation,) = json.loads(r.out)
+    turns = conversation["turns"]
+    assert [t["speaker"] for t in turns] == ["left", "right", "left"]
+    times = [float(t["timestamp"]) for t in turns]
+    assert times == sorted(times) and times[1] >= len(a1) / rate - 0.3
+    assert "anger" in turns[1]["analysis"]["labels"]
+    assert "empty.wav" in r.err  # the file that could not be read is named, the call is analysed

@@ -133,13 +133,18 @@ class ConversationWork(Work):
         cls, spec: RunSpec, inputs: list[Source], folder: Path, log: Callable[[str], None]
     ) -> tuple[list[Source], dict[str, Any]]:
         from affectlens.conversation.io import Columns, read_conversations
-        from affectlens.runs.sources import fingerprint
+        from affectlens.runs.sources import MEDIA, fingerprint
 
         path = spec.input.path or "-"
         fmt = spec.input.format or ("jsonl" if path == "-" else None)
-        read = read_conversations(
-            path, columns=Columns(**spec.work.settings["columns"]), input_format=fmt, max_chars=spec.options.max_chars
-        )
+        if inputs and inputs[0].format == MEDIA:
+            from affectlens.media.audio import conversations_from_speech
+
+            read = conversations_from_speech(inputs[0], log)
+        else:
+            read = read_conversations(
+                path, columns=Columns(**spec.work.settings["columns"]), input_format=fmt, max_chars=spec.options.max_chars
+            )
         for problem in read.problems[:20]:
             log(str(problem))
         if len(read.problems) > 20:
