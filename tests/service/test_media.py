@@ -61,3 +61,27 @@ def test_size_and_length_limits(tmp_path, speech):
         ready(client)
         error = assert_error(client.post("/v1/analyze/media", files={"file": ("a.wav", path.read_bytes())}), 422, "invalid_input")
         assert "limit" in error["message"]
+
+
+def test_the_page_draws_a_timeline_and_marks_the_conflict(tmp_path, speech):
+    """The Recording or video tab in headless Chromium (needs `make test-browser`'s chromium too)."""
+    from tests.browser import CHROMIUM
+    from tests.media.test_video import compose
+    from tests.service.test_page import _browser_page, _save, _server
+
+    if CHROMIUM is None:
+        pytest.skip("needs Debian's chromium: run `make test-browser` first")
+    _, rate, samples = speech
+    video = compose(tmp_path / "smile-angry.mp4", samples, rate, 6)
+    with _server(tmp_path / "state", conversations=False) as url, _browser_page(url) as page:
+        page.click("#tab-media")
+        page.set_input_files("#media-input", str(video))
+        page.click("#media-submit")
+        page.wait_for_selector("#media-results svg.timeline", timeout=120_000)
+        assert page.locator("#media-results [data-testid=segment-card]").count() == 1
+        assert page.locator("#media-results rect.conflict").count() == 1
+        assert "conflict" in page.inner_text("#media-results .conflict-note")
+        assert page.locator("#media-results mark").count() >= 1  # the angry words highlighted in the transcript
+        shot = tmp_path / "page-media.png"
+        page.screenshot(path=str(shot), full_page=True)
+        _save(shot, "service-page-media.png")

@@ -138,7 +138,7 @@ class ConversationWork(Work):
         path = spec.input.path or "-"
         fmt = spec.input.format or ("jsonl" if path == "-" else None)
         if inputs and inputs[0].format == MEDIA:
-            from affectlens.media.audio import conversations_from_speech
+            from affectlens.conversation.speech import conversations_from_speech
 
             read = conversations_from_speech(inputs[0], log)
         else:

@@ -89,7 +89,7 @@ function highlighted(analysis) {
   // Evidence spans may overlap: draw each character with the strongest span that covers it.
   const text = analysis.text;
   const owner = new Array(text.length).fill(null);
-  const spans = [...analysis.evidence].sort((a, b) => a.weight - b.weight);
+  const spans = analysis.evidence.filter((e) => !e.kind || e.kind === "span").sort((a, b) => a.weight - b.weight);
   for (const span of spans) for (let i = span.start; i < span.end; i++) owner[i] = span;
   const out = el("p", { class: "text" });
   let i = 0;
@@ -252,6 +252,76 @@ async function analyzeImage(event) {
     $("image-results").replaceChildren(...parts.filter(Boolean));
   } catch (error) {
     showError("image", error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- recordings and videos: a timeline of valence and arousal, the transcript with its evidence, conflicts
+function timeline(media) {
+  const width = 640, height = 200, pad = 32;
+  const end = Math.max(media.duration_s || 0, ...media.segments.map((s) => s.end_s), 1);
+  const x = (t) => pad + (t / end) * (width - 2 * pad);
+  const y = (v) => height / 2 - v * (height / 2 - pad);
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "timeline",
+    "aria-label": "Valence (solid) and arousal (dashed) of each voice segment over time, from -1 to +1; conflicts in red" });
+  chart.append(svg("line", { x1: pad, x2: width - pad, y1: y(0), y2: y(0), stroke: "#888", "stroke-dasharray": "4 4" }));
+  for (const [v, label] of [[1, "+1"], [-1, "−1"]]) {
+    const t = svg("text", { x: 2, y: y(v) + 4, class: "axis" });
+    t.textContent = label;
+    chart.append(t);
+  }
+  for (const s of media.segments) {
+    if (s.conflict) chart.append(svg("rect", { x: x(s.start_s), y: pad / 2, width: Math.max(2, x(s.end_s) - x(s.start_s)),
+      height: height - pad, fill: "#D55E00", "fill-opacity": 0.15, class: "conflict" }, svg("title", {}, s.conflict.note)));
+  }
+  for (const [dim, dash, colour] of [["valence", "", "#0072B2"], ["arousal", "6 4", "#E69F00"]]) {
+    const points = media.segments.map((s) => `${x((s.start_s + s.end_s) / 2)},${y(s.analysis.vad[dim])}`).join(" ");
+    if (points) chart.append(svg("polyline", { points, fill: "none", stroke: colour, "stroke-width": 3, "stroke-dasharray": dash,
+      class: `line-${dim}` }));
+    for (const s of media.segments) chart.append(svg("circle", { cx: x((s.start_s + s.end_s) / 2), cy: y(s.analysis.vad[dim]),
+      r: 4, fill: colour, class: `point-${dim}` }));
+  }
+  const legend = el("p", { class: "meta" }, "— valence · - - arousal · shaded: face and words disagree · ",
+    `${media.segments.length} segment(s), ${(media.duration_s || 0).toFixed(1)} s`);
+  return el("figure", { class: "timeline" }, chart, legend);
+}
+
+function segmentCard(segment) {
+  const a = segment.analysis;
+  const card = el("article", { class: "card analysis", "data-testid": "segment-card" });
+  const when = `${segment.start_s.toFixed(1)}–${segment.end_s.toFixed(1)} s`;
+  card.append(el("h3", {}, when, segment.speaker ? ` · ${segment.speaker}` : ""));
+  card.append(highlighted(a));
+  card.append(el("p", { class: "meta" }, el("strong", {}, a.labels.length ? a.labels.join(", ") : "no label"),
+    ` · confidence ${a.confidence.toFixed(2)} · VAD ${vadLine(a.vad)}`));
+  const p = segment.prosody;
+  if (p) card.append(el("p", { class: "vad" }, `voice: pitch ${p.pitch_hz ? p.pitch_hz.toFixed(0) + " Hz" : "—"}, `
+    + `${p.rate_wps.toFixed(1)} words/s, ${p.energy_db.toFixed(0)} dB; arousal ${p.arousal_shift >= 0 ? "+" : ""}${p.arousal_shift.toFixed(2)} from the voice`));
+  if (segment.face_summary) card.append(el("p", { class: "meta" }, `faces (${segment.faces.length} in frames): `
+    + `${segment.face_summary.dominant || "—"} ${(segment.face_summary.scores[segment.face_summary.dominant] || 0).toFixed(2)}`));
+  if (segment.conflict) card.append(el("p", { class: "warning conflict-note" }, `⚠ conflict (margin ${segment.conflict.margin.toFixed(2)}): ${segment.conflict.note}`));
+  return card;
+}
+
+async function analyzeMedia(event) {
+  event.preventDefault();
+  showError("media", null);
+  const file = $("media-input").files[0];
+  if (!file) return;
+  const button = $("media-submit");
+  button.disabled = true;
+  try {
+    const form = new FormData();
+    form.append("file", file);
+    form.append("taxonomy", $("media-taxonomy").value);
+    form.append("explain", String($("media-explain").checked));
+    const media = await call("POST", "/v1/analyze/media", form, false);
+    const parts = [timeline(media), ...media.segments.map(segmentCard)];
+    for (const warning of media.warnings) parts.push(el("p", { class: "warning" }, "⚠ " + warning));
+    $("media-results").replaceChildren(...parts);
+  } catch (error) {
+    showError("media", error);
   } finally {
     button.disabled = false;
   }
@@ -460,6 +530,7 @@ async function start() {
   $("texts-form").addEventListener("submit", analyzeTexts);
   $("conversation-form").addEventListener("submit", analyzeConversation);
   $("image-form").addEventListener("submit", analyzeImage);
+  $("media-form").addEventListener("submit", analyzeMedia);
   $("file-form").addEventListener("submit", submitFile);
   $("job-cancel").addEventListener("click", cancelJob);
   await loadTaxonomies();
