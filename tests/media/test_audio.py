@@ -188,3 +188,64 @@ def test_a_two_channel_call_becomes_a_conversation(audio_analyzer, cli, tmp_path
     assert times == sorted(times) and times[1] >= len(a1) / rate - 0.3
     assert "anger" in turns[1]["analysis"]["labels"]
     assert "empty.wav" in r.err  # the file that could not be read is named, the call is analysed
+
+
+def _flac(path: Path, minutes: int) -> Path:
+    """Faint noise (no speech) as 16 kHz FLAC: a long recording that is small on disk."""
+    import av
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("flac", rate=16000)
+        stream.layout = "mono"
+        for k in range(minutes * 60):
+            frame = av.AudioFrame.from_ndarray(rng.normal(0, 30, (1, 16000)).astype(np.int16), format="s16", layout="mono")
+            frame.sample_rate, frame.pts = 16000, k * 16000
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_memory_stays_bounded_on_an_hour(audio_analyzer, tmp_path):
+    """An hour costs about what ten minutes cost: the recording is decoded and analysed in blocks."""
+    import json
+    import sys
+
+    script = (
+        "import json, resource, sys\n"
+        "from affectlens.media.audio import AudioAnalyzer\n"
+        "r = AudioAnalyzer(threads=2).analyze_audio(sys.argv[1])\n"
+        "print(json.dumps([r.duration_s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))\n"
+    )
+    peaks = {}
+    for minutes in (10, 60):
+        out = subprocess.run([sys.executable, "-c", script, str(_flac(tmp_path / f"{minutes}.flac", minutes))],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        duration, peaks[minutes] = json.loads(out.stdout.strip().splitlines()[-1])
+        assert duration == pytest.approx(minutes * 60, abs=1)
+    # decoded whole, the extra 50 minutes would be 190 MB of samples alone
+    assert peaks[60] - peaks[10] < 150_000, peaks  # KiB
+
+
+def test_blocks_cut_in_the_pauses_and_keep_the_segments(audio_analyzer, tmp_path, monkeypatch):
+    import affectlens.media.audio as audio
+
+    rate, parts = 22050, []
+    for sentence in SENTENCES[:4]:
+        rate, samples = speak(sentence)
+        parts += [samples, silence(rate, 1.0)]
+    path = wav(tmp_path / "four.wav", rate, np.concatenate(parts))
+    whole = audio_analyzer.analyze_audio(path)
+    monkeypatch.setattr(audio, "BLOCK_S", 6.0)
+    monkeypatch.setattr(audio, "CUT_WINDOW_S", 4.0)
+    blocks = list(audio.audio_blocks(path, block_s=6.0))
+    assert len(blocks) >= 2 and blocks[1].offset_s == pytest.approx(blocks[0].duration_s)
+    pieces = audio_analyzer.analyze_audio(path)
+    assert len(pieces.segments) == len(whole.segments)
+    for a, b in zip(pieces.segments, whole.segments):
+        assert a.start_s == pytest.approx(b.start_s, abs=0.3) and a.end_s == pytest.approx(b.end_s, abs=0.3)
+    # the recogniser hears a block without the audio around it: words may differ a little, never the segments
+    apart = [word_error_rate(b.transcript, a.transcript) for a, b in zip(pieces.segments, whole.segments)]
+    assert np.mean(apart) <= 0.2, apart

@@ -47,6 +47,7 @@ __all__ = [
     "AudioAnalyzer",
     "AudioError",
     "LoadedAudio",
+    "audio_blocks",
     "load_audio",
 ]
 
@@ -58,6 +59,8 @@ MAX_SHIFT = 0.3
 NO_SPEECH_WARNING = "no speech found: no emotion is read from this recording"
 _PAUSE_S = 0.15  # a gap between words longer than this is a pause
 SEGMENT_GAP_S = 0.7  # silence that ends a voice segment
+BLOCK_S = 300.0  # a long recording is decoded and analysed this many seconds at a time
+CUT_WINDOW_S = 20.0  # a block ends at the quietest moment of its last seconds
 
 
 class AudioError(MediaError):
@@ -70,6 +73,7 @@ class LoadedAudio:
     duration_s: float
     speakers: list[str | None]
     warnings: list[str] = field(default_factory=list)
+    offset_s: float = 0.0  # where this piece starts in the recording (audio_blocks)
 
 
 def _av() -> Any:
@@ -81,7 +85,56 @@ def _av() -> Any:
 
 
 def load_audio(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> LoadedAudio:
-    """The decoded recording of ``source`` (a path or the file's bytes); :class:`AudioError` says what is wrong."""
+    """The whole decoded recording of ``source`` (a path or the file's bytes); :class:`AudioError`
+    says what is wrong. Long recordings are better read in pieces: :func:`audio_blocks`."""
+    pieces = [block for _, block in _decode(source, max_seconds)]
+    samples = np.concatenate(pieces) if pieces else np.zeros((0, 1), np.float32)
+    return _as_loaded(samples, 0.0)
+
+
+def audio_blocks(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS, block_s: float = BLOCK_S) -> Any:
+    """The recording in pieces of about ``block_s`` seconds, each cut at the quietest moment of
+    its last :data:`CUT_WINDOW_S` seconds (never in the middle of a word if there is a pause),
+    as :class:`LoadedAudio` with ``offset_s``: memory stays bounded on a recording of any length."""
+    buffered: list[np.ndarray] = []
+    size = 0
+    offset = 0.0
+    for _, piece in _decode(source, max_seconds):
+        buffered.append(piece)
+        size += len(piece)
+        if size >= block_s * SAMPLE_RATE:
+            samples = np.concatenate(buffered)
+            cut = _quiet_cut(samples)
+            yield _as_loaded(samples[:cut], offset)
+            offset += cut / SAMPLE_RATE
+            buffered, size = [samples[cut:]], len(samples) - cut
+    if size or not offset:
+        samples = np.concatenate(buffered) if buffered else np.zeros((0, 1), np.float32)
+        yield _as_loaded(samples, offset)
+
+
+def _quiet_cut(samples: np.ndarray) -> int:
+    """Where to end a block: the middle of its quietest quarter-second in the last seconds."""
+    hop = SAMPLE_RATE // 4
+    start = max(0, len(samples) - int(CUT_WINDOW_S * SAMPLE_RATE))
+    tail = np.abs(samples[start:]).mean(axis=1)
+    windows = len(tail) // hop
+    if windows < 2:
+        return len(samples)
+    energy = tail[: windows * hop].reshape(windows, hop).mean(axis=1)
+    return start + int(energy.argmin()) * hop + hop // 2
+
+
+def _as_loaded(samples: np.ndarray, offset: float) -> LoadedAudio:
+    if samples.shape[1] == 2 and _different(samples[:, 0], samples[:, 1]):
+        channels, speakers = [samples[:, 0].copy(), samples[:, 1].copy()], ["left", "right"]
+    else:
+        channels, speakers = [samples.mean(axis=1).astype(np.float32)], [None]
+    return LoadedAudio(channels, len(samples) / SAMPLE_RATE, speakers, offset_s=offset)
+
+
+def _decode(source: str | Path | bytes, max_seconds: float) -> Any:
+    """``(channels, samples [n, channels])`` pieces of the decoded, 16 kHz recording, in order."""
     av = _av()
     stream = _open(source)
     try:
@@ -102,28 +155,22 @@ def load_audio(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX_S
                 )
             channels = min(int(track.codec_context.channels or 1), 2)
             resampler = av.AudioResampler(format="flt", layout="stereo" if channels == 2 else "mono", rate=SAMPLE_RATE)
-            pieces: list[np.ndarray] = []
             total = 0
             limit = int(max_seconds * SAMPLE_RATE) + SAMPLE_RATE
             try:
                 for frame in container.decode(track):
                     for out in resampler.resample(frame):
                         block = out.to_ndarray().reshape(-1, channels)
-                        pieces.append(block)
                         total += len(block)
                         if total > limit:
                             raise AudioError(f"is longer than the limit of {_clock(max_seconds)}", hint="raise --max-seconds")
+                        yield channels, block
                 for out in resampler.resample(None):
-                    pieces.append(out.to_ndarray().reshape(-1, channels))
+                    yield channels, out.to_ndarray().reshape(-1, channels)
             except av.FFmpegError as exc:
                 raise AudioError(f"cannot be decoded ({_short(exc)}): the file is truncated or damaged") from None
     finally:
         stream.close()
-    samples = np.concatenate(pieces) if pieces else np.zeros((0, channels), np.float32)
-    warnings: list[str] = []
-    if channels == 2 and _different(samples[:, 0], samples[:, 1]):
-        return LoadedAudio([samples[:, 0].copy(), samples[:, 1].copy()], len(samples) / SAMPLE_RATE, ["left", "right"], warnings)
-    return LoadedAudio([samples.mean(axis=1).astype(np.float32)], len(samples) / SAMPLE_RATE, [None], warnings)
 
 
 def _different(left: np.ndarray, right: np.ndarray) -> bool:
@@ -215,19 +262,26 @@ class AudioAnalyzer:
         from affectlens.media.analyzer import summarize
 
         options = AnalyzeOptions.build(options, overrides)
-        audio = source if isinstance(source, LoadedAudio) else load_audio(source, max_seconds=self.max_seconds)
+        blocks = (
+            [source] if isinstance(source, LoadedAudio) else audio_blocks(source, max_seconds=self.max_seconds, block_s=BLOCK_S)
+        )
         label = name if name is not None else (str(source) if isinstance(source, (str, Path)) else "recording")
-        raw: list[tuple[str | None, np.ndarray, _Voiced]] = []
-        for speaker, samples in zip(audio.speakers, audio.channels):
-            for voiced in self._voiced(samples):
-                raw.append((speaker, samples, voiced))
-        raw.sort(key=lambda item: (item[2].start, item[0] or ""))
-        texts = [v.text for _, _, v in raw]
+        raw: list[tuple[str | None, _Voiced, Prosody]] = []
+        duration, warnings = 0.0, []
+        for block in blocks:  # one block of samples in memory at a time; what is kept is words and figures
+            duration = block.offset_s + block.duration_s
+            warnings += [w for w in block.warnings if w not in warnings]
+            for speaker, samples in zip(block.speakers, block.channels):
+                for voiced in self._voiced(samples):
+                    prosody = _prosody(samples, voiced)
+                    raw.append((speaker, voiced.shifted(block.offset_s), prosody))
+        raw.sort(key=lambda item: (item[1].start, item[0] or ""))
+        texts = [v.text for _, v, _ in raw]
         analyses = self.text.analyze_batch(texts, options=options) if texts else []
-        prosodies = [_prosody(samples, v) for _, samples, v in raw]
+        prosodies = [p for _, _, p in raw]
         _normalise_within_speakers(prosodies, [speaker for speaker, _, _ in raw])
         segments = []
-        for (speaker, _, v), analysis, prosody in zip(raw, analyses, prosodies):
+        for (speaker, v, _), analysis, prosody in zip(raw, analyses, prosodies):
             analysis = _with_prosody(_with_times(analysis, v.words), prosody)
             segments.append(
                 Segment(
@@ -235,13 +289,12 @@ class AudioAnalyzer:
                     words=v.words, prosody=prosody, analysis=analysis,
                 )
             )  # fmt: skip
-        warnings = list(audio.warnings)
         if not segments:
             warnings.append(NO_SPEECH_WARNING)
         weights = [s.end_s - s.start_s for s in segments]
         summary = summarize([s.analysis for s in segments], options, self.backend_id, warnings, what="segments", weights=weights)
         return MediaAnalysis(
-            id=id, source=label, kind="audio", duration_s=round(audio.duration_s, 2), segments=segments,
+            id=id, source=label, kind="audio", duration_s=round(duration, 2), segments=segments,
             summary=summary, backend=self.backend_id, warnings=warnings,
         )  # fmt: skip
 
@@ -285,6 +338,16 @@ class _Voiced:
     end: float
     text: str
     words: list[Word]
+
+    def shifted(self, seconds: float) -> _Voiced:
+        """The same segment, its times ``seconds`` later (a block's place in the recording)."""
+        if not seconds:
+            return self
+        words = [
+            w.model_copy(update={"start_s": round(w.start_s + seconds, 2), "end_s": round(w.end_s + seconds, 2)})
+            for w in self.words
+        ]
+        return _Voiced(self.start + seconds, self.end + seconds, self.text, words)
 
 
 def _prosody(samples: np.ndarray, seg: _Voiced) -> Prosody:
