@@ -249,3 +249,34 @@ def test_blocks_cut_in_the_pauses_and_keep_the_segments(audio_analyzer, tmp_path
     # the recogniser hears a block without the audio around it: words may differ a little, never the segments
     apart = [word_error_rate(b.transcript, a.transcript) for a, b in zip(pieces.segments, whole.segments)]
     assert np.mean(apart) <= 0.2, apart
+
+
+def test_a_transcript_beside_the_recording_replaces_recognition(audio_analyzer, cli, tmp_path):
+    import json
+
+    from affectlens.media.audio import read_transcript
+
+    rate, first = speak("Good morning, thank you for taking my call.")
+    _, second = speak("I am absolutely furious, this is the worst service I have ever had.")
+    (tmp_path / "calls").mkdir()
+    wav(tmp_path / "calls" / "call.wav", rate, np.concatenate([first, silence(rate, 1.0), second]))
+    cut = len(first) / rate + 0.5
+    (tmp_path / "calls" / "call.vtt").write_text(
+        "WEBVTT\n\n"
+        f"00:00:00.000 --> 00:00:{cut:06.3f}\n<v Agent>Good morning, thank you for taking my call.\n\n"
+        f"00:00:{cut:06.3f} --> 00:00:{cut + len(second) / rate:06.3f}\nCustomer: I am absolutely furious with you.\n"
+    )
+    cues = read_transcript(tmp_path / "calls" / "call.vtt")
+    assert [speaker for speaker, _ in cues] == ["Agent", "Customer"]
+    r = cli("analyze", "-i", str(tmp_path / "calls"), "-f", "json")
+    assert r.code == 0, r.err
+    (media,) = json.loads(r.out)
+    segments = media["segments"]
+    assert [s["speaker"] for s in segments] == ["Agent", "Customer"]
+    assert segments[1]["transcript"] == "I am absolutely furious with you."  # the given words, not the recogniser's
+    assert "anger" in segments[1]["analysis"]["labels"] and segments[1]["prosody"]["pitch_hz"]
+    (tmp_path / "bad.srt").write_text("no cues here")
+    from affectlens.media.audio import AudioError
+
+    with pytest.raises(AudioError, match="has no cue"):
+        read_transcript(tmp_path / "bad.srt")

@@ -49,6 +49,8 @@ __all__ = [
     "LoadedAudio",
     "audio_blocks",
     "load_audio",
+    "read_transcript",
+    "sidecar_transcript",
 ]
 
 SAMPLE_RATE = 16_000
@@ -256,9 +258,14 @@ class AudioAnalyzer:
         id: str | None = None,
         name: str | None = None,
         options: AnalyzeOptions | None = None,
+        transcript: str | Path | None = None,
         **overrides: Any,
     ) -> MediaAnalysis:
-        """Segments (speaker, words and times, prosody, an Analysis each) and a summary of one recording."""
+        """Segments (speaker, words and times, prosody, an Analysis each) and a summary of one recording.
+
+        ``transcript``: a WebVTT or SRT file whose cues (with speakers: ``<v Name>`` or ``Name:``)
+        are the segments instead of speech recognition; each cue's words get times spread evenly
+        over it. Prosody is still measured from the recording."""
         from affectlens.media.analyzer import summarize
 
         options = AnalyzeOptions.build(options, overrides)
@@ -268,9 +275,15 @@ class AudioAnalyzer:
         label = name if name is not None else (str(source) if isinstance(source, (str, Path)) else "recording")
         raw: list[tuple[str | None, _Voiced, Prosody]] = []
         duration, warnings = 0.0, []
+        cues = read_transcript(transcript) if transcript is not None else None
         for block in blocks:  # one block of samples in memory at a time; what is kept is words and figures
             duration = block.offset_s + block.duration_s
             warnings += [w for w in block.warnings if w not in warnings]
+            if cues is not None:  # a transcript given: its cues are the segments, the voice still measured
+                samples = np.mean(block.channels, axis=0)
+                for speaker, cue in _cues_in(cues, block):
+                    raw.append((speaker, cue.shifted(block.offset_s), _prosody(samples, cue)))
+                continue
             for speaker, samples in zip(block.speakers, block.channels):
                 for voiced in self._voiced(samples):
                     prosody = _prosody(samples, voiced)
@@ -332,6 +345,59 @@ class AudioAnalyzer:
         return out
 
 
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
+
+
+def read_transcript(path: str | Path) -> list[tuple[str | None, _Voiced]]:
+    """The cues of a WebVTT or SRT file: ``(speaker, segment)`` in file order; a speaker comes
+    from a ``<v Name>`` tag or a ``Name:`` prefix. A file without a cue is an :class:`AudioError`."""
+    import re
+
+    from affectlens.io.files import open_input
+
+    try:
+        with open_input(path) as f:
+            text = f.read(16 << 20).decode("utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise AudioError(f"transcript {Path(path).name!r} cannot be read: {exc.strerror or exc}") from None
+    cue = re.compile(rf"{_TIME}\s*-->\s*{_TIME}[^\n]*\n(.*?)(?:\n\s*\n|\Z)", re.S)
+
+    def seconds(h: str | None, m: str, s: str, frac: str) -> float:
+        return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+
+    out: list[tuple[str | None, _Voiced]] = []
+    for match in cue.finditer(text.replace("\r\n", "\n")):
+        start, end = seconds(*match.group(1, 2, 3, 4)), seconds(*match.group(5, 6, 7, 8))
+        body = " ".join(line.strip() for line in match.group(9).splitlines() if line.strip())
+        speaker = None
+        tag = re.match(r"<v(?:\.[^ >]*)?\s+([^>]+)>", body)
+        if tag:
+            speaker = tag.group(1).strip()
+        body = re.sub(r"<[^>]+>", "", body).strip()
+        named = re.match(r"([A-Z][\w .'-]{0,30}):\s+(.*)", body)
+        if speaker is None and named:
+            speaker, body = named.group(1).strip(), named.group(2)
+        if body and end > start:
+            words = body.split()
+            step = (end - start) / len(words)
+            timed = [
+                Word(text=w, start_s=round(start + k * step, 2), end_s=round(start + (k + 1) * step, 2))
+                for k, w in enumerate(words)
+            ]
+            out.append((speaker, _Voiced(start, end, body, timed)))
+    if not out:
+        raise AudioError(
+            f"transcript {Path(path).name!r} has no cue (WebVTT or SRT: 00:00:01.000 --> 00:00:03.500, then the text)"
+        )
+    return out
+
+
+def _cues_in(cues: list[tuple[str | None, _Voiced]], block: LoadedAudio) -> list[tuple[str | None, _Voiced]]:
+    """The cues whose middle falls in ``block``, in the block's own time."""
+    lo, hi = block.offset_s, block.offset_s + block.duration_s
+    return [(speaker, cue.shifted(-lo)) for speaker, cue in cues if lo <= (cue.start + cue.end) / 2 < hi]
+
+
 @dataclass
 class _Voiced:
     start: float
@@ -353,7 +419,8 @@ class _Voiced:
 def _prosody(samples: np.ndarray, seg: _Voiced) -> Prosody:
     import librosa
 
-    start, end = int(seg.start * SAMPLE_RATE), max(int(seg.end * SAMPLE_RATE), int(seg.start * SAMPLE_RATE) + 1)
+    start = max(0, int(seg.start * SAMPLE_RATE))
+    end = max(int(seg.end * SAMPLE_RATE), start + 1)
     piece = samples[start:end]
     words = seg.words
     duration = max(words[-1].end_s - words[0].start_s, 1e-3) if words else max(seg.end - seg.start, 1e-3)
@@ -429,3 +496,12 @@ def _with_times(analysis: Analysis, words: list[Word]) -> Analysis:
                 Evidence(label=e.label, weight=e.weight, kind="time", text=e.text, start_s=said[0].start_s, end_s=said[-1].end_s)
             )
     return analysis.model_copy(update={"evidence": [*analysis.evidence, *timed]})
+
+
+def sidecar_transcript(path: str | Path) -> Path | None:
+    """A transcript beside a recording (``call.vtt`` or ``call.srt`` next to ``call.wav``), if there is one."""
+    for suffix in (".vtt", ".srt"):
+        candidate = Path(path).with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None

@@ -137,7 +137,12 @@ class MediaWork(EmotionWork):
                 if suffix in VIDEO_SUFFIXES:
                     out.append(self.video.analyze_video(path, id=record.id or name, name=name, options=options))
                 elif suffix in AUDIO_SUFFIXES:
-                    out.append(self.audio.analyze_audio(path, id=record.id or name, name=name, options=options))
+                    from affectlens.media.audio import sidecar_transcript
+
+                    transcript = sidecar_transcript(path)  # call.vtt beside call.wav: its cues instead of recognition
+                    out.append(
+                        self.audio.analyze_audio(path, id=record.id or name, name=name, options=options, transcript=transcript)
+                    )
                 else:
                     out.append(self.images.analyze_image(path, id=record.id or name, name=name, options=options))
             except MediaError as exc:
