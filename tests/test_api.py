@@ -16,6 +16,7 @@ def test_public_names():
         "VAD",
         "analyze",
         "analyze_image",
+        "analyze_media",
         "benchmark",
         "errors",
         "evaluate",

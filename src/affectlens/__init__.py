@@ -24,6 +24,7 @@ _EXPORTS = {
     "AnalyzeOptions": "affectlens.analyzers.base",
     "analyze": "affectlens.api",
     "analyze_image": "affectlens.media.analyzer",
+    "analyze_media": "affectlens.media.reader",
     "MediaAnalysis": "affectlens.schema",
     "get_analyzer": "affectlens.api",
     "list_backends": "affectlens.api",
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from affectlens.benchmark import benchmark
     from affectlens.evaluation.runner import evaluate
     from affectlens.media.analyzer import analyze_image
+    from affectlens.media.reader import analyze_media
     from affectlens.schema import VAD, Analysis, Evidence, MediaAnalysis
     from affectlens.taxonomy import Taxonomy, list_taxonomies, load_taxonomy, map_label
 

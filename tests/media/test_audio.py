@@ -82,6 +82,14 @@ def test_word_error_rate_on_generated_sentences(audio_analyzer, tmp_path):
     assert np.mean(errors) <= 0.2, errors  # measured: docs/voices.md
 
 
+def test_analyze_media_reads_a_recording_by_its_suffix(audio_analyzer, tmp_path):
+    import affectlens
+
+    rate, samples = speak("I love it, thank you so much.")
+    result = affectlens.analyze_media(wav(tmp_path / "thanks.wav", rate, samples))
+    assert result.kind == "audio" and result.summary.taxonomy.startswith("ekman") and result.summary.dominant == "joy"
+
+
 def test_angry_words_are_anger_at_the_times_they_were_said(audio_analyzer, tmp_path):
     rate, calm = speak("Good morning, thank you for taking my call.")
     _, angry = speak("I am absolutely furious, this is the worst service I have ever had.")
@@ -102,9 +110,10 @@ def test_raised_pitch_rate_and_amplitude_raise_arousal_monotonically(audio_analy
         rate, samples = speak(sentence, pitch=pitch, rate=speed, amplitude=amplitude)
         parts += [samples, silence(rate, 1.2)]
     result = audio_analyzer.analyze_audio(wav(tmp_path / "rising.wav", rate, np.concatenate(parts)))
-    assert len(result.segments) == 3
+    said = [(s.transcript, s.analysis.vad.arousal, s.prosody.arousal_shift) for s in result.segments]
+    assert len(result.segments) == 3, said
     arousal = [s.analysis.vad.arousal for s in result.segments]
-    assert arousal[0] < arousal[1] < arousal[2], arousal
+    assert arousal[0] < arousal[1] < arousal[2], said
     shifts = [s.prosody.arousal_shift for s in result.segments]
     assert shifts[0] < 0 < shifts[2] and all(abs(x) <= 0.3 for x in shifts)
 

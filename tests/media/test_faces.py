@@ -160,3 +160,10 @@ def test_the_top_level_api_reads_a_photo():
     assert isinstance(result, affectlens.MediaAnalysis)
     assert result.summary.taxonomy.startswith("ekman") and result.faces[0].analysis.dominant == "joy"
     assert affectlens.analyze_image(str(ASTRONAUT), taxonomy="sentiment").faces[0].analysis.labels == ["positive"]
+
+
+def test_analyze_media_reads_an_image_by_its_suffix():
+    import affectlens
+
+    result = affectlens.analyze_media(ASTRONAUT)
+    assert result.kind == "image" and result.faces[0].analysis.dominant == "joy"

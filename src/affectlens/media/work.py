@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from affectlens.errors import ConfigError, InputError
 from affectlens.io.files import atomic_write
-from affectlens.io.readers import AUDIO_SUFFIXES, VIDEO_SUFFIXES, Record, read_records
+from affectlens.io.readers import Record, read_records
 from affectlens.io.writers import Output
 from affectlens.runs.sources import MEDIA, media_paths
 from affectlens.runs.works import BadRow, EmotionWork
@@ -53,47 +53,21 @@ class MediaWork(EmotionWork):
     files: ClassVar[tuple[str, ...]] = (LISTING,)
 
     def __init__(self, spec: RunSpec, folder: Path | None, *, threads: int | None = None) -> None:
+        from affectlens.media.reader import MediaReader
+
         super(EmotionWork, self).__init__(spec, folder, threads=threads)
         self.analyzer = None
-        self._images: Any = None
-        self._audio: Any = None
-        self._video: Any = None
-
-    @property
-    def images(self) -> Any:
-        if self._images is None:
-            from affectlens.media.analyzer import ImageAnalyzer
-            from affectlens.media.images import DEFAULT_MAX_PIXELS
-
-            settings = self.spec.work.settings
-            self._images = ImageAnalyzer(
-                threads=self.threads,
-                max_pixels=int(settings.get("max_pixels", DEFAULT_MAX_PIXELS)),
-                faces=settings.get("faces", "detect"),
-            )
-        return self._images
-
-    @property
-    def audio(self) -> Any:
-        if self._audio is None:
-            from affectlens.media.audio import DEFAULT_MAX_SECONDS, AudioAnalyzer
-
-            seconds = float(self.spec.work.settings.get("max_seconds", DEFAULT_MAX_SECONDS))
-            self._audio = AudioAnalyzer(threads=self.threads, max_seconds=seconds)
-        return self._audio
-
-    @property
-    def video(self) -> Any:
-        if self._video is None:
-            from affectlens.media.video import VideoAnalyzer
-
-            self._video = VideoAnalyzer(self.images, self.audio, max_seconds=self.audio.max_seconds)
-        return self._video
+        settings = spec.work.settings
+        self.reader = MediaReader(
+            threads=threads,
+            faces=settings.get("faces", "detect"),
+            max_pixels=settings.get("max_pixels"),
+            max_seconds=settings.get("max_seconds"),
+        )
 
     @property
     def backend_id(self) -> str | None:
-        ids = [m.backend_id for m in (self._images, self._audio) if m is not None]
-        return " + ".join(ids) if ids else None
+        return self.reader.backend_id
 
     def read(self, source: Source, task: Task) -> Iterator[Record]:
         if source.path.endswith(LISTING):
@@ -133,18 +107,7 @@ class MediaWork(EmotionWork):
             name = (record.extra or {}).get("_name") or record.id or path
             options = self.spec.options
             try:
-                suffix = Path(path).suffix.lower()
-                if suffix in VIDEO_SUFFIXES:
-                    out.append(self.video.analyze_video(path, id=record.id or name, name=name, options=options))
-                elif suffix in AUDIO_SUFFIXES:
-                    from affectlens.media.audio import sidecar_transcript
-
-                    transcript = sidecar_transcript(path)  # call.vtt beside call.wav: its cues instead of recognition
-                    out.append(
-                        self.audio.analyze_audio(path, id=record.id or name, name=name, options=options, transcript=transcript)
-                    )
-                else:
-                    out.append(self.images.analyze_image(path, id=record.id or name, name=name, options=options))
+                out.append(self.reader.analyze(path, id=record.id or name, name=name, options=options))
             except MediaError as exc:
                 out.append(BadRow(f"({name}) {exc.message}"))
         return out

@@ -1,0 +1,93 @@
+"""One entry for any media file: an image, a recording or a video, read by its suffix.
+
+:class:`MediaReader` holds the image, audio and video analyzers, each built the first time a
+file needs it, and is what the run's ``media`` work and :func:`analyze_media` use::
+
+    >>> from affectlens import analyze_media                      # doctest: +SKIP
+    >>> analyze_media("interview.mp4").segments[0].conflict       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from affectlens.analyzers.base import AnalyzeOptions
+from affectlens.io.readers import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+from affectlens.schema import MediaAnalysis
+
+__all__ = ["MediaReader", "analyze_media"]
+
+
+class MediaReader:
+    """Reads images (faces), recordings (voices; a ``.vtt``/``.srt`` beside one is its transcript)
+    and videos (both, fused); ``faces``, ``max_pixels`` and ``max_seconds`` as for the command line."""
+
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        faces: str = "detect",
+        max_pixels: int | None = None,
+        max_seconds: float | None = None,
+    ) -> None:
+        self.threads, self.faces, self.max_pixels, self.max_seconds = threads, faces, max_pixels, max_seconds
+        self._images: Any = None
+        self._audio: Any = None
+        self._video: Any = None
+
+    @property
+    def images(self) -> Any:
+        if self._images is None:
+            from affectlens.media.analyzer import ImageAnalyzer
+            from affectlens.media.images import DEFAULT_MAX_PIXELS
+
+            pixels = self.max_pixels or DEFAULT_MAX_PIXELS
+            self._images = ImageAnalyzer(threads=self.threads, max_pixels=pixels, faces=self.faces)
+        return self._images
+
+    @property
+    def audio(self) -> Any:
+        if self._audio is None:
+            from affectlens.media.audio import DEFAULT_MAX_SECONDS, AudioAnalyzer
+
+            self._audio = AudioAnalyzer(threads=self.threads, max_seconds=self.max_seconds or DEFAULT_MAX_SECONDS)
+        return self._audio
+
+    @property
+    def video(self) -> Any:
+        if self._video is None:
+            from affectlens.media.video import VideoAnalyzer
+
+            self._video = VideoAnalyzer(self.images, self.audio, max_seconds=self.audio.max_seconds)
+        return self._video
+
+    @property
+    def backend_id(self) -> str | None:
+        """The models used so far (None before the first file)."""
+        ids = [m.backend_id for m in (self._images, self._audio) if m is not None]
+        return " + ".join(ids) if ids else None
+
+    def analyze(
+        self, path: str | Path, *, id: str | None = None, name: str | None = None, options: AnalyzeOptions | None = None
+    ) -> MediaAnalysis:
+        """The file at ``path``, by its suffix; a file that cannot be read raises :class:`~affectlens.media.images.MediaError`."""
+        suffix = Path(path).suffix.lower()
+        if suffix in VIDEO_SUFFIXES:
+            return self.video.analyze_video(path, id=id, name=name, options=options)  # type: ignore[no-any-return]
+        if suffix in AUDIO_SUFFIXES:
+            from affectlens.media.audio import sidecar_transcript
+
+            transcript = sidecar_transcript(path)  # call.vtt beside call.wav: its cues instead of recognition
+            return self.audio.analyze_audio(path, id=id, name=name, options=options, transcript=transcript)  # type: ignore[no-any-return]
+        return self.images.analyze_image(path, id=id, name=name, options=options)  # type: ignore[no-any-return]
+
+
+_shared: dict[str, MediaReader] = {}
+
+
+def analyze_media(path: str | Path, **options: Any) -> MediaAnalysis:
+    """Any media file — an image, a recording or a video — by its suffix; options as in
+    :class:`affectlens.AnalyzeOptions` (``taxonomy`` defaults to ``"ekman"``)."""
+    reader = _shared.setdefault("reader", MediaReader())
+    return reader.analyze(path, options=AnalyzeOptions.build(None, {"taxonomy": "ekman", **options}))
