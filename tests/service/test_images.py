@@ -111,3 +111,15 @@ def test_a_job_over_a_server_folder_of_images(client, state_dir):
     photo = next(row for row in rows if row["id"] == "party/photo.jpg")
     assert photo["dominant"] == "joy" and photo["faces"] == 1
     assert str(state_dir) not in json.dumps(job)  # no server path in what the job shows
+
+
+def test_media_a_server_cannot_read_is_a_422_not_a_failure(tmp_path):
+    config = ServiceConfig(state_dir=tmp_path, conversations=False, images=False, media=False)
+    with serve(config) as c:
+        ready(c)
+        error = assert_error(
+            c.post("/v1/analyze/image", files={"image": ("a.jpg", ASTRONAUT.read_bytes())}), 422, "invalid_input"
+        )
+        assert "does not read images" in error["message"] and "images = true" in error["hint"]
+        r = c.post("/v1/analyze/media", files={"file": ("a.wav", b"RIFF")})
+        assert "does not read recordings" in assert_error(r, 422, "invalid_input")["message"]

@@ -692,7 +692,7 @@ def _api(service: Service) -> APIRouter:
         decoding), not an image, or damaged: 422."""
         service.require_ready()
         if service.images is None:
-            raise service.images_error or InputError("this service does not read images", hint="set images = true in its config")
+            raise _unavailable("images", service.images_error, "images = true")
         body, data = await _image_request(request, limits.max_image_bytes)
         options = AnalyzeOptions.build(
             None, {"taxonomy": body.taxonomy, "explain": body.explain, "min_confidence": body.min_confidence}
@@ -728,9 +728,7 @@ def _api(service: Service) -> APIRouter:
 
         service.require_ready()
         if service.media is None:
-            raise service.media_error or InputError(
-                "this service does not read recordings", hint="set media = true in its config"
-            )
+            raise _unavailable("recordings", service.media_error, "media = true")
         audio, video = service.media
         name = Path(file.filename or "recording").name[:200]
         suffix = Path(name).suffix.lower()
@@ -740,7 +738,7 @@ def _api(service: Service) -> APIRouter:
                 hint=f"send one of {', '.join(sorted(AUDIO_SUFFIXES | VIDEO_SUFFIXES))}",
             )
         if suffix in VIDEO_SUFFIXES and video is None:
-            raise service.images_error or InputError("this service reads no faces, so no video", hint="set images = true")
+            raise _unavailable("videos (it reads no faces)", service.images_error, "images = true")
         options = AnalyzeOptions.build(None, {"taxonomy": taxonomy, "explain": explain, "min_confidence": min_confidence})
         from affectlens.taxonomy import load_taxonomy
 
@@ -946,6 +944,14 @@ def _api(service: Service) -> APIRouter:
         ]
 
     return router
+
+
+def _unavailable(what: str, why: AffectlensError | None, setting: str) -> InputError:
+    """A 422 for media this server was not set up to read (a missing extra or a setting): the
+    request cannot be served here, which is no server failure."""
+    if why is not None:
+        return InputError(f"this service does not read {what}: {why.message}", hint=why.hint)
+    return InputError(f"this service does not read {what}", hint=f"set {setting} in its config")
 
 
 async def _image_request(request: Request, max_bytes: int) -> tuple[ImageRequest, bytes]:
