@@ -103,3 +103,22 @@ def test_video_without_audio_or_without_faces(video_analyzer, tmp_path):
     faceless = video_analyzer.analyze_video(compose(tmp_path / "faceless.mp4", words, rate, 4, face=False))
     assert faceless.faces == [] and faceless.segments and any("no face" in w for w in faceless.warnings)
     assert faceless.segments[0].conflict is None
+
+
+def test_a_folder_of_videos_in_the_report(video_analyzer, cli, tmp_path):
+    pytest.importorskip("plotly", reason="reports need affectlens[corpus]")
+    from affectlens.runs.execute import rows_of
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    rate, angry = speak("I am absolutely furious, this is the worst service I have ever had.")
+    _, happy = speak("I love it, thank you so much.")
+    compose(folder / "smile-angry.mp4", angry, rate, 6)
+    compose(folder / "smile-happy.mp4", happy, rate, 5)
+    assert cli("corpus", "analyze", str(folder), "-o", str(tmp_path / "run")).code == 0
+    rows = {r["id"]: r for r in rows_of(tmp_path / "run").to_pylist()}
+    assert rows["smile-angry.mp4"]["conflicts"] == 1 and rows["smile-happy.mp4"]["conflicts"] == 0
+    r = cli("corpus", "report", str(tmp_path / "run"), "-o", str(tmp_path / "report.html"))
+    assert r.code == 0, r.err
+    page = (tmp_path / "report.html").read_text()
+    assert "Where the face and the words disagree" in page and "1 of 2 segments" in page

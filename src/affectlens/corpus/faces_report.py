@@ -61,7 +61,10 @@ def faces_report(
         raise InputError(f"the run's taxonomy has no label {', '.join(map(repr, unknown))}")
     parts = [
         _header(manifest, run, by),
-        section(FACE_SECTIONS[0], figure_html(_bars(shares, shown, by), "face-shares") + _shares_table(shares, shown, by)),
+        section(
+            FACE_SECTIONS[0],
+            figure_html(_bars(shares, shown, by), "face-shares") + _shares_table(shares, shown, by) + _conflicts(run.path, by),
+        ),
         section(FACE_SECTIONS[1], _examples(run.path, shown, samples)),
         section(FACE_SECTIONS[2], _quality(run, manifest)),
         section(FACE_SECTIONS[3], _provenance(manifest)),
@@ -130,6 +133,29 @@ def _shares_table(shares: Any, shown: Sequence[str], by: Sequence[str]) -> str:
     )
 
 
+def _conflicts(run_dir: Path, by: Sequence[str]) -> str:
+    """Per group, the voice segments of videos whose face and words disagree ("" without speech)."""
+    pl = _polars()
+    lf = scan_rows(run_dir)
+    grouped = (lf.group_by(list(by)) if by else lf.group_by(pl.lit("all files").alias("group"))).agg(
+        pl.col("segments").sum().alias("segments"), pl.col("conflicts").sum().alias("conflicts")
+    )
+    rows = grouped.sort(list(by) or "group").collect(engine="streaming")
+    if not rows.height or not rows["segments"].sum():
+        return ""
+    body = [
+        (
+            *(r[g] for g in (by or ["group"])),
+            f"{r['segments']:,}",
+            f"{r['conflicts']:,}",
+            f"{r['conflicts'] / max(r['segments'], 1):.1%}",
+        )
+        for r in rows.iter_rows(named=True)
+    ]
+    head = [*(by or [""]), "voice segments", "face and words disagree", "share"]
+    return "<h3>Where the face and the words disagree</h3>" + html_table(body, head)
+
+
 def _examples(run_dir: Path, shown: Sequence[str], samples: int) -> str:
     pl = _polars()
     lf = scan_rows(run_dir)
@@ -166,6 +192,8 @@ def _quality(run: RunFolder, manifest: RunManifest) -> str:
         .select(
             pl.len().alias("n"),
             pl.col("dominant").is_null().sum().alias("without_answer"),
+            pl.col("segments").sum().alias("segments"),
+            pl.col("conflicts").sum().alias("conflicts"),
             ((pl.col("faces") + pl.col("segments")) > 1).sum().alias("several"),
             (pl.col("dominant").is_not_null() & (pl.col("confidence") < LOW_CONFIDENCE)).sum().alias("low_confidence"),
         )
@@ -179,6 +207,10 @@ def _quality(run: RunFolder, manifest: RunManifest) -> str:
         ("bad files (not analysed)", f"{p.bad_rows:,} ({p.bad_rows / max(p.rows_done, 1):.2%})"),
         ("faces found", f"{p.counts.get('faces', 0):,}"),
         ("voice segments found", f"{p.counts.get('segments', 0):,}"),
+        (
+            "video segments where the face and the words disagree (conflicts)",
+            f"{stats['conflicts'] or 0:,} of {stats['segments'] or 0:,} segments",
+        ),
         (
             "files without a face or speech (left out of the shares)",
             f"{stats['without_answer']:,} ({stats['without_answer'] / n:.2%})",

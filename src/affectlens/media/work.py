@@ -14,9 +14,9 @@ reason; the run goes on.
 
 Outputs: JSON/JSONL carry the whole :class:`MediaAnalysis`; CSV and Parquet one flat row per
 file (its summary, ``text`` = the file's name); the table lists each face and voice segment;
-a run folder holds the emotion run's columns for the summary plus ``faces``, ``segments``
-(counts) and ``media`` (the whole result as JSON), so the corpus aggregates and report read
-them per group.
+a run folder holds the emotion run's columns for the summary plus ``faces``, ``segments``,
+``conflicts`` (counts) and ``media`` (the whole result as JSON), so the corpus aggregates and
+report read them per group.
 """
 
 from __future__ import annotations
@@ -126,7 +126,12 @@ class MediaWork(EmotionWork):
         import pyarrow as pa
 
         table = super().table(task, records, [summary_row(r) for r in results])
-        for column, values in (("faces", [len(r.faces) for r in results]), ("segments", [len(r.segments) for r in results])):
+        counts = {
+            "faces": [len(r.faces) for r in results],
+            "segments": [len(r.segments) for r in results],
+            "conflicts": [sum(s.conflict is not None for s in r.segments) for r in results],
+        }
+        for column, values in counts.items():
             table = table.append_column(pa.field(column, pa.int32()), pa.array(values, pa.int32()))
         return table.append_column(pa.field("media", pa.string()), pa.array([r.model_dump_json() for r in results], pa.string()))
 
