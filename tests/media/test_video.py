@@ -122,3 +122,22 @@ def test_a_folder_of_videos_in_the_report(video_analyzer, cli, tmp_path):
     assert r.code == 0, r.err
     page = (tmp_path / "report.html").read_text()
     assert "Where the face and the words disagree" in page and "1 of 2 segments" in page
+
+
+def test_bad_videos_are_one_clear_reason(video_analyzer, tmp_path):
+    import re
+
+    from affectlens.media.images import MediaError
+
+    rate, words = speak("Thank you so much, this is wonderful news.")
+    good = compose(tmp_path / "good.mp4", words, rate, 4).read_bytes()
+    cases = {"empty.mp4": (b"", "empty|not a video|no "), "notes.mp4": (b"plain text, not a video\n" * 50, "not a")}
+    cases["cut.mp4"] = (good[: len(good) // 3], "truncated|damaged|not a|cannot")
+    for name, (data, why) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        try:
+            result = video_analyzer.analyze_video(tmp_path / name)
+        except MediaError as exc:
+            assert re.search(why, exc.message), (name, exc.message)
+        else:  # a cut file may still give its first frames: then a warning says so
+            assert name == "cut.mp4" and any(re.search(why, w) for w in result.warnings), result.warnings

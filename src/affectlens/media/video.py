@@ -63,11 +63,12 @@ class VideoAnalyzer:
 
         options = AnalyzeOptions.build(options, overrides)
         label = name if name is not None else str(source)
-        faces, width, height, duration = self._faces(source, options)
-        warnings: list[str] = []
+        faces, width, height, duration, damaged = self._faces(source, options)
+        warnings: list[str] = [damaged] if damaged else []
         try:
             heard = self.audio.analyze_audio(source, options=options)
-            segments, warnings = heard.segments, [w for w in heard.warnings]
+            segments = heard.segments
+            warnings += heard.warnings
         except AudioError as exc:
             if "no audio track" not in exc.message:
                 raise
@@ -91,7 +92,7 @@ class VideoAnalyzer:
             faces=faces, segments=fused, summary=summary, backend=self.backend_id, warnings=warnings,
         )  # fmt: skip
 
-    def _faces(self, source: str | Path, options: AnalyzeOptions) -> tuple[list[Face], int | None, int | None, float]:
+    def _faces(self, source: str | Path, options: AnalyzeOptions) -> tuple[list[Face], int | None, int | None, float, str | None]:
         """Faces in frames sampled every 1/fps seconds, each with its frame's time."""
         from affectlens.io.files import open_input
         from affectlens.media.audio import _av
@@ -106,11 +107,16 @@ class VideoAnalyzer:
         faces: list[Face] = []
         width = height = None
         last = 0.0
+        damaged: str | None = None
         try:
+            if stream.read(1) == b"":
+                raise VideoError("is empty (0 bytes)")
+            stream.seek(0)
             try:
                 container = av.open(stream)
-            except (av.FFmpegError, ValueError, OSError) as exc:
-                raise VideoError(f"is not a video affectlens reads: {exc}") from None
+            except (av.FFmpegError, ValueError, OSError):
+                # FFmpeg's own words name the file: the reason is said without them
+                raise VideoError("is not a video affectlens reads (MP4, MOV, MKV, WebM, AVI), or it is truncated") from None
             with container:
                 tracks = [s for s in container.streams if s.type == "video"]
                 if not tracks:
@@ -133,12 +139,13 @@ class VideoAnalyzer:
                         height, width = grey.shape
                         seen = self.images.analyze_image(LoadedImage(grey, width, height, "frame"), name="frame", options=options)
                         faces += [f.model_copy(update={"frame_time_s": round(at, 3)}) for f in seen.faces]
-                except av.FFmpegError as exc:
+                except av.FFmpegError:
                     if width is None:
-                        raise VideoError(f"cannot be decoded ({exc}): the file is truncated or damaged") from None
+                        raise VideoError("cannot be decoded: the file is truncated or damaged") from None
+                    damaged = f"the video stops decoding at {last:.1f} s (truncated or damaged): the frames before are read"
         finally:
             stream.close()
-        return faces, width, height, last
+        return faces, width, height, last, damaged
 
     def _fuse(self, segment: Segment, faces: list[Face], options: AnalyzeOptions) -> Segment:
         from affectlens.media.analyzer import summarize
