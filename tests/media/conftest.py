@@ -56,3 +56,16 @@ def image_analyzer():
     from affectlens.media import ImageAnalyzer
 
     return ImageAnalyzer(threads=1)
+
+
+@pytest.fixture(scope="session")
+def audio_analyzer():
+    """Speech recognition and prosody; the speech the tests make needs Debian's espeak-ng."""
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("needs Debian's espeak-ng: run `make test-audio`")
+    pytest.importorskip("faster_whisper", reason="needs affectlens[audio]: run `make test-audio`")
+    from affectlens.media.audio import AudioAnalyzer
+
+    return AudioAnalyzer(threads=2)

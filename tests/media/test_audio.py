@@ -18,16 +18,6 @@ pytestmark = pytest.mark.audio
 ESPEAK = shutil.which("espeak-ng")
 
 
-@pytest.fixture(scope="module")
-def audio_analyzer():
-    if ESPEAK is None:
-        pytest.skip("needs Debian's espeak-ng: run `make test-audio`")
-    pytest.importorskip("faster_whisper", reason="needs affectlens[audio]: run `make test-audio`")
-    from affectlens.media.audio import AudioAnalyzer
-
-    return AudioAnalyzer(threads=2)
-
-
 def speak(text: str, *, pitch: int = 50, rate: int = 175, amplitude: int = 100) -> tuple[int, np.ndarray]:
     out = subprocess.run(
         [ESPEAK, "--stdout", "-p", str(pitch), "-s", str(rate), "-a", str(amplitude), text], capture_output=True, check=True

@@ -62,18 +62,6 @@ def video_analyzer(audio_analyzer):
     return VideoAnalyzer(ImageAnalyzer(threads=2), audio_analyzer)
 
 
-@pytest.fixture(scope="module")
-def audio_analyzer():
-    from tests.media.test_audio import ESPEAK
-
-    if ESPEAK is None:
-        pytest.skip("needs Debian's espeak-ng: run `make test-audio`")
-    pytest.importorskip("faster_whisper", reason="needs affectlens[audio]: run `make test-audio`")
-    from affectlens.media.audio import AudioAnalyzer
-
-    return AudioAnalyzer(threads=2)
-
-
 def test_a_smile_over_angry_words_is_a_conflict(video_analyzer, tmp_path):
     rate, angry = speak("I am absolutely furious, this is the worst service I have ever had.")
     result = video_analyzer.analyze_video(compose(tmp_path / "smile-angry.mp4", angry, rate, 6), taxonomy="ekman")

@@ -26,7 +26,6 @@ kind ``audio``:
 
 from __future__ import annotations
 
-import io
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ import numpy as np
 
 from affectlens.analyzers.base import AnalyzeOptions
 from affectlens.errors import MissingDependencyError
-from affectlens.media.images import MediaError
+from affectlens.media.images import MediaError, open_media
 from affectlens.schema import VAD, Analysis, Evidence, MediaAnalysis, Prosody, Segment, Word
 
 __all__ = [
@@ -80,7 +79,8 @@ class LoadedAudio:
     offset_s: float = 0.0  # where this piece starts in the recording (audio_blocks)
 
 
-def _av() -> Any:
+def pyav() -> Any:
+    """PyAV (FFmpeg bundled), or an error that says what to install."""
     try:
         import av
     except ImportError as exc:
@@ -91,7 +91,7 @@ def _av() -> Any:
 def load_audio(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> LoadedAudio:
     """The whole decoded recording of ``source`` (a path or the file's bytes); :class:`AudioError`
     says what is wrong. Long recordings are better read in pieces: :func:`audio_blocks`."""
-    pieces = [block for _, block in _decode(source, max_seconds)]
+    pieces = list(_decode(source, max_seconds))
     samples = np.concatenate(pieces) if pieces else np.zeros((0, 1), np.float32)
     return _as_loaded(samples, 0.0)
 
@@ -103,7 +103,7 @@ def audio_blocks(source: str | Path | bytes, *, max_seconds: float = DEFAULT_MAX
     buffered: list[np.ndarray] = []
     size = 0
     offset = 0.0
-    for _, piece in _decode(source, max_seconds):
+    for piece in _decode(source, max_seconds):
         buffered.append(piece)
         size += len(piece)
         if size >= block_s * SAMPLE_RATE:
@@ -138,9 +138,9 @@ def _as_loaded(samples: np.ndarray, offset: float) -> LoadedAudio:
 
 
 def _decode(source: str | Path | bytes, max_seconds: float) -> Any:
-    """``(channels, samples [n, channels])`` pieces of the decoded, 16 kHz recording, in order."""
-    av = _av()
-    stream = _open(source)
+    """Pieces ``[n, channels]`` of the decoded, 16 kHz recording, in order."""
+    av = pyav()
+    stream = open_media(source, AudioError)
     try:
         try:
             container = av.open(stream)
@@ -171,9 +171,9 @@ def _decode(source: str | Path | bytes, max_seconds: float) -> Any:
                         total += len(block)
                         if total > limit:
                             raise AudioError(f"is longer than the limit of {_clock(max_seconds)}", hint="raise --max-seconds")
-                        yield channels, block
+                        yield block
                 for out in resampler.resample(None):
-                    yield channels, out.to_ndarray().reshape(-1, channels)
+                    yield out.to_ndarray().reshape(-1, channels)
             except av.FFmpegError:
                 raise AudioError("cannot be decoded: the file is truncated or damaged") from None
     finally:
@@ -189,28 +189,6 @@ def _different(left: np.ndarray, right: np.ndarray) -> bool:
     if spread < 1e-12:
         return bool(left.std() != right.std())
     return float(np.mean((left - left.mean()) * (right - right.mean())) / spread) < 0.9
-
-
-def _open(source: str | Path | bytes) -> Any:
-    if isinstance(source, bytes):
-        if not source:
-            raise AudioError("is empty (0 bytes)")
-        return io.BytesIO(source)
-    from affectlens.io.files import open_input
-
-    try:
-        stream = open_input(source)
-    except FileNotFoundError:
-        raise AudioError("does not exist (it may have been moved or deleted)") from None
-    except IsADirectoryError:
-        raise AudioError("is a folder, not a recording") from None
-    except OSError as exc:
-        raise AudioError(f"cannot be read: {exc.strerror or exc}") from None
-    if stream.read(1) == b"":
-        stream.close()
-        raise AudioError("is empty (0 bytes)")
-    stream.seek(0)
-    return stream
 
 
 def _duration(container: Any, track: Any) -> float | None:

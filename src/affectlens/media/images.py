@@ -19,6 +19,7 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,7 @@ __all__ = [
     "LoadedImage",
     "MediaError",
     "load_image",
+    "open_media",
 ]
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")  # Pillow opens MPO (camera JPEGs) as JPEG
@@ -112,21 +114,36 @@ def load_image(
     return LoadedImage(grey, grey.shape[1], grey.shape[0], fmt, notes, rgb)
 
 
-def _read(path: str | Path, max_bytes: int) -> bytes:
+def open_media(source: str | Path | bytes, error: type[MediaError] = MediaError) -> Any:
+    """A binary stream of a media file (bytes as they are), opened through
+    :func:`affectlens.io.files.open_input` so a run's allowed folders are checked when it is
+    opened; a file that is gone, a folder, unreadable or empty raises ``error`` with one reason."""
+    if isinstance(source, bytes):
+        if not source:
+            raise error("is empty (0 bytes)")
+        return io.BytesIO(source)
     from affectlens.io.files import open_input
 
     try:
-        with open_input(path) as f:
-            data = f.read(max_bytes + 1)
+        stream = open_input(source)
     except FileNotFoundError:
-        raise ImageError("does not exist (it may have been moved or deleted)") from None
+        raise error("does not exist (it may have been moved or deleted)") from None
     except IsADirectoryError:
-        raise ImageError("is a folder, not an image") from None
+        raise error("is a folder, not a file") from None
     except PermissionError:
-        raise ImageError("cannot be read: permission denied") from None
+        raise error("cannot be read: permission denied") from None
     except OSError as exc:
-        raise ImageError(f"cannot be read: {exc.strerror or exc}") from None
-    return data
+        raise error(f"cannot be read: {exc.strerror or exc}") from None
+    if stream.read(1) == b"":
+        stream.close()
+        raise error("is empty (0 bytes)")
+    stream.seek(0)
+    return stream
+
+
+def _read(path: str | Path, max_bytes: int) -> bytes:
+    with open_media(path, ImageError) as f:
+        return bytes(f.read(max_bytes + 1))
 
 
 def _pixels(image: object, keep_rgb: bool) -> tuple[np.ndarray, np.ndarray | None]:

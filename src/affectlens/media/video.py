@@ -22,7 +22,7 @@ import numpy as np
 
 from affectlens.analyzers.base import AnalyzeOptions
 from affectlens.media.audio import DEFAULT_MAX_SECONDS, AudioError
-from affectlens.media.images import LoadedImage, MediaError
+from affectlens.media.images import LoadedImage, MediaError, open_media
 from affectlens.schema import Analysis, Conflict, Face, MediaAnalysis, Segment
 
 __all__ = ["CONFLICT_MARGIN", "DEFAULT_FPS", "NO_FACE_IN_VIDEO", "VideoAnalyzer", "VideoError"]
@@ -94,24 +94,15 @@ class VideoAnalyzer:
 
     def _faces(self, source: str | Path, options: AnalyzeOptions) -> tuple[list[Face], int | None, int | None, float, str | None]:
         """Faces in frames sampled every 1/fps seconds, each with its frame's time."""
-        from affectlens.io.files import open_input
-        from affectlens.media.audio import _av
+        from affectlens.media.audio import pyav
 
-        av = _av()
-        try:
-            stream = open_input(source)
-        except FileNotFoundError:
-            raise VideoError("does not exist (it may have been moved or deleted)") from None
-        except OSError as exc:
-            raise VideoError(f"cannot be read: {exc.strerror or exc}") from None
+        av = pyav()
+        stream = open_media(source, VideoError)
         faces: list[Face] = []
         width = height = None
         last = 0.0
         damaged: str | None = None
         try:
-            if stream.read(1) == b"":
-                raise VideoError("is empty (0 bytes)")
-            stream.seek(0)
             try:
                 container = av.open(stream)
             except (av.FFmpegError, ValueError, OSError):
