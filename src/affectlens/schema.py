@@ -230,5 +230,8 @@ class MediaAnalysis(_Model):
     faces: list[Face] = Field(default_factory=list)
     segments: list[Segment] = Field(default_factory=list, description="audio and video: the voice segments")
     summary: Analysis
+    offline_summary: Analysis | None = Field(
+        None, description="with an LLM backend: the offline models' summary, beside the model's (``summary``)"
+    )
     backend: str
     warnings: list[str] = Field(default_factory=list)

@@ -16,6 +16,8 @@ import httpx2
 import pytest
 
 STAGE_MARKERS = {
+    "List the emotion cues you perceive in the media": "media_perceive",
+    "Weigh the verified cues": "media_reason",
     "Find the cues": "perceive",
     "Name the aspect": "aspect",
     "state the writer's opinion": "opinion",
@@ -59,6 +61,8 @@ class ScriptedServer:
             "aspect": {"aspect": "x", "quote": "x"},
             "opinion": {"opinion": "x", "polarity": "neutral"},
             "reason": emotions(),
+            "media_perceive": {"cues": []},
+            "media_reason": emotions(),
         }
         self.failures: list[int | str] = []
         self.broken_for: set[str] = set()  # texts whose every request gets a malformed body

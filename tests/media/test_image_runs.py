@@ -135,7 +135,7 @@ def test_csv_output_is_one_flat_row_per_image(cli, tmp_path):
 
 def test_images_refuse_a_text_backend(cli, tmp_path):
     r = cli("analyze", str(ASTRONAUT), "--backend", "fake")
-    assert r.code == 2 and "offline models" in r.err
+    assert r.code == 2 and "offline models" in r.err and "--backend openai" in r.err  # the one backend that sees media
 
 
 def test_workers_and_one_process_give_identical_rows(tmp_path):

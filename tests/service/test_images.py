@@ -123,3 +123,31 @@ def test_media_a_server_cannot_read_is_a_422_not_a_failure(tmp_path):
         assert "does not read images" in error["message"] and "images = true" in error["hint"]
         r = c.post("/v1/analyze/media", files={"file": ("a.wav", b"RIFF")})
         assert "does not read recordings" in assert_error(r, 422, "invalid_input")["message"]
+
+
+def test_an_openai_backend_looks_at_the_photo_too(tmp_path):
+    pytest.importorskip("openai", reason="the openai backend needs affectlens[llm]")
+    from tests.llm.conftest import ScriptedServer, emotions
+    from tests.llm.loopback import serve as endpoint
+
+    script = ScriptedServer()
+    script.answers["media_perceive"] = {
+        "cues": [{"id": 1, "modality": "face", "emotion": "joy", "quote": "", "face": 1, "start_s": -1, "end_s": -1}]
+    }
+    script.answers["media_reason"] = emotions(("joy", 0.9, [1]), valence=0.7)
+    with endpoint(script) as url:
+        backends = {"embedded": {}, "openai": {"base_url": url, "model": "vision", "cache": False}}
+        with serve(ServiceConfig(state_dir=tmp_path, backends=backends)) as client:
+            ready(client)
+            r = client.post("/v1/analyze/image", files={"image": ("me.jpg", ASTRONAUT.read_bytes())}, data={"backend": "openai"})
+            assert r.status_code == 200, r.text
+            media = r.json()
+            assert media["summary"]["backend"] == "openai/vision+media@1" and media["summary"]["labels"] == ["joy"]
+            assert media["offline_summary"]["dominant"] == "joy" and media["faces"][0]["analysis"]["dominant"] == "joy"
+            perceive = [b for b in script.requests if script.stage_of(b) == "media_perceive"]
+            assert [p["type"] for p in perceive[-1]["messages"][1]["content"]] == ["text", "image_url"]
+            encoded = base64.b64encode(ASTRONAUT.read_bytes()).decode()
+            r = client.post("/v1/analyze/image", json={"image": encoded, "backend": "nope"})
+            assert_error(r, 422, "unknown_name")
+            plain = client.post("/v1/analyze/image", json={"image": encoded})  # embedded: the offline models alone
+            assert plain.json()["summary"]["backend"].startswith("faces/") and plain.json()["offline_summary"] is None

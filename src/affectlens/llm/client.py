@@ -68,6 +68,7 @@ class Usage:
     mapped_labels: int = 0
     failed_texts: int = 0
     malformed: int = 0
+    face_disagreements: int = 0  # media: face cues the offline face model did not confirm
     formats: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Usage) -> None:
@@ -156,7 +157,7 @@ class ChatClient:
             self.cache.close()
 
     async def complete(
-        self, messages: list[dict[str, str]], *, stage: str, schema_name: str, schema: dict[str, Any], sample: int = 0
+        self, messages: list[dict[str, Any]], *, stage: str, schema_name: str, schema: dict[str, Any], sample: int = 0
     ) -> str:
         """The model's answer to ``messages`` (from the cache when possible)."""
         key = cache_key(
@@ -181,7 +182,7 @@ class ChatClient:
             self.cache.put(key, content, prompt_tokens, completion_tokens)
         return content
 
-    async def _request(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> tuple[str, int, int]:
+    async def _request(self, messages: list[dict[str, Any]], schema_name: str, schema: dict[str, Any]) -> tuple[str, int, int]:
         openai = self._openai
         attempt = 0
         first_try = time.monotonic()

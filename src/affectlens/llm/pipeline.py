@@ -42,7 +42,7 @@ from affectlens.reasoning.rationale import rationale as template_rationale
 from affectlens.schema import VAD, Analysis, Evidence, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
 
-__all__ = ["Completer", "Context", "analyze_text", "analyze_texts", "ask_json"]
+__all__ = ["Completer", "Context", "Notes", "analyze_text", "analyze_texts", "ask_json", "decide"]
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{3,})[\"”’']")
 _WORD = re.compile(r"[a-z][a-z'-]*")
@@ -87,7 +87,7 @@ class Completer(Protocol):
     usage: Usage
 
     async def complete(
-        self, messages: list[dict[str, str]], *, stage: str, schema_name: str, schema: dict[str, Any], sample: int = 0
+        self, messages: list[dict[str, Any]], *, stage: str, schema_name: str, schema: dict[str, Any], sample: int = 0
     ) -> str: ...
 
 
@@ -104,7 +104,9 @@ class Context:
 
 
 @dataclass
-class _Notes:
+class Notes:
+    """Warnings for one answer, each once."""
+
     warnings: list[str] = field(default_factory=list)
 
     def add(self, message: str) -> None:
@@ -128,7 +130,7 @@ def _instruction(ctx: Context, stage: Stage, text: str) -> str:
 
 async def ask_json(
     client: Completer,
-    messages: list[dict[str, str]],
+    messages: list[dict[str, Any]],
     *,
     stage: str,
     schema_name: str,
@@ -160,7 +162,7 @@ async def ask_json(
     return None, reason
 
 
-async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], notes: _Notes, sample: int = 0) -> Any:
+async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], notes: Notes, sample: int = 0) -> Any:
     """The stage's validated answer, asking again on a malformed one; None if it never parses."""
     messages = [
         {"role": "system", "content": _instruction(ctx, stage, text)},
@@ -180,7 +182,7 @@ async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], n
     return answer
 
 
-def _grounded_cues(ctx: Context, text: str, answer: CuesAnswer | None, notes: _Notes) -> dict[int, tuple[int, int, str]]:
+def _grounded_cues(ctx: Context, text: str, answer: CuesAnswer | None, notes: Notes) -> dict[int, tuple[int, int, str]]:
     cues: dict[int, tuple[int, int, str]] = {}
     for cue in answer.cues if answer else []:
         found = ground(text, cue.quote)
@@ -195,22 +197,22 @@ def _grounded_cues(ctx: Context, text: str, answer: CuesAnswer | None, notes: _N
     return cues
 
 
-def _normalise(ctx: Context, answer: EmotionsAnswer, notes: _Notes) -> dict[str, tuple[float, set[int]]]:
+def _normalise(client: Completer, taxonomy: Taxonomy, answer: EmotionsAnswer, notes: Notes) -> dict[str, tuple[float, set[int]]]:
     """Model labels → taxonomy labels: probability (noisy-OR when several land on one) and cue ids."""
     out: dict[str, tuple[float, set[int]]] = {}
     for emotion in answer.emotions:
         word = emotion.label.strip().lower()
-        if word in ctx.taxonomy.names:
+        if word in taxonomy.names:
             targets = [word]
         else:
-            mapping = map_label(word, ctx.taxonomy)
+            mapping = map_label(word, taxonomy)
             targets = mapping.labels
             if targets:
-                ctx.client.usage.mapped_labels += 1
+                client.usage.mapped_labels += 1
                 notes.add(f"the model's label {emotion.label!r} was mapped to {targets} ({mapping.method})")
             else:
-                ctx.client.usage.dropped_labels += 1
-                notes.add(f"dropped the model's label {emotion.label[:40]!r}: not in {ctx.taxonomy.id} nor a known emotion word")
+                client.usage.dropped_labels += 1
+                notes.add(f"dropped the model's label {emotion.label[:40]!r}: not in {taxonomy.id} nor a known emotion word")
         p = float(np.clip(emotion.probability, 0.0, 1.0))
         for target in targets:
             before, cue_ids = out.get(target, (0.0, set()))
@@ -235,7 +237,7 @@ def _rationale_problem(taxonomy: Taxonomy, text: str, rationale: str, chosen: li
 
 
 async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
-    notes = _Notes()
+    notes = Notes()
     stages = ctx.strategy.stages
     cues = _grounded_cues(ctx, text, await _ask(ctx, stages[0], text, {}, notes), notes)
     payload: dict[str, Any] = {"cues": [{"id": i, "quote": text[a:b], "type": kind} for i, (a, b, kind) in sorted(cues.items())]}
@@ -244,11 +246,32 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
         if answer is not None:
             payload[stage.output] = answer.model_dump()
     answers = await asyncio.gather(*(_ask(ctx, stages[-1], text, payload, notes, sample=s) for s in range(ctx.samples)))
+    spans = {i: Evidence(label="", start=a, end=b, text=text[a:b], weight=0.0) for i, (a, b, _) in cues.items()}
+    return decide(ctx.client, ctx.taxonomy, ctx.backend_id, answers, spans, notes, text=text, quotes_from=text, id=id)
+
+
+def decide(
+    client: Completer,
+    taxonomy: Taxonomy,
+    backend_id: str,
+    answers: list[EmotionsAnswer | None],
+    cues: dict[int, Evidence],
+    notes: Notes,
+    *,
+    text: str,
+    quotes_from: str,
+    id: str | None,
+) -> Analysis:
+    """The verified :class:`Analysis` from the reasoning ``answers`` (one, or several samples for
+    self-consistency; None for one that never parsed): labels kept in (or mapped to) ``taxonomy``,
+    evidence only from the verified ``cues`` (by id; ``label`` and ``weight`` filled in here) that
+    a kept label cites, and the model's rationale only when its quotes are in ``quotes_from`` and
+    it names no emotion outside the labels."""
     valid = [a for a in answers if a is not None]
     if not valid:
-        return Analysis(id=id, text=text, taxonomy=ctx.taxonomy.id, backend=ctx.backend_id, warnings=notes.warnings)
-    normalised = [_normalise(ctx, a, notes) for a in valid]
-    names = ctx.taxonomy.names
+        return Analysis(id=id, text=text, taxonomy=taxonomy.id, backend=backend_id, warnings=notes.warnings)
+    normalised = [_normalise(client, taxonomy, a, notes) for a in valid]
+    names = taxonomy.names
     if len(valid) == 1:
         probs = {label: p for label, (p, _) in normalised[0].items()}
         chosen = [label for label in names if probs.get(label, 0.0) >= 0.5]
@@ -260,28 +283,28 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
         majority, agreeing = Counter(sets).most_common(1)[0]
         chosen = list(majority)
         confidence = agreeing / len(sets)
-    if not chosen and ctx.taxonomy.neutral is not None:
-        probs[ctx.taxonomy.neutral] = max(probs.get(ctx.taxonomy.neutral, 0.0), 1.0 - max(probs.values(), default=0.0))
-        chosen = [ctx.taxonomy.neutral]
-    chosen = neutral_apart(chosen, ctx.taxonomy)
+    if not chosen and taxonomy.neutral is not None:
+        probs[taxonomy.neutral] = max(probs.get(taxonomy.neutral, 0.0), 1.0 - max(probs.values(), default=0.0))
+        chosen = [taxonomy.neutral]
+    chosen = neutral_apart(chosen, taxonomy)
     confidence = bounded_confidence(confidence)
     scores = {label: round(float(probs.get(label, 0.0)), 4) for label in names}
     cited = {label: set().union(*(n[label][1] for n in normalised if label in n)) for label in chosen}
     evidence = [
-        Evidence(label=label, start=cues[c][0], end=cues[c][1], text=text[cues[c][0] : cues[c][1]], weight=scores[label])
+        cues[c].model_copy(update={"label": label, "weight": scores[label]})
         for label in chosen
         for c in sorted(cited[label])
         if c in cues
     ]
     vad = np.clip(np.mean([[a.valence, a.arousal, a.dominance] for a in valid], axis=0), -1.0, 1.0)
     written = valid[0].rationale.strip()
-    problem = _rationale_problem(ctx.taxonomy, text, written, chosen) if written else None
+    problem = _rationale_problem(taxonomy, quotes_from, written, chosen) if written else None
     if written and problem is None:
         rationale = written
     else:
         if written:
             notes.add(f"the model's rationale {problem}; it was replaced by one built from the verified evidence")
-        spans = {label: [e.text for e in evidence if e.label == label] for label in chosen}
+        spans = {label: [e.text for e in evidence if e.label == label and e.text] for label in chosen}
         dominant = dominant_label(scores, chosen)
         rationale = template_rationale(
             [(label, scores[label], spans[label]) for label in chosen], dominant=(dominant, scores[dominant])
@@ -289,16 +312,16 @@ async def analyze_text(ctx: Context, text: str, id: str | None) -> Analysis:
     return Analysis(
         id=id,
         text=text,
-        taxonomy=ctx.taxonomy.id,
+        taxonomy=taxonomy.id,
         scores=scores,
         labels=chosen,
         dominant=dominant_label(scores, chosen),
         vad=VAD(valence=round(float(vad[0]), 4), arousal=round(float(vad[1]), 4), dominance=round(float(vad[2]), 4)),
-        sentiment=sentiment_of(chosen, ctx.taxonomy),
+        sentiment=sentiment_of(chosen, taxonomy),
         evidence=evidence,
         rationale=rationale,
         confidence=round(confidence, 4),
-        backend=ctx.backend_id,
+        backend=backend_id,
         warnings=notes.warnings,
     )
 

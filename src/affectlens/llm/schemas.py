@@ -17,6 +17,7 @@ __all__ = [
     "AspectAnswer",
     "CuesAnswer",
     "EmotionsAnswer",
+    "MediaCuesAnswer",
     "OpinionAnswer",
     "extract_json",
     "parse",
@@ -39,6 +40,22 @@ class Cue(_Answer):
 
 class CuesAnswer(_Answer):
     cues: list[Cue]
+
+
+class MediaCue(_Answer):
+    """A cue perceived in an image, a recording or a video (:mod:`affectlens.llm.media`)."""
+
+    id: int
+    modality: str  # face, words, voice
+    emotion: str
+    quote: str  # words: the words as the transcript has them; else ""
+    face: int  # an image's face number (from 1); else 0
+    start_s: float  # recordings and videos: when; else -1
+    end_s: float
+
+
+class MediaCuesAnswer(_Answer):
+    cues: list[MediaCue]
 
 
 class AspectAnswer(_Answer):
@@ -71,6 +88,7 @@ OUTPUTS: dict[str, type[_Answer]] = {
     "aspect": AspectAnswer,
     "opinion": OpinionAnswer,
     "emotions": EmotionsAnswer,
+    "media_cues": MediaCuesAnswer,
 }
 
 

@@ -52,6 +52,13 @@ class LLMSettings(BackendSettings):
     cache_dir: Path | None = None
     price_input_per_million: float = Field(0.0, ge=0.0)
     price_output_per_million: float = Field(0.0, ge=0.0)
+    # media (images, recordings, videos: affectlens.llm.media)
+    send_images: bool = Field(True, description="send images and video frames (every multimodal endpoint takes them)")
+    send_audio: bool = Field(True, description="send the sound as input_audio (vLLM, llama.cpp; not Ollama: set false)")
+    max_frames: int = Field(8, ge=1, le=64, description="video frames sent, spread evenly over the video")
+    max_image_side: int = Field(1024, ge=64, le=4096, description="images and frames are sent at most this many pixels long")
+    max_audio_seconds: float = Field(300.0, gt=0, description="longer sound is not sent: the model reads the transcript")
+    max_media_mb: float = Field(20.0, gt=0, description="the media of one request, base64 included")
 
     @property
     def effective_temperature(self) -> float:

@@ -52,6 +52,7 @@ __all__ = [
     "load_audio",
     "read_transcript",
     "sidecar_transcript",
+    "span_times",
 ]
 
 SAMPLE_RATE = 16_000
@@ -459,21 +460,26 @@ def _with_times(analysis: Analysis, words: list[Word]) -> Analysis:
     """The analysis with a ``time`` evidence item for each text span: when its words were said."""
     if not analysis.evidence or not words:
         return analysis
-    text, at, spans = analysis.text, 0, []
-    for w in words:  # where each word sits in the transcript
-        found = text.find(w.text, at)
-        spans.append((found, found + len(w.text)) if found >= 0 else None)
-        at = found + len(w.text) if found >= 0 else at
     timed = []
     for e in analysis.evidence:
-        if e.kind != "span":
-            continue
-        said = [w for w, span in zip(words, spans) if span is not None and span[0] < e.end and span[1] > e.start]
-        if said:
-            timed.append(
-                Evidence(label=e.label, weight=e.weight, kind="time", text=e.text, start_s=said[0].start_s, end_s=said[-1].end_s)
-            )
+        said = span_times(analysis.text, words, e.start, e.end) if e.kind == "span" else None
+        if said is not None:
+            timed.append(Evidence(label=e.label, weight=e.weight, kind="time", text=e.text, start_s=said[0], end_s=said[1]))
     return analysis.model_copy(update={"evidence": [*analysis.evidence, *timed]})
+
+
+def span_times(text: str, words: list[Word], start: int, end: int) -> tuple[float, float] | None:
+    """When ``text[start:end]`` was said: from the first to the last of ``words`` (the
+    transcript's words, in order) that overlap it; None when no word does."""
+    at, said = 0, []
+    for w in words:  # where each word sits in the transcript
+        found = text.find(w.text, at)
+        if found < 0:
+            continue
+        at = found + len(w.text)
+        if found < end and at > start:
+            said.append(w)
+    return (said[0].start_s, said[-1].end_s) if said else None
 
 
 def sidecar_transcript(path: str | Path) -> Path | None:

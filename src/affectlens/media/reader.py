@@ -21,7 +21,9 @@ __all__ = ["MediaReader", "analyze_media"]
 
 class MediaReader:
     """Reads images (faces), recordings (voices; a ``.vtt``/``.srt`` beside one is its transcript)
-    and videos (both, fused); ``faces``, ``max_pixels`` and ``max_seconds`` as for the command line."""
+    and videos (both, fused); ``faces``, ``max_pixels`` and ``max_seconds`` as for the command line.
+    ``llm``: an OpenAI-compatible analyzer that then perceives the media itself and answers, its
+    answer verified against the offline reading (:mod:`affectlens.llm.media`)."""
 
     def __init__(
         self,
@@ -30,8 +32,14 @@ class MediaReader:
         faces: str = "detect",
         max_pixels: int | None = None,
         max_seconds: float | None = None,
+        llm: Any = None,
     ) -> None:
         self.threads, self.faces, self.max_pixels, self.max_seconds = threads, faces, max_pixels, max_seconds
+        self.llm: Any = None
+        if llm is not None:
+            from affectlens.llm.media import MediaLLM
+
+            self.llm = MediaLLM(llm)
         self._images: Any = None
         self._audio: Any = None
         self._video: Any = None
@@ -66,28 +74,44 @@ class MediaReader:
     def backend_id(self) -> str | None:
         """The models used so far (None before the first file)."""
         ids = [m.backend_id for m in (self._images, self._audio) if m is not None]
+        if self.llm is not None:
+            return " + ".join([self.llm.backend_id, *ids])
         return " + ".join(ids) if ids else None
 
     def analyze(
         self, path: str | Path, *, id: str | None = None, name: str | None = None, options: AnalyzeOptions | None = None
     ) -> MediaAnalysis:
         """The file at ``path``, by its suffix; a file that cannot be read raises :class:`~affectlens.media.images.MediaError`."""
+        options = options or AnalyzeOptions()
         suffix = Path(path).suffix.lower()
+        result: MediaAnalysis
         if suffix in VIDEO_SUFFIXES:
-            return self.video.analyze_video(path, id=id, name=name, options=options)  # type: ignore[no-any-return]
-        if suffix in AUDIO_SUFFIXES:
+            result = self.video.analyze_video(path, id=id, name=name, options=options)
+        elif suffix in AUDIO_SUFFIXES:
             from affectlens.media.audio import sidecar_transcript
 
             transcript = sidecar_transcript(path)  # call.vtt beside call.wav: its cues instead of recognition
-            return self.audio.analyze_audio(path, id=id, name=name, options=options, transcript=transcript)  # type: ignore[no-any-return]
-        return self.images.analyze_image(path, id=id, name=name, options=options)  # type: ignore[no-any-return]
+            result = self.audio.analyze_audio(path, id=id, name=name, options=options, transcript=transcript)
+        else:
+            result = self.images.analyze_image(path, id=id, name=name, options=options)
+        if self.llm is not None:
+            result = self.llm.analyze(path, result, options)
+        return result
 
 
 _shared: dict[str, MediaReader] = {}
 
 
-def analyze_media(path: str | Path, **options: Any) -> MediaAnalysis:
+def analyze_media(path: str | Path, *, llm: Any = None, **options: Any) -> MediaAnalysis:
     """Any media file — an image, a recording or a video — by its suffix; options as in
-    :class:`affectlens.AnalyzeOptions` (``taxonomy`` defaults to ``"ekman"``)."""
-    reader = _shared.setdefault("reader", MediaReader())
-    return reader.analyze(path, options=AnalyzeOptions.build(None, {"taxonomy": "ekman", **options}))
+    :class:`affectlens.AnalyzeOptions` (``taxonomy`` defaults to ``"ekman"``). ``llm``: an
+    OpenAI-compatible analyzer (``get_analyzer("openai", base_url=..., model=...)``) that
+    perceives the media too; its answer, verified, becomes the summary."""
+    reader = _shared.setdefault("reader", MediaReader())  # the offline models, loaded once
+    built = AnalyzeOptions.build(None, {"taxonomy": "ekman", **options})
+    offline = reader.analyze(path, options=built)
+    if llm is None:
+        return offline
+    from affectlens.llm.media import MediaLLM
+
+    return MediaLLM(llm).analyze(path, offline, built)

@@ -56,13 +56,15 @@ class MediaWork(EmotionWork):
         from affectlens.media.reader import MediaReader
 
         super(EmotionWork, self).__init__(spec, folder, threads=threads)
-        self.analyzer = None
         settings = spec.work.settings
+        # the default reads with the offline models alone; an LLM backend also perceives each file
+        self.analyzer = None if spec.backend.name == "embedded" else self.build_analyzer()
         self.reader = MediaReader(
             threads=threads,
             faces=settings.get("faces", "detect"),
             max_pixels=settings.get("max_pixels"),
             max_seconds=settings.get("max_seconds"),
+            llm=self.analyzer,
         )
 
     @property
@@ -149,10 +151,11 @@ class MediaWork(EmotionWork):
 
         if spec.sink.kind not in cls.sinks:
             raise ConfigError(f"the media work writes {' or '.join(cls.sinks)}, not a {spec.sink.kind}")
-        if spec.backend.name != "embedded":  # the default: the offline face model reads images (LLMs that see them: P12)
+        if spec.backend.name not in ("embedded", "openai"):
             raise ConfigError(
-                f"images and recordings are read by the offline models, not the {spec.backend.name!r} backend",
-                hint="drop --backend for media",
+                f"media are read by the offline models or a multimodal LLM (--backend openai), "
+                f"not the {spec.backend.name!r} backend",
+                hint="drop --backend, or use --backend openai with a model that sees images (and hears audio)",
             )
         if spec.sink.kind != "folder" and spec.sink.format not in _FORMATS:
             raise InputError(f"unknown output format {spec.sink.format!r} for media", hint=f"use one of {', '.join(_FORMATS)}")

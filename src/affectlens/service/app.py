@@ -267,6 +267,19 @@ class Service:
             raise UnknownNameError("backend", name, self.analyzers)
         return self.analyzers[name]
 
+    def media_llm(self, name: str) -> Any:
+        """None for the offline models (``embedded``); for an ``openai`` backend, the multimodal
+        reader over it (:mod:`affectlens.llm.media`); any other backend is refused."""
+        if name == "embedded":
+            return None
+        from affectlens.analyzers.openai_backend import OpenAIAnalyzer
+        from affectlens.llm.media import MediaLLM
+
+        analyzer = self.analyzer(name)
+        if not isinstance(analyzer, OpenAIAnalyzer):
+            raise InputError(f"the backend {name!r} reads text, not media", hint="use embedded, or an openai backend")
+        return MediaLLM(analyzer)
+
     def require_ready(self) -> None:
         if not self.ready.is_set():
             why = f": {self.load_error.message}" if self.load_error else ""
@@ -702,10 +715,13 @@ def _api(service: Service) -> APIRouter:
         load_taxonomy(options.taxonomy)
         name = body.name or "image"
         kind = "image_explain" if body.explain else "image"
+        llm = service.media_llm(body.backend)
         async with service.admission.slot(cost_of([""] * _IMAGE_COST), lambda: _gone(request), kind=kind):
             _gauges(service)
             try:
                 media = await run_in_threadpool(service.images.analyze_image, data, name=name, options=options, faces=body.faces)
+                if llm is not None:
+                    media = await run_in_threadpool(llm.analyze, data, media, options)
             except ImageError as exc:
                 raise ImageError(f"the image {exc.message}", hint=exc.hint) from None
         _gauges(service)
@@ -721,6 +737,7 @@ def _api(service: Service) -> APIRouter:
         taxonomy: Annotated[str, Form()] = "ekman",
         explain: Annotated[bool, Form()] = False,
         min_confidence: Annotated[float, Form(ge=0.0, le=1.0)] = 0.0,
+        backend: Annotated[str, Form(description="embedded, or an openai backend of GET /v1/backends")] = "embedded",
     ) -> Response:
         """A multipart ``file``; over ``max_media_bytes``: 413; longer than ``max_media_seconds``
         (read from the file before decoding), not a recording or video, or damaged: 422."""
@@ -743,6 +760,7 @@ def _api(service: Service) -> APIRouter:
         from affectlens.taxonomy import load_taxonomy
 
         load_taxonomy(options.taxonomy)
+        llm = service.media_llm(backend)
         folder = service.config.state_dir / "media-uploads"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{os.urandom(12).hex()}{suffix}"
@@ -762,6 +780,8 @@ def _api(service: Service) -> APIRouter:
                 _gauges(service)
                 try:
                     media = await run_in_threadpool(analyze, target, name=name, options=options)
+                    if llm is not None:
+                        media = await run_in_threadpool(llm.analyze, target, media, options)
                 except MediaError as exc:
                     raise MediaError(f"the file {exc.message}", hint=exc.hint) from None
         finally:

@@ -40,6 +40,9 @@ class ImageRequest(_Body):
     explain: bool = Field(False, description="the facial regions that carry each label (occlusion, verified) and a rationale")
     faces: Literal["detect", "whole"] = Field("detect", description="find the faces, or read the whole image as one face crop")
     min_confidence: float = Field(0.0, ge=0.0, le=1.0, description="abstain (no labels, a warning) below this confidence")
+    backend: str = Field(
+        "embedded", description="embedded: the offline models; an openai backend (GET /v1/backends): a multimodal model too"
+    )
 
 
 class AnalyzeRequest(_Body):
