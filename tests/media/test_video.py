@@ -20,7 +20,8 @@ pytestmark = pytest.mark.audio
 def compose(
     path: Path, speech: np.ndarray | None, rate: int, seconds: float, *, face: bool = True, size: tuple[int, int] = (480, 360)
 ) -> Path:
-    """An MP4 (H.264 at 10 fps, AAC) showing the smiling face (or a grey frame) over ``speech``."""
+    """A video at 10 fps showing the smiling face (or a grey frame) over ``speech``: an MP4 (H.264,
+    AAC), or by its suffix a WebM (VP8, Opus: what every browser plays)."""
     import av
     from PIL import Image
 
@@ -29,9 +30,10 @@ def compose(
     canvas.paste(picture, (80, 20))
     pixels = np.asarray(canvas)
     with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=10)
+        webm = path.suffix == ".webm"
+        video = out.add_stream("libvpx" if webm else "libx264", rate=10)
         video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
-        audio = out.add_stream("aac", rate=rate) if speech is not None else None
+        audio = out.add_stream("libopus" if webm else "aac", rate=48000 if webm else rate) if speech is not None else None
         for n in range(int(seconds * 10)):
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame.pts, frame.time_base = n, Fraction(1, 10)
@@ -106,10 +108,13 @@ def test_a_folder_of_videos_in_the_report(video_analyzer, cli, tmp_path):
     assert cli("corpus", "analyze", str(folder), "-o", str(tmp_path / "run")).code == 0
     rows = {r["id"]: r for r in rows_of(tmp_path / "run").to_pylist()}
     assert rows["smile-angry.mp4"]["conflicts"] == 1 and rows["smile-happy.mp4"]["conflicts"] == 0
+    for row in rows.values():  # the voice figures of each file: espeak-ng's voice, about 100 Hz
+        assert row["speech_s"] > 1 and 60 < row["pitch_hz"] < 200 and row["rate_wps"] > 1 and row["loudness_db"] < 0
     r = cli("corpus", "report", str(tmp_path / "run"), "-o", str(tmp_path / "report.html"))
     assert r.code == 0, r.err
     page = (tmp_path / "report.html").read_text()
     assert "Where the face and the words disagree" in page and "1 of 2 segments" in page
+    assert "How the voices sounded" in page and "from the voice [95%]" in page and "minutes of speech" in page
 
 
 def test_bad_videos_are_one_clear_reason(video_analyzer, tmp_path):

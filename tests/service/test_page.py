@@ -256,6 +256,9 @@ def test_an_uploaded_photo_shows_its_boxes_where_the_faces_are(page, tmp_path):
             for b in drawn
         ), (x, y, side, drawn, frame)
     assert page.locator("#image-results rect.region").count() > 0  # the evidence overlay
+    page.wait_for_function("[...document.querySelectorAll('#image-results canvas.face-thumb')].every(c => c.dataset.drawn)")
+    assert page.locator("#image-results canvas.face-thumb").count() == 3  # a thumbnail per face card
+    assert page.locator("#image-results [data-testid=media-summary]").count() == 1
     colour = page.eval_on_selector("#image-results rect.face-box", "r => getComputedStyle(r).stroke")
     shot = tmp_path / "page-image.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -281,3 +284,34 @@ def test_a_file_that_is_not_an_image_is_one_clear_line_on_the_page(page, tmp_pat
     page.click("#image-submit")
     page.wait_for_selector("#image-error:not([hidden])", timeout=30_000)
     assert "not an image" in page.inner_text("#image-error")
+
+
+_SPREAD = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+  return hi - lo; }"""
+
+
+def test_a_video_shows_its_timeline_conflict_and_face_thumbnails(tmp_path):
+    pytest.importorskip("faster_whisper", reason="needs affectlens[audio]: `make test-browser` installs it")
+    pytest.importorskip("cv2", reason="faces need affectlens[faces]")
+    from tests.media.test_audio import speak
+    from tests.media.test_video import compose
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("needs Debian's espeak-ng: `make test-browser` installs it")
+    rate, angry = speak("I am absolutely furious, this is the worst service I have ever had.")
+    clip = compose(tmp_path / "smile-angry.webm", angry, rate, 6)  # VP8 and Opus: the browser plays it for thumbnails
+    with _server(tmp_path / "state") as url, _browser_page(url) as page:
+        page.click("#tab-media")
+        page.set_input_files("#media-input", str(clip))
+        page.click("#media-submit")
+        page.wait_for_selector("#media-results [data-testid=segment-card]", timeout=120_000)
+        assert page.locator("#media-results svg.timeline rect.conflict").count() == 1  # the smile over angry words
+        card = page.locator("#media-results [data-testid=segment-card]").first
+        assert "conflict" in card.inner_text() and card.locator("mark").count() >= 1  # evidence in the transcript
+        assert "Overall" in page.inner_text("#media-results [data-testid=media-summary]")
+        page.wait_for_selector("#media-results canvas.face-thumb[data-drawn]", timeout=30_000)
+        assert page.eval_on_selector("#media-results canvas.face-thumb", _SPREAD) > 40  # a face, not a blank square
+        shot = tmp_path / "page-video.png"
+        page.screenshot(path=str(shot), full_page=True)
+        _save(shot, "service-page-video.png")

@@ -15,8 +15,8 @@ reason; the run goes on.
 Outputs: JSON/JSONL carry the whole :class:`MediaAnalysis`; CSV and Parquet one flat row per
 file (its summary, ``text`` = the file's name); the table lists each face and voice segment;
 a run folder holds the emotion run's columns for the summary plus ``faces``, ``segments``,
-``conflicts`` (counts) and ``media`` (the whole result as JSON), so the corpus aggregates and
-report read them per group.
+``conflicts`` (counts), the voice figures (:data:`VOICE_COLUMNS`) and ``media`` (the whole
+result as JSON), so the corpus aggregates and report read them per group.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from affectlens.runs.tasks import TaskResult
     from affectlens.schema import Analysis, MediaAnalysis
 
-__all__ = ["LISTING", "MediaWork"]
+__all__ = ["LISTING", "VOICE_COLUMNS", "MediaWork", "voice_figures"]
 
 LISTING = "media.jsonl"
 _FORMATS = ("table", "json", "jsonl", "csv", "parquet")
@@ -135,6 +135,9 @@ class MediaWork(EmotionWork):
         }
         for column, values in counts.items():
             table = table.append_column(pa.field(column, pa.int32()), pa.array(values, pa.int32()))
+        voices = [voice_figures(r) for r in results]
+        for column in VOICE_COLUMNS:
+            table = table.append_column(pa.field(column, pa.float64()), pa.array([v[column] for v in voices], pa.float64()))
         return table.append_column(pa.field("media", pa.string()), pa.array([r.model_dump_json() for r in results], pa.string()))
 
     # -- the driver's side ------------------------------------------------------------
@@ -197,6 +200,32 @@ class MediaWork(EmotionWork):
         labels = load_taxonomy(spec.options.taxonomy).names
         inner = open_output(fmt, path, labels=labels, console=console, resume_from=resume_from)
         return inner if fmt in ("json", "jsonl") else _Summaries(inner)
+
+
+#: a run folder's per-file voice columns (None for a file without speech): seconds of speech, and
+#: over its voice segments the median pitch, mean words per second, loudness and prosody arousal shift
+VOICE_COLUMNS = ("speech_s", "pitch_hz", "rate_wps", "loudness_db", "arousal_shift")
+
+
+def voice_figures(media: MediaAnalysis) -> dict[str, float | None]:
+    """How the file's voices sounded, as :data:`VOICE_COLUMNS`."""
+    import numpy as np
+
+    heard = [s for s in media.segments if s.prosody is not None]
+    if not heard:
+        return dict.fromkeys(VOICE_COLUMNS)
+    pitches = [s.prosody.pitch_hz for s in heard if s.prosody and s.prosody.pitch_hz is not None]
+
+    def mean(name: str) -> float:
+        return round(float(np.mean([getattr(s.prosody, name) for s in heard])), 4)
+
+    return {
+        "speech_s": round(sum(s.end_s - s.start_s for s in heard), 2),
+        "pitch_hz": round(float(np.median(pitches)), 1) if pitches else None,
+        "rate_wps": mean("rate_wps"),
+        "loudness_db": mean("energy_db"),
+        "arousal_shift": mean("arousal_shift"),
+    }
 
 
 def summary_row(media: MediaAnalysis) -> Analysis:

@@ -108,7 +108,7 @@ _CHUNK = 16  # texts analysed between checks that the client is still there
 _IMAGE_COST = 8  # an image costs about as much as this many short texts (admission's first estimate)
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src blob:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 # reports inline plotly.js: their scripts run sandboxed, in an origin of their own, reaching nothing

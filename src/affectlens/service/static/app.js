@@ -219,9 +219,36 @@ function regionToggles(figure, media) {
   return bar;
 }
 
+function thumbnail(label) {
+  return el("canvas", { width: 72, height: 72, class: "face-thumb", "data-testid": "face-thumb", role: "img", "aria-label": label });
+}
+
+function drawFace(canvas, source, box, scale) {
+  // the face's box, cut from the picture the user chose (the page's own copy: nothing more is sent)
+  canvas.getContext("2d").drawImage(source, box.x * scale, box.y * scale, box.w * scale, box.h * scale, 0, 0, canvas.width, canvas.height);
+  canvas.dataset.drawn = "true";
+}
+
+function summaryCard(media) {
+  // the whole file as one answer: the offline models', or a multimodal model's verified one beside the offline reading
+  const a = media.summary, card = el("article", { class: "card analysis summary", "data-testid": "media-summary" });
+  card.append(el("h3", {}, "Overall", el("span", { class: "meta" }, ` · ${media.backend}`)));
+  card.append(el("p", { class: "meta" }, el("strong", {}, a.labels.length ? a.labels.join(", ") : "no label"),
+    ` · confidence ${a.confidence.toFixed(2)} · VAD ${vadLine(a.vad)}`));
+  if (a.rationale) card.append(el("p", { class: "rationale" }, a.rationale));
+  const said = a.evidence.filter((e) => e.kind === "time" && e.text);
+  if (said.length) card.append(el("p", { class: "meta" }, "said: ", ...said.map((e) => el("mark", {
+    "data-label": e.label, style: `background:${colourOf(e.label)}55` }, `“${e.text}” ${e.start_s.toFixed(1)}–${e.end_s.toFixed(1)} s`)).flatMap((m) => [m, " "])));
+  const o = media.offline_summary;
+  if (o) card.append(el("p", { class: "meta" }, `the offline models: ${o.labels.length ? o.labels.join(", ") : "no label"} · confidence ${o.confidence.toFixed(2)}`));
+  for (const warning of a.warnings) card.append(el("p", { class: "warning" }, "⚠ " + warning));
+  return card;
+}
+
 function faceCard(face, n) {
   const a = face.analysis, card = el("article", { class: "card analysis", "data-testid": "face-card" });
-  card.append(el("h3", {}, `Face ${n + 1}`, el("span", { class: "meta" }, ` at ${face.box.x}, ${face.box.y} (${face.box.w}×${face.box.h} px)`)));
+  card.append(el("h3", {}, thumbnail(`face ${n + 1}`), `Face ${n + 1}`,
+    el("span", { class: "meta" }, ` at ${face.box.x}, ${face.box.y} (${face.box.w}×${face.box.h} px)`)));
   card.append(el("p", { class: "meta" },
     el("strong", {}, a.labels.length ? a.labels.join(", ") : "no label"),
     ` · sentiment ${a.sentiment} · confidence ${a.confidence.toFixed(2)}`));
@@ -245,11 +272,17 @@ async function analyzeImage(event) {
     form.append("taxonomy", $("image-taxonomy").value);
     form.append("faces", $("image-faces").value);
     form.append("explain", String($("image-explain").checked));
+    form.append("backend", $("image-backend").value);
     const media = await call("POST", "/v1/analyze/image", form, false);
     const figure = imageFigure(media, URL.createObjectURL(file));
-    const parts = [figure, regionToggles(figure, media), ...media.faces.map(faceCard)];
+    const cards = media.faces.map(faceCard);
+    const parts = [figure, regionToggles(figure, media), summaryCard(media), ...cards];
     for (const warning of media.warnings) parts.push(el("p", { class: "warning" }, "⚠ " + warning));
     $("image-results").replaceChildren(...parts.filter(Boolean));
+    const img = figure.querySelector("img");
+    const draw = () => cards.forEach((card, n) =>
+      drawFace(card.querySelector("canvas"), img, media.faces[n].box, img.naturalWidth / media.width));
+    if (img.complete) draw(); else img.addEventListener("load", draw, { once: true });
   } catch (error) {
     showError("image", error);
   } finally {
@@ -298,7 +331,8 @@ function segmentCard(segment) {
   const p = segment.prosody;
   if (p) card.append(el("p", { class: "vad" }, `voice: pitch ${p.pitch_hz ? p.pitch_hz.toFixed(0) + " Hz" : "—"}, `
     + `${p.rate_wps.toFixed(1)} words/s, ${p.energy_db.toFixed(0)} dB; arousal ${p.arousal_shift >= 0 ? "+" : ""}${p.arousal_shift.toFixed(2)} from the voice`));
-  if (segment.face_summary) card.append(el("p", { class: "meta" }, `faces (${segment.faces.length} in frames): `
+  if (segment.face_summary) card.append(el("p", { class: "meta faces-line" }, thumbnail("a face seen during this segment"),
+    `faces (${segment.faces.length} in frames): `
     + `${segment.face_summary.dominant || "—"} ${(segment.face_summary.scores[segment.face_summary.dominant] || 0).toFixed(2)}`));
   if (segment.conflict) card.append(el("p", { class: "warning conflict-note" }, `⚠ conflict (margin ${segment.conflict.margin.toFixed(2)}): ${segment.conflict.note}`));
   return card;
@@ -316,14 +350,43 @@ async function analyzeMedia(event) {
     form.append("file", file);
     form.append("taxonomy", $("media-taxonomy").value);
     form.append("explain", String($("media-explain").checked));
+    form.append("backend", $("media-backend").value);
     const media = await call("POST", "/v1/analyze/media", form, false);
-    const parts = [timeline(media), ...media.segments.map(segmentCard)];
+    const cards = media.segments.map(segmentCard);
+    const parts = [timeline(media), summaryCard(media), ...cards];
     for (const warning of media.warnings) parts.push(el("p", { class: "warning" }, "⚠ " + warning));
     $("media-results").replaceChildren(...parts);
+    if (media.kind === "video") await videoThumbnails(file, media, cards);
   } catch (error) {
     showError("media", error);
   } finally {
     button.disabled = false;
+  }
+}
+
+async function videoThumbnails(file, media, cards) {
+  // each segment's most confident face, cut from the frame it was seen in, from the user's own file
+  const video = el("video", { muted: "", preload: "auto" });
+  video.src = URL.createObjectURL(file);
+  const event = (name) => new Promise((ok, fail) => {
+    video.addEventListener(name, ok, { once: true });
+    video.addEventListener("error", fail, { once: true });
+  });
+  try {
+    await event("loadeddata");
+    for (const [n, segment] of media.segments.entries()) {
+      const canvas = cards[n].querySelector("canvas.face-thumb");
+      if (!canvas || !segment.faces.length) continue;
+      const face = segment.faces.reduce((best, f) => (f.analysis.confidence > best.analysis.confidence ? f : best));
+      const seeked = event("seeked");
+      video.currentTime = face.frame_time_s;
+      await seeked;
+      drawFace(canvas, video, face.box, video.videoWidth / media.width);
+    }
+  } catch (error) {
+    // a format this browser cannot play: the cards stay without thumbnails
+  } finally {
+    URL.revokeObjectURL(video.src);
   }
 }
 
@@ -538,6 +601,12 @@ async function start() {
     try {
       const ready = await call("GET", "/readyz");
       showStatus({ ready: `ready · ${ready.backends.join(", ")}` });
+      for (const select of document.querySelectorAll("select.backend")) {
+        // the offline models, or a backend of this service that may see media (an openai one)
+        select.replaceChildren(...ready.backends.map((name) => el("option", { value: name }, name)));
+        select.value = ready.backends.includes("embedded") ? "embedded" : ready.backends[0];
+        select.closest("span").hidden = ready.backends.length < 2;
+      }
       return;
     } catch (error) {
       showStatus({ ready: "loading the models… " + error.message });
