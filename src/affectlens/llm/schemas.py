@@ -43,7 +43,7 @@ class CuesAnswer(_Answer):
 
 
 class MediaCue(_Answer):
-    """A cue perceived in an image, a recording or a video (:mod:`affectlens.llm.media`)."""
+    """A cue perceived in an image, a recording or a video (:mod:`affectlens.media.llm`)."""
 
     id: int
     modality: str  # face, words, voice

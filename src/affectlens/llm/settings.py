@@ -52,7 +52,7 @@ class LLMSettings(BackendSettings):
     cache_dir: Path | None = None
     price_input_per_million: float = Field(0.0, ge=0.0)
     price_output_per_million: float = Field(0.0, ge=0.0)
-    # media (images, recordings, videos: affectlens.llm.media)
+    # media (images, recordings, videos: affectlens.media.llm)
     send_images: bool = Field(True, description="send images and video frames (every multimodal endpoint takes them)")
     send_audio: bool = Field(True, description="send the sound as input_audio (vLLM, llama.cpp; not Ollama: set false)")
     max_frames: int = Field(8, ge=1, le=64, description="video frames sent, spread evenly over the video")

@@ -23,7 +23,7 @@ class MediaReader:
     """Reads images (faces), recordings (voices; a ``.vtt``/``.srt`` beside one is its transcript)
     and videos (both, fused); ``faces``, ``max_pixels`` and ``max_seconds`` as for the command line.
     ``llm``: an OpenAI-compatible analyzer that then perceives the media itself and answers, its
-    answer verified against the offline reading (:mod:`affectlens.llm.media`)."""
+    answer verified against the offline reading (:mod:`affectlens.media.llm`)."""
 
     def __init__(
         self,
@@ -37,7 +37,7 @@ class MediaReader:
         self.threads, self.faces, self.max_pixels, self.max_seconds = threads, faces, max_pixels, max_seconds
         self.llm: Any = None
         if llm is not None:
-            from affectlens.llm.media import MediaLLM
+            from affectlens.media.llm import MediaLLM
 
             self.llm = MediaLLM(llm)
         self._images: Any = None
@@ -112,6 +112,6 @@ def analyze_media(path: str | Path, *, llm: Any = None, **options: Any) -> Media
     offline = reader.analyze(path, options=built)
     if llm is None:
         return offline
-    from affectlens.llm.media import MediaLLM
+    from affectlens.media.llm import MediaLLM
 
     return MediaLLM(llm).analyze(path, offline, built)

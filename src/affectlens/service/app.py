@@ -269,11 +269,11 @@ class Service:
 
     def media_llm(self, name: str) -> Any:
         """None for the offline models (``embedded``); for an ``openai`` backend, the multimodal
-        reader over it (:mod:`affectlens.llm.media`); any other backend is refused."""
+        reader over it (:mod:`affectlens.media.llm`); any other backend is refused."""
         if name == "embedded":
             return None
         from affectlens.analyzers.openai_backend import OpenAIAnalyzer
-        from affectlens.llm.media import MediaLLM
+        from affectlens.media.llm import MediaLLM
 
         analyzer = self.analyzer(name)
         if not isinstance(analyzer, OpenAIAnalyzer):
