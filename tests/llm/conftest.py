@@ -16,6 +16,8 @@ import httpx2
 import pytest
 
 STAGE_MARKERS = {
+    "you are presented with a scenario": "emobench",
+    "predict the likely emotional responses": "eqbench",
     "List the emotion cues you perceive in the media": "media_perceive",
     "Weigh the verified cues": "media_reason",
     "Find the cues": "perceive",

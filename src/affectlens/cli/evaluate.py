@@ -25,6 +25,23 @@ def evaluate_command(
     explain: bool = typer.Option(False, "--explain", help="Also measure the faithfulness of the evidence (ERASER)."),
     plots: str = typer.Option(None, "--plots", help="Write reliability diagrams / VAD plots (PNG) into DIR."),
     list_: bool = typer.Option(False, "--list", help="List the datasets and exit."),
+    task: str = typer.Option(None, "--task", help="emobench: EU (understanding, default) or EA (application)."),
+    language: str = typer.Option(None, "--language", help="emobench: en or zh; eqbench-v2: en or de [default: en]."),
+    strategies: str = typer.Option(
+        "zero-shot",
+        "--strategies",
+        help="emobench, eqbench-v2: prompt strategies to compare on the same items, "
+        "comma-separated: zero-shot, emotional-stimulus, negative-stimulus, or a stimulus name.",
+    ),
+    records: str = typer.Option(
+        None,
+        "--records",
+        help="emobench, eqbench-v2: the run's folder (per-item records; resumed when run again) "
+        "[default: under the cache directory, by the run's identity].",
+    ),
+    revise: bool = typer.Option(
+        False, "--revise", help="eqbench-v2: ask for a critique and revised scores (upstream's -revise)."
+    ),
     option: list[str] = backend_options.OPTION,
     backend_config: str = backend_options.CONFIG,
 ) -> None:
@@ -39,10 +56,21 @@ def evaluate_command(
         for name in datasets.names():
             spec = datasets.get(name)
             table.add_row(spec.id, spec.kind, spec.taxonomy, ",".join(spec.splits), spec.licence, spec.description)
+        from affectlens.evaluation.ei import BENCHMARKS, benchmark
+
+        for name in BENCHMARKS:
+            bench = benchmark(name)
+            table.add_row(f"{name}@{bench.version}", "llm", "-", "test", "MIT", (bench.__doc__ or "").split(":")[0].strip())
         out.print(table)
         return
     if dataset is None:
         raise InputError("which dataset?", hint="affectlens eval --list")
+    from affectlens.evaluation.ei import BENCHMARKS
+
+    if dataset in BENCHMARKS:
+        options = {"task": task, "language": language, "revise": revise}
+        _benchmark(dataset, data_dir, backend, option, backend_config, options, strategies, records, limit, as_json, output)
+        return
 
     from affectlens.api import get_analyzer
     from affectlens.evaluation.runner import conversation_analyzer, evaluate
@@ -93,6 +121,82 @@ def evaluate_command(
         typer.echo(text)
         return
     _print_result(result)
+
+
+def _benchmark(
+    name: str,
+    data_dir: str | None,
+    backend: str | None,
+    option: list[str],
+    backend_config: str | None,
+    options: dict,  # type: ignore[type-arg]
+    strategies: str,
+    records: str | None,
+    limit: int | None,
+    as_json: bool,
+    output: str | None,
+) -> None:
+    """An emotional-intelligence benchmark against an LLM endpoint (affectlens.evaluation.ei)."""
+    from affectlens.api import get_analyzer
+    from affectlens.errors import InputError
+    from affectlens.evaluation.datasets.readers import resolve_data_dir
+    from affectlens.evaluation.ei import benchmark
+    from affectlens.evaluation.ei.runner import run_benchmark
+
+    if (backend or "openai") != "openai":
+        raise InputError(
+            f"{name} asks a chat model, not the {backend!r} backend", hint="--backend openai -O base_url=... -O model=..."
+        )
+    bench = benchmark(name)(resolve_data_dir(data_dir), **{k: v for k, v in options.items() if v is not None})
+    analyzer = get_analyzer("openai", config=False, **backend_options.backend_settings("openai", option, backend_config))
+    chosen = [s.strip() for s in strategies.split(",") if s.strip()]
+    if as_json or not err.is_terminal:
+        result = run_benchmark(bench, analyzer, strategies=chosen, folder=records, limit=limit)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn(bench.id), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("eval", total=None)
+            result = run_benchmark(
+                bench, analyzer, strategies=chosen, folder=records, limit=limit,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    if as_json:
+        typer.echo(text)
+        return
+    _print_benchmark(result)
+
+
+def _print_benchmark(result: dict) -> None:  # type: ignore[type-arg]
+    from rich.table import Table
+
+    out.print(f"[bold]{result['benchmark']}[/] {result['options']} · {result['backend']} · {result['seconds']}s", highlight=False)
+    table = Table("strategy", "score", "usable only", "unusable", "failed", "n", "upstream", header_style="bold")
+    for name, s in result["strategies"].items():
+        ours, upstream = s["affectlens"], s["upstream"]
+        shown = upstream.get("Overall", upstream.get("score"))
+        table.add_row(
+            name, _fmt(ours["score"]), _fmt(ours["score_usable_only"]), str(ours["unusable"]), str(ours["request_failures"]),
+            str(ours["n"]), _fmt(shown),
+        )  # fmt: skip
+    out.print(table)
+    for c in result["comparisons"]:
+        ci = c["ci95"] or [None, None]
+        out.print(
+            f"{c['strategy']} − {c['baseline']}: {_fmt(c['difference'])} [95% {_fmt(ci[0])}, {_fmt(ci[1])}] over {c['n']} items"
+        )
+    u = result["usage"]
+    out.print(f"usage: {u['requests']:,} requests ({u['cached']:,} cached), {u['prompt_tokens']:,} + {u['completion_tokens']:,} "
+              f"tokens, cost {u['cost']:.4f}; records: {result['records']}", highlight=False)  # fmt: skip
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
 
 
 def _print_result(result: dict) -> None:  # type: ignore[type-arg]
