@@ -93,6 +93,7 @@ def run_benchmark(
                 nonlocal finished
                 record = await _ask(bench, client, item, strategy, stimuli[strategy], analyzer.settings.parse_retries)
                 run.append(record)
+                run.save_usage(client.usage.as_dict())  # kept as the run goes: a killed sitting's requests still count
                 done[(item.id, strategy)] = record
                 finished += 1
                 if on_progress:
@@ -103,7 +104,7 @@ def run_benchmark(
     run_coroutine(ask_all())
     result = _result(bench, analyzer, items, strategies, done, identity, run.folder)
     result["seconds"] = round(time.perf_counter() - started, 1)
-    result["usage_all_sittings"] = run.add_usage(result["usage"])  # a resumed run's tokens and cost, in total
+    result["usage_all_sittings"] = run.save_usage(analyzer.usage.as_dict())  # a resumed run's tokens and cost, in total
     run.write_result(result)
     return result
 
@@ -229,6 +230,7 @@ class _RunFolder:
         self.folder = folder
         self.identity = identity
         self.records = folder / "records.jsonl"
+        self.earlier_usage: dict[str, Any] = {}
 
     def load(self) -> dict[tuple[str, str], dict[str, Any]]:
         """The records so far (a torn last line — a killed write — is dropped from the file)."""
@@ -247,6 +249,8 @@ class _RunFolder:
 
             body = json.dumps(self.identity, indent=2, ensure_ascii=False).encode()
             atomic_write(meta, lambda f: f.write(body))
+        usage = self.folder / "usage.json"
+        self.earlier_usage = json.loads(usage.read_text(encoding="utf-8")) if usage.exists() else {}
         done: dict[tuple[str, str], dict[str, Any]] = {}
         if not self.records.exists():
             return done
@@ -273,17 +277,17 @@ class _RunFolder:
             f.flush()
             os.fsync(f.fileno())
 
-    def add_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
-        """This sitting's usage added to the earlier sittings' (``usage.json``)."""
+    def save_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        """This sitting's usage so far added to the earlier sittings' (read when the run was
+        loaded), written to ``usage.json``; the total."""
         from affectlens.io.files import atomic_write
 
-        path = self.folder / "usage.json"
-        total = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        total = dict(self.earlier_usage)
         for key, value in usage.items():
             if isinstance(value, int | float):
                 total[key] = round(total.get(key, 0) + value, 6)
         body = json.dumps(total, indent=2).encode()
-        atomic_write(path, lambda f: f.write(body))
+        atomic_write(self.folder / "usage.json", lambda f: f.write(body))
         return total
 
     def write_result(self, result: dict[str, Any]) -> None:
