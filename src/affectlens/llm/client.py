@@ -42,7 +42,7 @@ from affectlens.errors import BackendError, ConfigError, MissingDependencyError,
 from affectlens.llm.cache import ResponseCache, cache_key
 from affectlens.llm.settings import LLMSettings, default_cache_dir
 
-__all__ = ["ChatClient", "RunState", "Usage"]
+__all__ = ["Answer", "ChatClient", "RunState", "Usage"]
 
 _log = logging.getLogger("affectlens.llm")
 
@@ -68,6 +68,7 @@ class Usage:
     mapped_labels: int = 0
     failed_texts: int = 0
     malformed: int = 0
+    truncated: int = 0  # answers the server cut at max_tokens
     face_disagreements: int = 0  # media: face cues the offline face model did not confirm
     formats: dict[str, int] = field(default_factory=dict)
 
@@ -89,6 +90,7 @@ class Usage:
             f"{self.requests:,} requests ({self.cached:,} answered from the cache, {self.retries} retries), "
             f"{self.prompt_tokens:,} tokens in / {self.completion_tokens:,} out, cost {self.cost:.4f}; "
             f"{self.parse_failures} unparsable answers, {self.dropped_spans} spans and {self.dropped_labels} labels dropped"
+            + (f"; {self.truncated} answers cut off at max_tokens" if self.truncated else "")
         )
 
 
@@ -248,6 +250,7 @@ class ChatClient:
                 raise BackendError(f"request to {self.endpoint} failed: {_short(exc)}") from exc
             self.run.reached, self.run.failing = True, 0
             self.usage.formats[mode] = self.usage.formats.get(mode, 0) + 1
+            self.usage.truncated += content.truncated
             usage = response.usage
             prompt_tokens = usage.prompt_tokens if usage else 0
             completion_tokens = usage.completion_tokens if usage else 0
@@ -321,13 +324,22 @@ def _location(exc: Exception) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "(another path)" if target else "(nowhere named)"
 
 
-def _content_of(response: Any) -> str:
+class Answer(str):
+    """A model's answer; ``truncated`` when the server stopped it at ``max_tokens``
+    (``finish_reason`` "length") — then a JSON answer is usually cut in the middle."""
+
+    truncated: bool = False
+
+
+def _content_of(response: Any) -> Answer:
     """The answer's text; :class:`_Malformed` when the body is not a chat completion."""
     if not hasattr(response, "choices"):  # the SDK hands back the body itself when it is not JSON
         raise _Malformed(f"the answer is not a chat completion but {str(response)[:60]!r}")
     if not response.choices:
         raise _Malformed("the answer has no choices")
-    return response.choices[0].message.content or ""
+    answer = Answer(response.choices[0].message.content or "")
+    answer.truncated = getattr(response.choices[0], "finish_reason", None) == "length"
+    return answer
 
 
 def _describe(exc: Exception, timeout: float) -> str:

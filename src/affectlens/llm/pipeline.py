@@ -148,6 +148,8 @@ async def ask_json(
             return parse_as(model, content), ""
         except ValueError as exc:
             reason = str(exc)
+            if getattr(content, "truncated", False):  # the usual cause with a small model: say so
+                reason = f"the answer was cut off at max_tokens, raise -O max_tokens: {reason}"
             if attempt < parse_retries:
                 client.usage.parse_retries += 1
                 messages = [
@@ -298,6 +300,8 @@ def decide(
     ]
     vad = np.clip(np.mean([[a.valence, a.arousal, a.dominance] for a in valid], axis=0), -1.0, 1.0)
     written = valid[0].rationale.strip()
+    if not re.search(r"[^\W\d_]", written):  # punctuation or digits alone say nothing
+        written = ""
     problem = _rationale_problem(taxonomy, quotes_from, written, chosen) if written else None
     if written and problem is None:
         rationale = written
