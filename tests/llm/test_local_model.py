@@ -127,10 +127,11 @@ def test_a_conversation_through_the_real_model(gemma, cli, tmp_path, isolated_ca
 
 def test_polarization_annotation_through_the_real_model(gemma, cli, tmp_path, isolated_cache):
     posts = [
-        {"id": "p1", "parent_id": "", "author": "a", "text": "Climate change is real and we caused it.", "created_at": "2024-01-01"},
-        {"id": "p2", "parent_id": "p1", "author": "b", "text": "It is a hoax and you know it.", "created_at": "2024-01-02"},
-        {"id": "p3", "parent_id": "p2", "author": "a", "text": "The evidence says otherwise.", "created_at": "2024-01-03"},
+        {"id": "p1", "parent_id": "", "author": "a", "text": "Climate change is real and we caused it."},
+        {"id": "p2", "parent_id": "p1", "author": "b", "text": "It is a hoax and you know it."},
+        {"id": "p3", "parent_id": "p2", "author": "a", "text": "The evidence says otherwise."},
     ]
+    posts = [{**p, "created_at": f"2024-01-0{n}"} for n, p in enumerate(posts, 1)]
     src = tmp_path / "threads.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in posts))
     r = cli("polarization", "analyze", str(src), "-o", str(tmp_path / "run"), *options(gemma), "-q")
@@ -146,7 +147,8 @@ def test_the_benchmarks_through_the_real_model(gemma, cli, tmp_path, isolated_ca
 
     data = mini_eqbench(mini_emobench(tmp_path / "data"), n=2)
     common = ["--data-dir", str(data), *options(gemma), "--json"]
-    r = cli("eval", "emobench", *common, "--limit", "2", "--strategies", "zero-shot,negative-stimulus", "--records", str(tmp_path / "eb"))
+    strategies = ["--strategies", "zero-shot,negative-stimulus"]
+    r = cli("eval", "emobench", *common, "--limit", "2", *strategies, "--records", str(tmp_path / "eb"))
     assert r.code == 0, r.err
     result = json.loads(r.out)
     for strategy in ("zero-shot", "negative-stimulus"):

@@ -68,7 +68,7 @@ class Usage:
     mapped_labels: int = 0
     failed_texts: int = 0
     malformed: int = 0
-    truncated: int = 0  # answers the server cut at max_tokens
+    truncated: int = 0  # unusable answers the server had cut at max_tokens
     face_disagreements: int = 0  # media: face cues the offline face model did not confirm
     formats: dict[str, int] = field(default_factory=dict)
 
@@ -90,7 +90,7 @@ class Usage:
             f"{self.requests:,} requests ({self.cached:,} answered from the cache, {self.retries} retries), "
             f"{self.prompt_tokens:,} tokens in / {self.completion_tokens:,} out, cost {self.cost:.4f}; "
             f"{self.parse_failures} unparsable answers, {self.dropped_spans} spans and {self.dropped_labels} labels dropped"
-            + (f"; {self.truncated} answers cut off at max_tokens" if self.truncated else "")
+            + (f" ({self.truncated} of them cut off at max_tokens)" if self.truncated else "")
         )
 
 
@@ -250,7 +250,6 @@ class ChatClient:
                 raise BackendError(f"request to {self.endpoint} failed: {_short(exc)}") from exc
             self.run.reached, self.run.failing = True, 0
             self.usage.formats[mode] = self.usage.formats.get(mode, 0) + 1
-            self.usage.truncated += content.truncated
             usage = response.usage
             prompt_tokens = usage.prompt_tokens if usage else 0
             completion_tokens = usage.completion_tokens if usage else 0

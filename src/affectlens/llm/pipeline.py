@@ -42,7 +42,7 @@ from affectlens.reasoning.rationale import rationale as template_rationale
 from affectlens.schema import VAD, Analysis, Evidence, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
 
-__all__ = ["Completer", "Context", "Notes", "analyze_text", "analyze_texts", "ask_json", "decide"]
+__all__ = ["Completer", "Context", "Notes", "analyze_text", "analyze_texts", "ask_json", "decide", "truncation"]
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{3,})[\"”’']")
 _WORD = re.compile(r"[a-z][a-z'-]*")
@@ -148,8 +148,7 @@ async def ask_json(
             return parse_as(model, content), ""
         except ValueError as exc:
             reason = str(exc)
-            if getattr(content, "truncated", False):  # the usual cause with a small model: say so
-                reason = f"the answer was cut off at max_tokens, raise -O max_tokens: {reason}"
+            reason = truncation(content, reason)
             if attempt < parse_retries:
                 client.usage.parse_retries += 1
                 messages = [
@@ -161,7 +160,15 @@ async def ask_json(
                     },
                 ]
     client.usage.parse_failures += 1
+    client.usage.truncated += getattr(content, "truncated", False)
     return None, reason
+
+
+def truncation(content: str, reason: str) -> str:
+    """``reason``, led by the usual cause with a small model when the server cut the answer."""
+    if getattr(content, "truncated", False):
+        return f"the answer was cut off at max_tokens (raise -O max_tokens): {reason}"
+    return reason
 
 
 async def _ask(ctx: Context, stage: Stage, text: str, payload: dict[str, Any], notes: Notes, sample: int = 0) -> Any:

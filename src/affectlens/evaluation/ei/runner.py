@@ -37,7 +37,8 @@ import numpy as np
 
 from affectlens import __version__
 from affectlens.errors import BackendError, ConfigError, InputError
-from affectlens.evaluation.ei.base import Benchmark, Item, file_sha256
+from affectlens.evaluation.ei.base import Benchmark, Item, Parsed, file_sha256
+from affectlens.llm.pipeline import truncation
 
 __all__ = ["STRATEGY_ALIASES", "compare", "run_benchmark"]
 
@@ -126,6 +127,7 @@ async def _ask(bench: Benchmark, client: Any, item: Item, strategy: str, stimulu
             parsed = bench.parse(item, content)
             if parsed.ok:
                 break
+            parsed = Parsed(None, truncation(content, parsed.reason))
             if attempt < retries:
                 client.usage.parse_retries += 1
             messages = [
@@ -141,6 +143,7 @@ async def _ask(bench: Benchmark, client: Any, item: Item, strategy: str, stimulu
     ok = parsed is not None and parsed.ok
     if contents and not ok:
         client.usage.parse_failures += 1
+        client.usage.truncated += getattr(contents[-1], "truncated", False)
     record.update(
         contents=contents,
         parsed=ok,
