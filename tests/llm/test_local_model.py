@@ -187,3 +187,37 @@ def test_a_deadline_stops_a_slow_run_with_one_clear_line(gemma, cli, isolated_ca
     r = cli("analyze", *texts, *options(gemma, "deadline=2", "max_tokens=400"), "-f", "jsonl")
     assert r.code != 0 and "deadline" in r.err and "--resume" in r.err
     assert "Traceback" not in r.err
+
+
+def _joy_and_anger(path: Path) -> Path:
+    """Sixty sentences of each, from templates: a signal a probe should find if the model carries it."""
+    things = ["the new job", "my results", "the trip", "our house", "the concert", "this weekend", "the gift",
+              "her answer", "the match", "the letter", "my team", "the news", "the food", "the film", "the garden"]  # fmt: skip
+    joy = ["I am so happy about {}!", "I love {}, it made my day.", "{} was wonderful, what a joy.", "Thrilled with {}!"]
+    anger = ["I am furious about {}!", "I hate {}, it ruined my day.", "{} was outrageous, I am so angry.", "Livid about {}!"]
+    rows = [{"text": t.format(x), "label": label} for label, ts in (("joy", joy), ("anger", anger)) for t in ts for x in things]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_probe_and_steer_the_real_model(cli, tmp_path):
+    pytest.importorskip("transformers", reason="needs affectlens[interp]: run `make test-llm`")
+    model = gemma_gguf(Path(os.environ.get("AFFECTLENS_MODELS", tmp_path / "models")))
+    labelled = _joy_and_anger(tmp_path / "labelled.jsonl")
+    r = cli(
+        "probe", str(model), "--labelled", str(labelled), "--folds", "3", "--threads", "2", "-o", str(tmp_path / "p"), "--json"
+    )
+    assert r.code == 0, r.err
+    result = json.loads(r.out)
+    assert len(result["layers"]) == 19 and result["data"]["classes"] == {"anger": 60, "joy": 60}
+    best = result["layers"][result["best_layer"]]
+    assert best["probe"]["macro_f1"] > best["chance"]["macro_f1"] + 0.3  # the model carries the difference
+    assert (tmp_path / "p" / "probe.png").stat().st_size > 10_000 and (tmp_path / "p" / "directions.npz").exists()
+    from affectlens.interp.steer import PROMPTS, run_steer
+
+    layer = max(result["best_layer"], 1)
+    steered = run_steer(model, tmp_path / "p", tmp_path / "s", emotion="joy", layer=layer, strengths=[-1.0, 1.0],
+                        prompts=PROMPTS[:4], max_new_tokens=16, threads=2)  # fmt: skip
+    low, high = (point["emotion_score"] for point in steered["curve"])
+    assert high > low + 0.2, steered["curve"]  # toward joy writes more joy, measured by affectlens
+    assert (tmp_path / "s" / "steer-joy.png").exists()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import typer
 
 from affectlens import __version__
-from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, polarization, serve, taxonomy
+from affectlens.cli import analyze, backends, bench, conversation, corpus, evaluate, interp, polarization, serve, taxonomy
 from affectlens.cli.console import err, safe, set_color
 from affectlens.errors import AffectlensError, OutputError
 
@@ -39,6 +39,8 @@ app.command("eval")(evaluate.evaluate_command)
 app.command("bench")(bench.bench)
 app.command("backends")(backends.backends_command)
 app.command("serve")(serve.serve_command)
+app.command("probe")(interp.probe_command)
+app.command("steer")(interp.steer_command)
 app.add_typer(taxonomy.app, name="taxonomy")
 app.add_typer(conversation.app, name="conversation")
 app.add_typer(corpus.app, name="corpus")
