@@ -428,3 +428,21 @@ def test_a_killed_run_resumes_without_repeating_a_request(tmp_path):
     assert len(records.read_text().splitlines()) == 4
     # this sitting asked two items; both sittings together, four
     assert result["usage"]["requests"] == 2 and result["usage_all_sittings"]["requests"] >= 4
+
+
+def test_the_command_lists_the_benchmarks_and_refuses_what_it_cannot_run(cli, tmp_path):
+    listed = cli("eval", "--list")
+    assert listed.code == 0 and "emobench@1" in listed.out and "eqbench-v2@1" in listed.out
+    data = mini_emobench(tmp_path)
+    r = cli("eval", "emobench", "--data-dir", str(data), "--backend", "embedded")
+    assert r.code == 2 and "asks a chat model" in r.err and "--backend openai" in r.err
+    r = cli(
+        "eval", "emobench", "--data-dir", str(data), "--task", "XX", "--backend", "openai", "-O", "base_url=http://127.0.0.1:9/v1"
+    )
+    assert r.code == 2 and "tasks EU and EA" in r.err
+    r = cli(
+        "eval", "emobench", "--data-dir", str(data), "--strategies", "zero-shot,nonsense", "-O", "base_url=http://127.0.0.1:9/v1"
+    )
+    assert r.code == 2 and "nonsense" in r.err  # an unknown strategy, before any request
+    r = cli("probe", str(tmp_path / "no-such-model"), "-o", str(tmp_path / "p"), "--labelled", str(tmp_path / "x.csv"))
+    assert r.code == 2 and "Traceback" not in r.err
