@@ -42,7 +42,7 @@ from affectlens.reasoning.rationale import rationale as template_rationale
 from affectlens.schema import VAD, Analysis, Evidence, dominant_label
 from affectlens.taxonomy import Taxonomy, map_label
 
-__all__ = ["Completer", "Context", "Notes", "analyze_text", "analyze_texts", "ask_json", "decide", "truncation"]
+__all__ = ["Completer", "Context", "Notes", "analyze_text", "analyze_texts", "ask_json", "ask_parsed", "decide", "truncation"]
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{3,})[\"”’']")
 _WORD = re.compile(r"[a-z][a-z'-]*")
@@ -140,28 +140,47 @@ async def ask_json(
 ) -> tuple[Any, str]:
     """The model's answer as ``model``, asking again (with the reason) when it does not
     parse; ``(None, reason)`` when it never does (counted in ``client.usage``)."""
+    answer, reason, _ = await ask_parsed(
+        client, messages, stage=stage, schema_name=schema_name, schema=strict_schema(model),
+        parse=lambda content: parse_as(model, content), parse_retries=parse_retries, sample=sample,
+    )  # fmt: skip
+    return answer, reason
+
+
+async def ask_parsed(
+    client: Completer,
+    messages: list[dict[str, Any]],
+    *,
+    stage: str,
+    schema_name: str,
+    schema: dict[str, Any],
+    parse: Callable[[str], Any],
+    parse_retries: int,
+    sample: int = 0,
+    again: str = "Answer again with JSON only, as asked.",
+) -> tuple[Any, str, list[str]]:
+    """``parse(answer)`` (which raises ValueError with a reason when it cannot use it), asking
+    again with the reason and ``again`` up to ``parse_retries`` times; ``(None, reason, …)`` when
+    no answer is usable (counted in ``client.usage``). Every answer the model gave is returned."""
     reason = ""
+    contents: list[str] = []
     for attempt in range(parse_retries + 1):
-        schema = strict_schema(model)
         content = await client.complete(messages, stage=stage, schema_name=schema_name, schema=schema, sample=sample)
+        contents.append(content)
         try:
-            return parse_as(model, content), ""
+            return parse(content), "", contents
         except ValueError as exc:
-            reason = str(exc)
-            reason = truncation(content, reason)
+            reason = truncation(content, str(exc))
             if attempt < parse_retries:
                 client.usage.parse_retries += 1
                 messages = [
                     *messages,
                     {"role": "assistant", "content": content[:2000]},
-                    {
-                        "role": "user",
-                        "content": f"That answer could not be used ({reason}). Answer again with JSON only, as asked.",
-                    },
+                    {"role": "user", "content": f"That answer could not be used ({reason}). {again}"},
                 ]
     client.usage.parse_failures += 1
-    client.usage.truncated += getattr(content, "truncated", False)
-    return None, reason
+    client.usage.truncated += getattr(contents[-1], "truncated", False)
+    return None, reason, contents
 
 
 def truncation(content: str, reason: str) -> str:

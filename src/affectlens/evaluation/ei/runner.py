@@ -37,8 +37,8 @@ import numpy as np
 
 from affectlens import __version__
 from affectlens.errors import BackendError, ConfigError, InputError
-from affectlens.evaluation.ei.base import Benchmark, Item, Parsed, file_sha256
-from affectlens.llm.pipeline import truncation
+from affectlens.evaluation.ei.base import Benchmark, Item, file_sha256
+from affectlens.llm.pipeline import ask_parsed
 
 __all__ = ["STRATEGY_ALIASES", "compare", "run_benchmark"]
 
@@ -115,41 +115,28 @@ async def _ask(bench: Benchmark, client: Any, item: Item, strategy: str, stimulu
     messages = [dict(m) for m in item.messages]
     if stimulus:
         messages[-1]["content"] = f"{messages[-1]['content'].rstrip()}\n\n{stimulus}"
-    contents: list[str] = []
+
+    def usable(content: str) -> Any:
+        parsed = bench.parse(item, content)
+        if not parsed.ok:
+            raise ValueError(parsed.reason)
+        return parsed.answer
+
     record: dict[str, Any] = {"id": item.id, "strategy": strategy}
-    parsed = None
+    answer, reason, contents = None, "", []
     try:
-        for attempt in range(retries + 1):
-            content = await client.complete(
-                messages, stage=f"{bench.name}:{strategy}", schema_name="answer", schema=bench.schema or {}
-            )
-            contents.append(content)
-            parsed = bench.parse(item, content)
-            if parsed.ok:
-                break
-            parsed = Parsed(None, truncation(content, parsed.reason))
-            if attempt < retries:
-                client.usage.parse_retries += 1
-            messages = [
-                *messages,
-                {"role": "assistant", "content": content[:2000]},
-                {
-                    "role": "user",
-                    "content": f"That answer could not be used ({parsed.reason}). Answer again, in the format asked.",
-                },
-            ]
+        answer, reason, contents = await ask_parsed(
+            client, messages, stage=f"{bench.name}:{strategy}", schema_name="answer", schema=bench.schema or {},
+            parse=usable, parse_retries=retries, again="Answer again, in the format asked.",
+        )  # fmt: skip
     except BackendError as exc:  # this item alone; a run that must stop raises RunStoppedError
         record["error"] = exc.message
-    ok = parsed is not None and parsed.ok
-    if contents and not ok:
-        client.usage.parse_failures += 1
-        client.usage.truncated += getattr(contents[-1], "truncated", False)
     record.update(
         contents=contents,
-        parsed=ok,
-        answer=parsed.answer if ok else None,  # type: ignore[union-attr]
-        reason="" if ok or parsed is None else parsed.reason,
-        score=bench.score(item, parsed.answer) if ok else bench.unusable_score,  # type: ignore[union-attr]
+        parsed=answer is not None,
+        answer=answer,
+        reason=reason,
+        score=bench.score(item, answer) if answer is not None else bench.unusable_score,
         upstream=bench.upstream_item(item, contents),
     )
     return record
