@@ -190,6 +190,7 @@ def _plot(result: dict[str, Any], path: Path) -> None:
             label=f"chance (shuffled labels) {metric.replace('_', '-')}",
         )
     ax.set(xlabel="layer (0 = embeddings)", ylabel="cross-validated score", ylim=(0, 1))
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set_xticks(layers)
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     source = result["data"].get("file") or "GoEmotions dev (Ekman)"
-    save(plt, fig, f"Emotion probes per layer · {result['model']} · {source}, n={result['data']['texts']}", path)
+    save(plt, fig, f"Emotion probes per layer, {source} (n={result['data']['texts']})\n{result['model']}", path)

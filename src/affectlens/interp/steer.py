@@ -156,4 +156,4 @@ def _plot(result: dict[str, Any], path: Path) -> None:
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.set(xlabel="steering strength (× the layer's mean token norm)", ylabel="mean over prompts (95% interval)")
     ax.legend(fontsize=8)
-    save(plt, fig, f"Steering toward {result['emotion']} at layer {result['layer']} · {result['model']}", path)
+    save(plt, fig, f"Steering toward {result['emotion']} at layer {result['layer']}\n{result['model']}", path)
