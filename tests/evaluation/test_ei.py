@@ -446,3 +446,29 @@ def test_the_command_lists_the_benchmarks_and_refuses_what_it_cannot_run(cli, tm
     assert r.code == 2 and "nonsense" in r.err  # an unknown strategy, before any request
     r = cli("probe", str(tmp_path / "no-such-model"), "-o", str(tmp_path / "p"), "--labelled", str(tmp_path / "x.csv"))
     assert r.code == 2 and "Traceback" not in r.err
+
+
+def test_a_failed_request_is_asked_again_next_time_and_an_unreachable_endpoint_stops_the_run(tmp_path, cli):
+    from affectlens.analyzers.openai_backend import OpenAIAnalyzer
+    from affectlens.evaluation.ei.emobench import EmoBench
+    from affectlens.evaluation.ei.runner import run_benchmark
+
+    server = ScriptedServer()
+    server.answers["emobench"] = _answering({"1": "AA", "2": "BC", "3": "DB", "4": "AA"})
+    server.failures = [503, 503]  # the first request fails through its one retry
+    bench = EmoBench(mini_emobench(tmp_path / "data"), task="EU")
+
+    def analyzer():
+        settings = {"base_url": "http://s/v1", "model": "m", "cache": False, "backoff": 0, "max_retries": 1, "concurrency": 1}
+        return OpenAIAnalyzer(http_client=server.client(), **settings)
+
+    first = run_benchmark(bench, analyzer(), folder=tmp_path / "run")["strategies"]["zero-shot"]
+    assert first["not_answered"] == 1 and first["affectlens"]["n"] == 3 and "kept failing" in first["errors"][0]
+    assert len((tmp_path / "run" / "records.jsonl").read_text().splitlines()) == 3  # the failed item is not recorded
+    asked = len(server.requests)
+    second = run_benchmark(bench, analyzer(), folder=tmp_path / "run")["strategies"]["zero-shot"]
+    assert second["not_answered"] == 0 and second["affectlens"]["score"] == 0.75 and len(server.requests) == asked + 1
+    r = cli("eval", "emobench", "--data-dir", str(tmp_path / "data"), "-O", "base_url=http://127.0.0.1:9/v1",
+            "-O", "max_retries=0", "--records", str(tmp_path / "gone"))  # fmt: skip
+    assert r.code == 1 and "cannot reach" in r.err and "the same command continues the run" in r.err
+    assert not (tmp_path / "gone" / "records.jsonl").exists()

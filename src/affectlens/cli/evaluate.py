@@ -176,12 +176,12 @@ def _print_benchmark(result: dict) -> None:  # type: ignore[type-arg]
     from rich.table import Table
 
     out.print(f"[bold]{result['benchmark']}[/] {result['options']} · {result['backend']} · {result['seconds']}s", highlight=False)
-    table = Table("strategy", "score", "usable only", "unusable", "failed", "n", "upstream", header_style="bold")
+    table = Table("strategy", "score", "usable only", "unusable", "not answered", "n", "upstream", header_style="bold")
     for name, s in result["strategies"].items():
         ours, upstream = s["affectlens"], s["upstream"]
         shown = upstream.get("Overall", upstream.get("score"))
         table.add_row(
-            name, _fmt(ours["score"]), _fmt(ours["score_usable_only"]), str(ours["unusable"]), str(ours["request_failures"]),
+            name, _fmt(ours["score"]), _fmt(ours["score_usable_only"]), str(ours["unusable"]), str(s["not_answered"]),
             str(ours["n"]), _fmt(shown),
         )  # fmt: skip
     out.print(table)

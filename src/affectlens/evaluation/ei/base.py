@@ -93,7 +93,7 @@ class Benchmark(ABC):
 
     def summary(self, items: list[Item], records: list[dict[str, Any]]) -> dict[str, Any]:
         """affectlens's figures: the mean score with unusable answers at :attr:`unusable_score`,
-        the mean over usable answers, how many were unusable or failed, and per group."""
+        the mean over usable answers, how many were unusable, and per group."""
         by_id = {item.id: item for item in items}
         scores = [r["score"] for r in records]
         usable = [r["score"] for r in records if r["parsed"]]
@@ -104,8 +104,7 @@ class Benchmark(ABC):
             "score": _mean(scores),
             "score_usable_only": _mean(usable),
             "n": len(records),
-            "unusable": sum(not r["parsed"] and not r.get("error") for r in records),
-            "request_failures": sum(bool(r.get("error")) for r in records),
+            "unusable": sum(not r["parsed"] for r in records),
             "by_group": {g: {"score": _mean(v), "n": len(v)} for g, v in sorted(groups.items()) if g},
         }
 

@@ -8,9 +8,12 @@ run's identity, so the same command resumes by itself):
   SHA-256; a folder holding another run is refused rather than mixed;
 - ``records.jsonl`` — one line per item and strategy, appended and synced as each finishes:
   every answer the model gave (``contents``), the answer as read (``answer``, or ``reason`` why
-  it could not be used), affectlens's score, the upstream record and score inputs, any request
-  failure. A killed run leaves at most one torn last line, dropped when the run resumes; items
-  already recorded are never asked again (and answers are cached as for every LLM path);
+  it could not be used), affectlens's score and the upstream record. An item whose request
+  failed (after the client's retries) is not recorded — the result counts it as
+  ``not_answered`` — and a resumed run asks it again; an endpoint that cannot be reached, or a
+  passed deadline, stops the run. A killed run leaves at most one torn last line, dropped when
+  the run resumes; items already recorded are never asked again (and answers are cached as for
+  every LLM path);
 - ``usage.json`` — requests, tokens and cost summed over every sitting of the run;
 - ``result.json`` — the record of the run (:func:`run_benchmark`'s return).
 
@@ -36,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from affectlens import __version__
-from affectlens.errors import BackendError, ConfigError, InputError
+from affectlens.errors import BackendError, ConfigError, InputError, RunStoppedError
 from affectlens.evaluation.ei.base import Benchmark, Item, file_sha256
 from affectlens.llm.pipeline import ask_parsed
 
@@ -83,6 +86,7 @@ def run_benchmark(
     if on_progress:
         on_progress(finished, total)
     started = time.perf_counter()
+    failed: dict[str, list[str]] = {}
 
     async def ask_all() -> None:
         nonlocal finished
@@ -92,18 +96,30 @@ def run_benchmark(
 
             async def one(item: Item, strategy: str) -> None:
                 nonlocal finished
-                record = await _ask(bench, client, item, strategy, stimuli[strategy], analyzer.settings.parse_retries)
-                run.append(record)
-                run.save_usage(client.usage.as_dict())  # kept as the run goes: a killed sitting's requests still count
-                done[(item.id, strategy)] = record
+                try:
+                    record = await _ask(bench, client, item, strategy, stimuli[strategy], analyzer.settings.parse_retries)
+                except RunStoppedError:
+                    raise  # the endpoint is gone or the deadline passed: stop; the records so far are kept
+                except BackendError as exc:  # this item alone, left unrecorded: the next sitting asks it again
+                    failed.setdefault(strategy, []).append(exc.message)
+                else:
+                    run.append(record)
+                    done[(item.id, strategy)] = record
+                finally:
+                    run.save_usage(client.usage.as_dict())  # kept as the run goes: a killed sitting's requests count
                 finished += 1
                 if on_progress:
                     on_progress(finished, total)
 
             await asyncio.gather(*(one(item, s) for item, s in todo))
 
-    run_coroutine(ask_all())
-    result = _result(bench, analyzer, items, strategies, done, identity, run.folder)
+    try:
+        run_coroutine(ask_all())
+    except RunStoppedError as exc:
+        raise RunStoppedError(
+            exc.message, hint=f"the records so far are kept in {str(run.folder)!r}: the same command continues the run"
+        ) from exc
+    result = _result(bench, analyzer, items, strategies, done, identity, run.folder, failed)
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["usage_all_sittings"] = run.save_usage(analyzer.usage.as_dict())  # a resumed run's tokens and cost, in total
     run.write_result(result)
@@ -122,16 +138,13 @@ async def _ask(bench: Benchmark, client: Any, item: Item, strategy: str, stimulu
             raise ValueError(parsed.reason)
         return parsed.answer
 
-    record: dict[str, Any] = {"id": item.id, "strategy": strategy}
-    answer, reason, contents = None, "", []
-    try:
-        answer, reason, contents = await ask_parsed(
-            client, messages, stage=f"{bench.name}:{strategy}", schema_name="answer", schema=bench.schema or {},
-            parse=usable, parse_retries=retries, again="Answer again, in the format asked.",
-        )  # fmt: skip
-    except BackendError as exc:  # this item alone; a run that must stop raises RunStoppedError
-        record["error"] = exc.message
-    record.update(
+    answer, reason, contents = await ask_parsed(
+        client, messages, stage=f"{bench.name}:{strategy}", schema_name="answer", schema=bench.schema or {},
+        parse=usable, parse_retries=retries, again="Answer again, in the format asked.",
+    )  # fmt: skip
+    return dict(
+        id=item.id,
+        strategy=strategy,
         contents=contents,
         parsed=answer is not None,
         answer=answer,
@@ -139,7 +152,6 @@ async def _ask(bench: Benchmark, client: Any, item: Item, strategy: str, stimulu
         score=bench.score(item, answer) if answer is not None else bench.unusable_score,
         upstream=bench.upstream_item(item, contents),
     )
-    return record
 
 
 def compare(a: list[float], b: list[float], *, seed: int = 0) -> dict[str, Any]:
@@ -167,12 +179,18 @@ def _result(
     done: dict[tuple[str, str], dict[str, Any]],
     identity: dict[str, Any],
     folder: Path,
+    failed: dict[str, list[str]],
 ) -> dict[str, Any]:
     per: dict[str, Any] = {}
     scores: dict[str, dict[str, float]] = {}
     for strategy in strategies:
         records = [done[(item.id, strategy)] for item in items if (item.id, strategy) in done]
-        per[strategy] = {"affectlens": bench.summary(items, records), "upstream": bench.upstream_score(items, records)}
+        per[strategy] = {
+            "affectlens": bench.summary(items, records),
+            "upstream": bench.upstream_score(items, records),
+            "not_answered": len(items) - len(records),  # requests that failed: asked again when the run is resumed
+            "errors": sorted(set(failed.get(strategy, [])))[:3],
+        }
         scores[strategy] = {r["id"]: r["score"] for r in records}
     base = strategies[0]
     comparisons = []
