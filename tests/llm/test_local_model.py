@@ -200,7 +200,7 @@ def _joy_and_anger(path: Path) -> Path:
     return path
 
 
-def test_probe_and_steer_the_real_model(cli, tmp_path):
+def test_probe_the_real_model(cli, tmp_path):
     pytest.importorskip("transformers", reason="needs affectlens[interp]: run `make test-llm`")
     model = gemma_gguf(Path(os.environ.get("AFFECTLENS_MODELS", tmp_path / "models")))
     labelled = _joy_and_anger(tmp_path / "labelled.jsonl")
@@ -213,11 +213,19 @@ def test_probe_and_steer_the_real_model(cli, tmp_path):
     best = result["layers"][result["best_layer"]]
     assert best["probe"]["macro_f1"] > best["chance"]["macro_f1"] + 0.3  # the model carries the difference
     assert (tmp_path / "p" / "probe.png").stat().st_size > 10_000 and (tmp_path / "p" / "directions.npz").exists()
+
+
+@pytest.mark.data
+def test_steer_the_real_model_toward_joy(data_dir, tmp_path):
+    pytest.importorskip("transformers", reason="needs affectlens[interp]: run `make test-llm`")
+    from affectlens.interp.probe import run_probe
     from affectlens.interp.steer import PROMPTS, run_steer
 
-    layer = max(result["best_layer"], 1)
-    steered = run_steer(model, tmp_path / "p", tmp_path / "s", emotion="joy", layer=layer, strengths=[-1.0, 1.0],
-                        prompts=PROMPTS[:4], max_new_tokens=16, threads=2)  # fmt: skip
+    model = gemma_gguf(Path(os.environ.get("AFFECTLENS_MODELS", tmp_path / "models")))
+    run_probe(model, tmp_path / "p", data_dir=data_dir, limit=300, folds=3, threads=2)
+    # layer 10, the full probe's best (docs/llm-evaluation.md); past half a token norm the text degenerates
+    steered = run_steer(model, tmp_path / "p", tmp_path / "s", emotion="joy", layer=10, strengths=[-0.25, 0.25],
+                        prompts=PROMPTS[:8], max_new_tokens=16, threads=2)  # fmt: skip
     low, high = (point["emotion_score"] for point in steered["curve"])
     assert high > low + 0.2, steered["curve"]  # toward joy writes more joy, measured by affectlens
     assert (tmp_path / "s" / "steer-joy.png").exists()

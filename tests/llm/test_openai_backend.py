@@ -288,3 +288,24 @@ def test_label_sets_follow_the_same_rules_as_the_embedded_model(server, make_ana
     a = make_analyzer().analyze("Is the library open on Sundays?")
     assert a.labels == ["curiosity"] and a.dominant == "curiosity"  # neutral scores higher, but is not decided
     assert a.confidence == 0.99
+
+
+def test_an_answer_cut_at_max_tokens_is_named_and_replays_from_the_cache(server, make_analyzer):
+    import httpx2
+
+    scripted = server.handler
+
+    def cut_short(request):  # a server that stopped at max_tokens, mid-JSON (a small model rambling)
+        body = json.loads(scripted(request).content)
+        body["choices"][0]["finish_reason"] = "length"
+        return httpx2.Response(200, json=body)
+
+    server.handler = cut_short
+    server.answers["reason"] = '{"emotions": [{"label": "joy", "prob'
+    analyzer = make_analyzer(cache=True)
+    first = analyzer.analyze("What a day")
+    assert any("cut off at max_tokens (raise -O max_tokens)" in w for w in first.warnings)
+    assert analyzer.usage.truncated == 1 and "cut off at max_tokens" in analyzer.usage.summary()
+    asked = len(server.requests)
+    again = make_analyzer(cache=True).analyze("What a day")
+    assert len(server.requests) == asked and again == first  # the same reasons, so the same retries, all cached

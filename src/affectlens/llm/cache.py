@@ -32,22 +32,34 @@ class ResponseCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, content TEXT NOT NULL, "
-            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)"
+            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL, truncated INTEGER DEFAULT 0)"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
+        if "truncated" not in columns:  # a cache written before answers carried it
+            self._db.execute("ALTER TABLE answers ADD COLUMN truncated INTEGER DEFAULT 0")
         self._db.commit()
 
     def get(self, key: str) -> tuple[str, int, int] | None:
+        """The stored answer (an :class:`~affectlens.llm.client.Answer`, with whether the server
+        had cut it: a replay gives the same reasons, so the same follow-up requests), and its tokens."""
+        from affectlens.llm.client import Answer
+
         with self._lock:
             row = self._db.execute(
-                "SELECT content, prompt_tokens, completion_tokens FROM answers WHERE key = ?", (key,)
+                "SELECT content, prompt_tokens, completion_tokens, truncated FROM answers WHERE key = ?", (key,)
             ).fetchone()
-        return None if row is None else (row[0], int(row[1] or 0), int(row[2] or 0))
+        if row is None:
+            return None
+        answer = Answer(row[0])
+        answer.truncated = bool(row[3])
+        return answer, int(row[1] or 0), int(row[2] or 0)
 
     def put(self, key: str, content: str, prompt_tokens: int, completion_tokens: int) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
-                (key, content, prompt_tokens, completion_tokens, time.time()),
+                "INSERT OR REPLACE INTO answers (key, content, prompt_tokens, completion_tokens, created, truncated) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (key, str(content), prompt_tokens, completion_tokens, time.time(), int(getattr(content, "truncated", False))),
             )
             self._db.commit()
 
