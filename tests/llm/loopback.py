@@ -1,13 +1,22 @@
-"""A scripted OpenAI-compatible HTTP server on 127.0.0.1, for tests of the real CLI path."""
+"""OpenAI-compatible servers on 127.0.0.1 for tests of the real paths: a scripted one, and
+llama-cpp-python's own serving a GGUF model."""
 
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.llm.conftest import ScriptedServer, completion
 
@@ -42,3 +51,33 @@ def serve(script: ScriptedServer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def llama_server(model: Path, log: Path, *extra: str, start_s: float = 180.0) -> Iterator[str]:
+    """Yield the base URL of ``python -m llama_cpp.server`` serving ``model`` on a free loopback
+    port (polled until it answers, within ``start_s``); its output goes to ``log``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "4096", "--n_threads", "2", *extra]  # fmt: skip
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + start_s
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the llama server exited:\n{log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(f"{url}/models", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the llama server did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -4,24 +4,13 @@ schema-constrained output. Run with `make test-llm` (it builds llama-cpp-python)
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from affectlens.analyzers.openai_backend import OpenAIAnalyzer
+from tests.llm.loopback import llama_server as serve_llama
 from tests.llm.tiny_gguf import write_tiny_llama
 
 pytestmark = pytest.mark.llm
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -29,46 +18,8 @@ def llama_server(tmp_path_factory):
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server]: run `make test-llm`")
     pytest.importorskip("gguf", reason="needs gguf: run `make test-llm`")
     model = write_tiny_llama(tmp_path_factory.mktemp("gguf") / "tiny.gguf")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("log") / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(model),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "4096",
-                "--n_threads",
-                "2",
-                "--verbose",
-                "False",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(240):
-            if process.poll() is not None:
-                pytest.fail(f"llama server exited:\n{log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"llama server did not start:\n{log.read_text()[-3000:]}")
+    with serve_llama(model, tmp_path_factory.mktemp("log") / "server.log", "--verbose", "False") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_pipeline_against_a_real_server(llama_server, tmp_path):

@@ -11,14 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.llm.loopback import llama_server
 
 pytestmark = pytest.mark.llm
 
@@ -42,32 +39,10 @@ def gemma(tmp_path_factory) -> str:
     """The base URL of llama-cpp-python's server with Gemma 3 270M, on a free loopback port."""
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python[server]: run `make test-llm`")
     model = gemma_gguf(Path(os.environ.get("AFFECTLENS_MODELS", tmp_path_factory.mktemp("models"))))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("log") / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "gemma",
-               "--chat_format", "gemma", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-               "--n_threads", "2"]  # fmt: skip
-    with log.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the llama server exited:\n{log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the llama server did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+    # the GGUF carries no chat template: llama-cpp-python's fallback (llama-2's) makes it answer nothing
+    extra = ("--model_alias", "gemma", "--chat_format", "gemma")
+    with llama_server(model, tmp_path_factory.mktemp("log") / "server.log", *extra) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def options(url: str, *extra: str) -> list[str]:

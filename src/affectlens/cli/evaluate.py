@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import typer
 
@@ -113,14 +114,19 @@ def evaluate_command(
                 plots_dir=plots,
                 on_progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-    text = json.dumps(result, indent=2)
+    _emit(result, output, as_json, _print_result)
+
+
+def _emit(result: dict, output: str | None, as_json: bool, show: Callable[[dict], None]) -> None:  # type: ignore[type-arg]
+    """The result: written to ``output`` when given, then printed as JSON or for people."""
+    text = json.dumps(result, indent=2, ensure_ascii=False)
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     if as_json:
         typer.echo(text)
         return
-    _print_result(result)
+    show(result)
 
 
 def _benchmark(
@@ -162,14 +168,7 @@ def _benchmark(
                 bench, analyzer, strategies=chosen, folder=records, limit=limit,
                 on_progress=lambda done, total: bar.update(task, completed=done, total=total),
             )  # fmt: skip
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-    if as_json:
-        typer.echo(text)
-        return
-    _print_benchmark(result)
+    _emit(result, output, as_json, _print_benchmark)
 
 
 def _print_benchmark(result: dict) -> None:  # type: ignore[type-arg]
