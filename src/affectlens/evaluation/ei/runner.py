@@ -96,17 +96,19 @@ def run_benchmark(
 
             async def one(item: Item, strategy: str) -> None:
                 nonlocal finished
+                record = None
                 try:
                     record = await _ask(bench, client, item, strategy, stimuli[strategy], analyzer.settings.parse_retries)
                 except RunStoppedError:
                     raise  # the endpoint is gone or the deadline passed: stop; the records so far are kept
                 except BackendError as exc:  # this item alone, left unrecorded: the next sitting asks it again
                     failed.setdefault(strategy, []).append(exc.message)
-                else:
+                finally:
+                    # before the record: whatever a killed sitting recorded, its cost is already counted
+                    run.save_usage(client.usage.as_dict())
+                if record is not None:
                     run.append(record)
                     done[(item.id, strategy)] = record
-                finally:
-                    run.save_usage(client.usage.as_dict())  # kept as the run goes: a killed sitting's requests count
                 finished += 1
                 if on_progress:
                     on_progress(finished, total)
