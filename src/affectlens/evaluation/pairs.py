@@ -26,6 +26,7 @@ SCORE_MARGIN = 0.1
 VAD_MARGIN = 0.03  # change of valence or arousal that counts, on the [-1, 1] scale
 
 Direction = Literal["lower", "higher"]
+Sign = Literal["positive", "negative"]
 
 
 class Expect(BaseModel):
@@ -38,6 +39,7 @@ class Expect(BaseModel):
     b_not: tuple[str, ...] = ()
     b_has_any: tuple[str, ...] = ()
     b_evidence_has: str | None = None
+    b_valence: Sign | None = None  # b's valence above +VAD_MARGIN / below -VAD_MARGIN
 
 
 class Pair(BaseModel):
@@ -90,6 +92,10 @@ def check_pair(pair: Pair, a: Analysis, b: Analysis) -> list[str]:
         ok = vb <= va - VAD_MARGIN if direction == "lower" else vb >= va + VAD_MARGIN
         if not ok:
             failed.append(f"{dim} not {direction} ({va:+.2f} -> {vb:+.2f})")
+    if e.b_valence is not None:
+        v = b.vad.valence
+        if not (v > VAD_MARGIN if e.b_valence == "positive" else v < -VAD_MARGIN):
+            failed.append(f"b's valence {v:+.2f} is not {e.b_valence}")
     unwanted = _expand(e.b_not) & set(b.labels)
     if unwanted:
         failed.append(f"b has {sorted(unwanted)}")

