@@ -18,7 +18,10 @@ Round 4 (:func:`_round4`, last) intensifies and diminishes plain feelings and pl
 judgements of things ("the album was incredibly good"), not only feelings that are already
 loud: after round 3's sarcasm and slang, builds heard "absolutely" or "so" as no stronger
 than their absence (docs/training.md). Intensified weak targets also move valence away from
-neutral, diminished ones toward it, as readers rate them.
+neutral, diminished ones toward it, as readers rate them. Round 5
+(:mod:`affectlens.training.augment_everyday`, after round 4) is everyday English: good news in
+a message, loneliness, understatement, eye-rolling complaints, support agents apologising
+and putting things right, laughter that "kills", worry, short reviews.
 
     python -m affectlens.training augment --out runs/augment.jsonl
 """
@@ -30,7 +33,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from affectlens.training import augment_informal
+from affectlens.training import augment_everyday, augment_informal
 
 __all__ = ["generate", "write"]
 
@@ -506,6 +509,7 @@ def _raw(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:
         yield "contrast", f"{past}, {pick(CONTRAST_NOW).format(y=y)}.", [label]
     yield from augment_informal.raw(rng)
     yield from _round4(rng)
+    yield from augment_everyday.raw(rng)
 
 
 def _round4(rng: random.Random) -> Iterator[tuple[str, str, list[str]]]:

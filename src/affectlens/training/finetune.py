@@ -106,7 +106,10 @@ def _build_model(base_model: Path, dropout: float) -> Any:
     class EmotionModel(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base_model), dtype=torch.float32, attn_implementation="sdpa")
+            try:
+                self.encoder = AutoModel.from_pretrained(str(base_model), dtype=torch.float32, attn_implementation="sdpa")
+            except ValueError:  # an architecture without fused attention in transformers (MPNet, the teacher's)
+                self.encoder = AutoModel.from_pretrained(str(base_model), dtype=torch.float32, attn_implementation="eager")
             hidden = self.encoder.config.hidden_size
             self.dropout = nn.Dropout(dropout)
             self.emotion_head = nn.Linear(hidden, 28)
@@ -451,6 +454,13 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print, resume: bool = False, sto
         torch.save(state, partial)
         os.replace(partial, checkpoint_path)
 
+    sitting_steps, sitting_started = 0, time.perf_counter()  # training steps of this sitting, and their time
+
+    def stopped() -> dict[str, Any]:
+        per_step = (time.perf_counter() - sitting_started) / max(1, sitting_steps)
+        log(f"stopped after {done} steps ({per_step:.2f} s a step in this sitting); continue with --resume")
+        return {"config": _jsonable(asdict(cfg)), "history": history, "best": best, "stopped": True, "seconds_per_step": per_step}
+
     for epoch in range(first_epoch, cfg.epochs + 1):
         model.train()
         if batches is None:
@@ -484,6 +494,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print, resume: bool = False, sto
             schedule.step()
             running += loss.item()
             done += 1
+            sitting_steps += 1
             if (step + 1) % 200 == 0:
                 log(f"epoch {epoch} step {step + 1}/{steps_per_epoch} loss {running / 200:.4f} ({time.time() - started:.0f}s)")
                 running = 0.0
@@ -492,8 +503,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print, resume: bool = False, sto
             if not at_end and ((cfg.checkpoint_every and done % cfg.checkpoint_every == 0) or stopping):
                 checkpoint(epoch, step + 1)
             if stopping and not at_end:
-                log(f"stopped after {done} steps; continue with --resume")
-                return {"config": _jsonable(asdict(cfg)), "history": history, "best": best, "stopped": True}
+                return stopped()
         batches, first_step = None, 0
         scores = _dev_scores(model, batcher, dev, emo_dev, device, amp)
         scores["epoch"] = epoch
@@ -511,8 +521,7 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print, resume: bool = False, sto
         if epoch < cfg.epochs and (cfg.checkpoint_every or stop_after is not None):
             checkpoint(epoch + 1, 0)  # batches None: the next epoch draws its order from the saved generator
             if stop_after is not None and done >= stop_after:
-                log(f"stopped after {done} steps; continue with --resume")
-                return {"config": _jsonable(asdict(cfg)), "history": history, "best": best, "stopped": True}
+                return stopped()
 
     checkpoint_path.unlink(missing_ok=True)  # finished: nothing left to resume
     assert best is not None
