@@ -3,14 +3,17 @@
     python benchmarks/polarization_hostility.py --data-dir ../shared/data [--out FILE.json]
 
 1. **OLID** (OffensEval 2019 subtask A via TweetEval, test split, 860 tweets; evaluation only):
-   offensive vs not, against three readings of the embedded model — *hostile* (an anger- or
-   contempt-like label decided and negative valence), *hostile and aimed* (and a target: the
+   offensive vs not, against the readings of the embedded model — *hostile* (the hostility
+   head's flag, or without a head an anger- or contempt-like label decided with negative
+   valence), *emotion rule* (that label rule, always), *hostile and aimed* (and a target: the
    tweets answer "@user", so "you" and "@user" count, as in a reply), and the offline path's
    *affect* (aimed, with a hostile phrase verified in the target's sentence; "unknown" counted
    as no). Precision, recall and F1 of the offensive class, macro-F1 (TweetEval's measure:
    BERTweet 79.5 on this test set, a model trained on OLID's train split — we train on none of
    it), Cohen's kappa, and the ROC AUC of the hostility probability.
-2. **Reply pairs** (SubReddit-MaskMandate and -CovidVaccine, Lei & Huang 2022; evaluation only):
+2. **Aimed insults against friendly swearing** (``evaluation/suites/insults.yaml``, written by
+   the team before the head was trained): accuracy and macro-F1 of the flag, per kind.
+3. **Reply pairs** (SubReddit-MaskMandate and -CovidVaccine, Lei & Huang 2022; evaluation only):
    the share of replies the offline path marks as hostile toward their parent, among replies
    the annotators labelled disagree, neutral and agree — hostility should go with disagreement.
 
@@ -26,6 +29,7 @@ import csv
 import json
 import os
 import time
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -58,9 +62,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    from sklearn.metrics import f1_score
+
     from affectlens.benchmark import cpu_info
     from affectlens.corpus.stats import rng_for, share_ci
-    from affectlens.polarization.offline import OfflineAnnotator, PostInput
+    from affectlens.io.yamltext import load_yaml
+    from affectlens.polarization.offline import OfflineAnnotator, PostInput, emotion_rule
     from affectlens.polarization.topics import load_topic
 
     started = time.perf_counter()
@@ -71,6 +78,7 @@ def main() -> None:
     notes = annotator.annotate(posts)
     gold = np.asarray(labels)
     hostile = np.asarray([bool(n.hostile) for n in notes])
+    rule = np.asarray([emotion_rule(a) for a in annotator.analyzer.analyze_batch(texts, taxonomy="goemotions")])
     aimed = np.asarray([bool(n.hostile) and bool(n.targets) for n in notes])
     affect = np.asarray([n.affect.value == "yes" for n in notes])
     probability = np.asarray([n.hostility or 0.0 for n in notes])
@@ -78,11 +86,30 @@ def main() -> None:
         "tweets": len(texts),
         "offensive_share": round(float(gold.mean()), 3),
         "hostile": scores(gold, hostile, probability),
+        "emotion_rule": scores(gold, rule),
         "hostile_and_aimed": scores(gold, aimed),
         "affect_offline_path": scores(gold, affect),
         "published_macro_f1_trained_on_olid": {"BERTweet": 79.5, "TimeLMs-2021": 82.2},
     }
     print("OLID", json.dumps(olid_result), flush=True)
+
+    items = load_yaml((resources.files("affectlens.evaluation") / "suites" / "insults.yaml").read_text(encoding="utf-8"))["items"]
+    notes = annotator.annotate([PostInput(k, i["text"], "climate", False) for k, i in enumerate(items)])
+    want = np.asarray([i["hostile"] for i in items])
+    got = np.asarray([bool(n.hostile) for n in notes])
+
+    def right_of(kind: str) -> str:
+        mine = [w == g for w, g, i in zip(want, got, items) if i["kind"] == kind]
+        return f"{sum(mine)}/{len(mine)}"
+
+    insults = {
+        "items": len(items),
+        "accuracy": round(float((want == got).mean()), 4),
+        "macro_f1": round(100 * float(f1_score(want, got, average="macro")), 2),
+        "by_kind": {kind: right_of(kind) for kind in dict.fromkeys(i["kind"] for i in items)},
+        "wrong": [i["id"] for w, g, i in zip(want, got, items) if w != g],
+    }
+    print("insults", json.dumps(insults), flush=True)
 
     pairs = []
     for name in ("SubReddit-MaskMandate.csv", "SubReddit-CovidVaccine.csv"):
@@ -105,7 +132,9 @@ def main() -> None:
     out = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": {"cpu": cpu_info(), "cores": os.cpu_count()},
+        "head": annotator.head is not None,
         "olid_test": olid_result,
+        "insults": insults,
         "reply_pairs": {"pairs": len(pairs), "by_relation": by_relation},
         "seconds": round(time.perf_counter() - started, 1),
     }

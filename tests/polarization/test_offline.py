@@ -39,7 +39,7 @@ def annotator():
 def test_hostility_counts_only_when_aimed(annotator):
     posts = [
         PostInput(0, "You are a disgusting, stupid idiot.", "climate", True, given_stance="believes"),
-        PostInput(1, "This heat is disgusting and I am furious about the drought.", "climate", True, given_stance="believes"),
+        PostInput(1, "You are a disgusting, stupid idiot.", "climate", False, given_stance="believes"),  # a root: no addressee
         PostInput(2, "Thanks for sharing, good point about the glaciers.", "climate", True, given_stance="unclear"),
         PostInput(3, "Lovely weather.", "climate", False, given_stance="flat"),
     ]
@@ -57,12 +57,47 @@ def test_hostility_counts_only_when_aimed(annotator):
     assert aimed.agreement.status == "derived" and root.agreement.status == "none"
 
 
+def test_the_head_flags_insults_at_people_and_leaves_friendly_swearing_alone(annotator):
+    """The shipped model carries the hostility head (Davidson + generated texts); these texts are
+    neither in its training data nor in the evaluation set (evaluation/suites/insults.yaml)."""
+    assert annotator.head is not None and 0.2 <= annotator.head.threshold <= 0.8
+    insults = ["You're a spineless little liar.", "Politicians in this city are greedy parasites.", "shut it, you clown"]
+    friendly = ["Fuck yes, my sister got into medical school!", "This damn jar won't open.", "I think your numbers are off."]
+    notes = annotator.annotate([PostInput(k, t, "climate", False) for k, t in enumerate(insults + friendly)])
+    assert [n.hostile for n in notes] == [True] * 3 + [False] * 3, [n.hostility for n in notes]
+    assert all(0 <= n.hostility <= 1 for n in notes)
+
+
+def test_weak_offline_stances_refuse_the_measures_that_compare_sides(tmp_path):
+    from affectlens.polarization.aggregate import aggregate
+    from affectlens.polarization.report import report
+
+    src = tmp_path / "threads.jsonl"
+    _threads(src)
+    examples = tmp_path / "examples.csv"  # two examples a side: two folds of one example each
+    examples.write_text(
+        "text,stance\nWe must act on emissions.,believes\nThe warming is real.,believes\n"
+        "It is all a hoax.,disbelieves\nThe climate always changed.,disbelieves\n"
+    )
+    analyze(src, tmp_path / "run", stance_examples=str(examples), chunk_rows=9)
+    figures = aggregate(tmp_path / "run")
+    assert len(figures.refused) == 1 and "trained on 4 examples (cross-validated macro-F1" in figures.refused[0]
+    assert "below 0.70" in figures.refused[0]
+    measures = figures.measures[0]
+    assert measures["refused"] == figures.refused[0]
+    assert measures["hostility_gap"]["value"] is None and measures["alpha"]["value"] is None
+    page = report(tmp_path / "run", tmp_path / "report.html").read_text()
+    header = page[: page.index("</header>")]
+    assert "Measures refused." in header and "--stance-examples" in header
+
+
 def test_the_stance_classifier_reports_its_cross_validated_accuracy(annotator):
     model = train_stance(
         CLIMATE, topic_examples(CLIMATE), lambda t: annotator.analyzer.analyze_with_vectors(t)[1], source="topic"
     )
     assert model.classes == ["believes", "disbelieves", "unclear"] and model.cv_folds == 5
     assert 0.0 <= model.cv_accuracy <= 1.0 and "cross-validated accuracy" in model.describe()
+    assert (model.weakness() is None) == (model.cv_macro_f1 >= 0.7)
     labels = model.predict(annotator.analyzer.analyze_with_vectors(["Global warming is a hoax and a scam."])[1], "unclear")
     assert labels[0][0] in ("disbelieves", None) and 0 < labels[0][1] <= 1
     with pytest.raises(InputError, match="at least 2 examples of each side"):

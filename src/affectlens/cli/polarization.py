@@ -255,6 +255,8 @@ def _print(data: dict[str, Any]) -> None:
         for r in data["summary"]
     ]
     show(f"thread scores under {data['rules']}", summary, list(summary[0]) if summary else [])
+    for reason in data.get("refused", []):
+        out.print(f"[yellow]refused:[/yellow] {safe(reason)}", highlight=False)
     measures = [
         {"topic": m["topic"], "measure": name, **m[key]}
         for m in data["measures"]

@@ -51,6 +51,7 @@ class Aggregate:
     problems: dict[str, int] = field(default_factory=dict)
     scores: Scores | None = None
     incomplete: str | None = None  # why these figures do not cover the whole input (an incomplete run)
+    refused: list[str] = field(default_factory=list)  # measures not given, and why (weak offline stances)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +64,7 @@ class Aggregate:
             "threads_with_failures": self.threads_with_failures,
             "problems": self.problems,
             "incomplete": self.incomplete,
+            "refused": self.refused,
         }
 
 
@@ -113,6 +115,7 @@ def aggregate(
     out.incomplete = manifest.incomplete_note()
     posts, notes = load_posts(run), load_annotations(run)
     stance_of = dict(zip(notes["post"], zip(notes["stance"], notes["stance_status"])))
+    stance_models = run.load_stance_models()
     for name, topic in topics.items():
         threads = [t for t in scores.threads if t.topic == name]
         interactions = [i for i in scores.interactions if i.topic == name]
@@ -135,7 +138,19 @@ def aggregate(
             row[f"share_{level.name}"] = round(k / n, 4) if n else None
             row[f"share_{level.name}_ci"] = None if math.isnan(low) else [round(low, 4), round(high, 4)]
         out.summary.append(row)
-        out.measures.append(_measures(topic, interactions, posts, stance_of, resamples, alpha_resamples))
+        measures = _measures(topic, interactions, posts, stance_of, resamples, alpha_resamples)
+        weakness = stance_models[name].weakness() if name in stance_models else None
+        if weakness is not None:  # stances too often wrong to compare sides: no number, and the reason first
+            reason = (
+                f"{topic.id}: the hostility gap and α are not given — the stances were read offline by a classifier "
+                f"trained on {sum(stance_models[name].examples.values())} examples ({weakness}); give a stance column, "
+                "more examples (--stance-examples), or an LLM backend"
+            )
+            out.refused.append(reason)
+            measures["refused"] = reason
+            for key in ("hostility_gap", "alpha"):
+                measures[key] |= {"value": None, "ci_low": None, "ci_high": None}
+        out.measures.append(measures)
         failing = sorted((t for t in threads if t.failed_posts), key=lambda t: -t.failed_posts)[:20]
         out.threads_with_failures += [
             {

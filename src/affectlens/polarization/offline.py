@@ -1,14 +1,17 @@
 """The offline annotator: stance, agreement and affect toward the other side without an LLM.
 
-- **Affect toward the other side** — the embedded model's emotions, read as a rule: a post is
-  *hostile* when one of the anger/contempt-like GoEmotions labels (:data:`HOSTILE`: anger,
-  annoyance, disgust, disapproval) is among its decided labels and its valence is negative;
-  its hostility is *aimed* when the post names a target — the author it answers (``you``,
+- **Affect toward the other side** — a post is *hostile* when the hostility head
+  (:mod:`affectlens.polarization.hostility`: insults and attacks on a person or group, not
+  swearing among friends) puts it at or above its threshold; with a model folder built without
+  a head, when one of the anger/contempt-like GoEmotions labels (:data:`HOSTILE`: anger,
+  annoyance, disgust, disapproval) is among its decided labels and its valence is negative
+  (:func:`emotion_rule`). Its hostility is *aimed* when the post names a target — the author it answers (``you``,
   ``your``…, or an ``@mention`` of that author), people of a side (the topic's words, e.g.
   "deniers"; the writer's own side does not count when the writer's stance is known), or
   out-groups in general ("you people", "these people"…). Affect is ``yes`` when the post is
-  hostile, aimed, and a phrase that carries the hostile label (verified by attribution, as
-  ``--explain`` does) sits in a sentence that names the target; ``unknown`` when it is
+  hostile, aimed, and the hostility sits in a sentence that names the target (with the head:
+  those sentences read alone are still hostile, and the first is the evidence; without it: a
+  phrase that carries the hostile label, verified by attribution as ``--explain`` does); ``unknown`` when it is
   hostile and aimed but no such phrase is verified; ``no`` otherwise. Evidence: the phrase
   and the target.
 - **Stance** — the user's column, or the classifier of :mod:`affectlens.polarization.stance`.
@@ -29,10 +32,12 @@ import numpy as np
 
 from affectlens.analyzers.base import AnalyzeOptions
 from affectlens.polarization.annotation import Annotation, Fact, Span
+from affectlens.polarization.hostility import HostilityHead
 from affectlens.polarization.stance import StanceModel
 from affectlens.polarization.topics import Topic
+from affectlens.schema import Analysis
 
-__all__ = ["HOSTILE", "OfflineAnnotator", "PostInput", "targets_in"]
+__all__ = ["HOSTILE", "OfflineAnnotator", "PostInput", "emotion_rule", "targets_in"]
 
 HOSTILE = ("anger", "annoyance", "disgust", "disapproval")
 _SECOND_PERSON = re.compile(
@@ -44,6 +49,11 @@ _OUT_GROUPS = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*", re.S)
+
+
+def emotion_rule(analysis: Analysis) -> bool:
+    """Hostile by the emotions alone: an anger/contempt-like label decided, valence negative."""
+    return bool(set(HOSTILE) & set(analysis.labels)) and analysis.vad.valence < 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ class OfflineAnnotator:
         self.topics = topics
         self.stance_models = stance_models or {}
         self.analyzer = get_analyzer("embedded", **({"threads": threads} if threads else {}))
+        self.head = HostilityHead.load(self.analyzer.model_dir)  # type: ignore[attr-defined]
         self.evidence = evidence
 
     @property
@@ -115,12 +126,17 @@ class OfflineAnnotator:
         options = AnalyzeOptions(taxonomy="goemotions")
         analyses, vectors = self.analyzer.analyze_with_vectors([p.text for p in posts], options=options)  # type: ignore[attr-defined]
         stances = self._stances(posts, vectors)
+        if self.head is not None:
+            probability = self.head.score(self.analyzer, [p.text for p in posts], analyses, vectors)
+            flags = probability >= self.head.threshold
+        else:
+            probability = np.asarray([max((a.scores.get(label, 0.0) for label in HOSTILE), default=0.0) for a in analyses])
+            flags = np.asarray([emotion_rule(a) for a in analyses], dtype=bool)
         out = []
         aimed: list[int] = []
         for k, (post, analysis, stance) in enumerate(zip(posts, analyses, stances)):
             topic = self.topics[post.topic]
-            hostility = max((analysis.scores.get(label, 0.0) for label in HOSTILE), default=0.0)
-            hostile = bool(set(HOSTILE) & set(analysis.labels)) and analysis.vad.valence < 0
+            hostility, hostile = float(probability[k]), bool(flags[k])
             targets = targets_in(
                 post.text, topic, is_reply=post.is_reply, parent_author=post.parent_author, own_stance=stance.value
             )
@@ -152,8 +168,13 @@ class OfflineAnnotator:
         return out
 
     def _verify_aim(self, posts: Sequence[PostInput], annotations: Sequence[Annotation]) -> None:
-        """Keep affect ``yes`` only where a verified hostile phrase shares a sentence with a target."""
+        """Keep affect ``yes`` only where the hostility sits in a sentence that names a target:
+        with the head, those sentences read alone are still hostile; without it, a verified
+        hostile phrase lies in one of them."""
         within = [_aimed_sentences(post.text, annotation.evidence) for post, annotation in zip(posts, annotations)]
+        if self.head is not None:
+            self._verify_aim_with_head(posts, annotations, within)
+            return
         verified = self.analyzer.native_evidence([p.text for p in posts], HOSTILE, within=within)  # type: ignore[attr-defined]
         for annotation, hits in zip(annotations, verified):
             if hits:
@@ -163,6 +184,28 @@ class OfflineAnnotator:
                 annotation.affect = Fact(
                     None, "unknown", annotation.affect.confidence, "hostile and aimed, but no hostile phrase verified"
                 )
+
+    def _verify_aim_with_head(
+        self, posts: Sequence[PostInput], annotations: Sequence[Annotation], within: list[list[tuple[int, int]]]
+    ) -> None:
+        assert self.head is not None
+        partial = [k for k, (post, spans) in enumerate(zip(posts, within)) if spans != [(0, len(post.text))]]
+        still = dict.fromkeys(range(len(posts)), True)
+        if partial:
+            pieces = [" ".join(posts[k].text[a:b].strip() for a, b in within[k]) for k in partial]
+            analyses, vectors = self.analyzer.analyze_with_vectors(pieces, options=AnalyzeOptions(taxonomy="goemotions"))  # type: ignore[attr-defined]
+            probability = self.head.score(self.analyzer, pieces, analyses, vectors)
+            still |= {k: bool(p >= self.head.threshold) for k, p in zip(partial, probability)}
+        for k, (post, annotation) in enumerate(zip(posts, annotations)):
+            if not still[k] or not within[k]:
+                annotation.affect = Fact(
+                    None, "unknown", annotation.affect.confidence, "hostile, but not in the sentence that names the target"
+                )
+                continue
+            a, b = within[k][0]
+            a += len(post.text[a:b]) - len(post.text[a:b].lstrip())
+            b -= len(post.text[a:b]) - len(post.text[a:b].rstrip())
+            annotation.evidence = [Span("affect", a, b, post.text[a:b]), *annotation.evidence]
 
     def _stances(self, posts: Sequence[PostInput], vectors: np.ndarray) -> list[Fact]:
         out: list[Fact] = []

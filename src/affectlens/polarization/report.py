@@ -84,8 +84,12 @@ def _header(run: PolarizationDir, manifest: RunManifest, figures: Aggregate) -> 
     topics = ", ".join(html.escape(t) for t in manifest.settings["work_settings"]["topics"])
     details = manifest.details
     offline = manifest.settings["backend"] != "openai"
+    refused = "".join(
+        f'<p class="warning" role="alert"><strong>Measures refused.</strong> {html.escape(reason)}.</p>'
+        for reason in figures.refused
+    )
     return (
-        f"<header><h1>{html.escape(run.path.name)}</h1>{incomplete_banner(manifest)}"
+        f"<header><h1>{html.escape(run.path.name)}</h1>{incomplete_banner(manifest)}{refused}"
         f"<p>{details.get('posts', 0):,} posts in {details.get('threads', 0):,} threads on {topics}, annotated "
         f"{'offline (embedded model)' if offline else 'by an LLM'}; "
         f"{s.get('scored', 0):,} of {s.get('interactions', 0):,} reply–parent interactions scored under "
@@ -276,17 +280,20 @@ def _measures(figures: Aggregate) -> str:
         same = g["same_hostile"] / g["same_replies"] if g["same_replies"] else None
         colour = PALETTE[len(rows) // 2 % len(PALETTE)]
         fig.add_trace(go.Bar(x=["to the other side", "to one's own side"], y=[cross, same], name=m["topic"], marker_color=colour))
+        shown = "refused (weak stances, see the top)" if m.get("refused") else None
         rows.append(
             (
                 m["topic"],
                 "hostility gap",
-                g["value"],
+                shown or g["value"],
                 _ci(g["ci_low"], g["ci_high"]),
                 f"{g['cross_replies']:,} + {g['same_replies']:,} replies",
             )
         )
         a = m["alpha"]
-        rows.append((m["topic"], "α (Hohmann & Coscia)", a["value"], _ci(a["ci_low"], a["ci_high"]), f"{a['n']:,} author pairs"))
+        rows.append(
+            (m["topic"], "α (Hohmann & Coscia)", shown or a["value"], _ci(a["ci_low"], a["ci_high"]), f"{a['n']:,} author pairs")
+        )
     fig.update_layout(
         title="Share of replies that are hostile, by whom they answer",
         yaxis_tickformat=".0%",

