@@ -37,6 +37,19 @@ def test_the_same_words_read_differently_after_different_turns(analyzer):
     assert good.scores["sadness"] < bad.scores["sadness"]
 
 
+def test_a_calm_reply_does_not_borrow_the_anger_it_answers(analyzer):
+    """The README's support chat: the context model read the agent's refund as anger 0.47, all of
+    it from the customer's turn before (0.06 read alone)."""
+    texts = [
+        "Held? Nobody told me anything! This is ridiculous, I want a refund now!",
+        "I've issued a full refund and sent a replacement with free express shipping.",
+    ]
+    customer, agent = analyzer.analyze(Conversation("s", ["customer", "agent"], texts)).turns
+    assert customer.analysis.dominant == "anger" and not customer.analysis.warnings
+    assert agent.analysis.dominant != "anger" and agent.analysis.scores["anger"] < 0.25
+    assert any("came from the turns before" in w for w in agent.analysis.warnings)
+
+
 def test_any_backend_can_score_turns_one_by_one():
     result = ConversationAnalyzer(backend="embedded").analyze(Conversation("e", ["A", "B"], ["I'm so happy!", "I'm furious."]))
     assert [t.analysis.dominant for t in result.turns] == ["joy", "anger"]
