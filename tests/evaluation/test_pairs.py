@@ -50,16 +50,18 @@ def test_group_names_expand():
 
 
 def test_the_shipped_model_passes_the_suites(embedded):
-    """Issue #3 asked for 85% of the main suite. Since the shipped graph gives the same bits on
-    every CPU (2026-12-02), v1 passes 131 of its 155 pairs (0.845) everywhere; before, one pair
-    on its margin (int-20) made that 132 on AVX-512 CPUs and 131 on AVX2 ones. So: not fewer
-    than those 131 on the main suite, a development set since round 2, and #3's 85% on the
-    holdout, which no training round looked at (docs/benchmarks.md#the-same-answer-on-every-cpu)."""
-    result = run_suite(embedded)
-    assert result["pass_rate"] >= 0.845, result["per_category"]
-    assert set(result["per_category"]) == {"negation", "contrast", "intensifier", "diminisher", "sarcasm"}
+    """The CI gate follows the selection rule (docs/training.md, "Choosing between builds",
+    2026-12-03): the held-out minimal-pair suites hold their floors — ``minimal_pairs_holdout``
+    at least #3's 0.85; ``robustness_holdout`` at least 0.85, or no lower than the 0.50 of v1,
+    the model the rule first judged against — and the development pairs are a diagnostic: every
+    category is measured, none is a veto."""
     holdout = run_suite(embedded, name="minimal_pairs_holdout")
     assert holdout["pass_rate"] >= 0.85, holdout["per_category"]
+    robust = run_suite(embedded, name="robustness_holdout")
+    assert robust["pass_rate"] >= 0.5, robust["per_category"]
+    result = run_suite(embedded)
+    assert set(result["per_category"]) == {"negation", "contrast", "intensifier", "diminisher", "sarcasm"}
+    assert result["pairs"] == 155 and len(result["failures"]) == round(155 * (1 - result["pass_rate"]))
 
 
 def test_unknown_expectation_is_rejected():
