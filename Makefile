@@ -97,11 +97,13 @@ eval: $(VENV)/.installed
 	  $(BIN)/affectlens eval $$d --data-dir $(DATA) --json; done
 
 # Re-train the embedded model (2 CPU cores: about 90 minutes; a GPU: minutes). See docs/training.md.
+# Stopped? Run `make train` again: finetune resumes from runs/finetune/resume.pt.
 train: $(VENV)/.installed-dev
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -e '.[train]'
 	$(BIN)/python -m affectlens.training augment --out runs/augment.jsonl
-	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5 --augment runs/augment.jsonl --augment-vad-weight 0.25 --seed 13
+	$(BIN)/python -m affectlens.training finetune --data-dir $(DATA) --out runs/finetune --epochs 4 --lr 5e-5 --vad-weight 0.5 --augment runs/augment.jsonl --augment-vad-weight 0.25 --seed 13 $$(test -f runs/finetune/resume.pt && echo --resume)
 	$(BIN)/python -m affectlens.training build runs/finetune --data-dir $(DATA)
+	$(BIN)/python -m affectlens.training hostility --data-dir $(DATA)
 
 # Re-train the conversation model (MELD train; a GPU: minutes, 2 CPU cores: about an hour). Needs runs/finetune from `make train`.
 train-conversation: $(VENV)/.installed-dev

@@ -536,8 +536,9 @@ def _suite_texts() -> set[str]:
 
     out: set[str] = set()
     for path in (Path(__file__).resolve().parents[1] / "evaluation" / "suites").glob("*.yaml"):
-        pairs = yaml.safe_load(path.read_text(encoding="utf-8"))["pairs"]
-        out |= {t.lower().strip() for p in pairs for t in (p["a"], p["b"])}
+        suite = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out |= {t.lower().strip() for p in suite.get("pairs", []) for t in (p["a"], p["b"])}
+        out |= {item["text"].lower().strip() for item in suite.get("items", [])}  # insults.yaml
     return out
 
 

@@ -43,7 +43,7 @@ from affectlens.training.sources import SOURCE_INFO
 
 __all__ = ["ANCHOR_TEMPLATES", "build", "fit_calibration", "make_asset_portable", "recalibrate_confidence"]
 
-MODEL_NAME, MODEL_VERSION = "minilm-goemotions", 2  # raise with the folder name when a new build ships
+MODEL_NAME, MODEL_VERSION = "minilm-goemotions", 1  # raise with the folder name when a new build ships
 ANCHOR_TEMPLATES = (
     "I feel {w}.",
     "A wave of {w} came over me.",
