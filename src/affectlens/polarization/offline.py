@@ -120,7 +120,8 @@ class OfflineAnnotator:
 
     @property
     def backend_id(self) -> str:
-        return f"offline/{self.analyzer.backend_id}"
+        head = "+hostility-head" if self.head is not None else "+emotion-rule"
+        return f"offline/{self.analyzer.backend_id}{head}"
 
     def annotate(self, posts: Sequence[PostInput]) -> list[Annotation]:
         options = AnalyzeOptions(taxonomy="goemotions")
