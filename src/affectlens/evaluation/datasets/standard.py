@@ -115,7 +115,7 @@ ROBUSTNESS = _suite_spec(
     "robustness", "36 minimal pairs: sarcasm and irony, emoji for laughing and crying, slang praise (development)"
 )
 EVERYDAY = _suite_spec(
-    "everyday", "51 everyday English texts: messages, reviews, support chats, celebrations, loneliness (development)"
+    "everyday", "48 everyday English texts: messages, reviews, support chats, celebrations, loneliness (development)"
 )
 EVERYDAY_HOLDOUT = _suite_spec(
     "everyday_holdout", "30 held-out everyday English texts; written before the changes they measure"
