@@ -249,17 +249,18 @@ def generated(seed: int = 11) -> Iterator[tuple[str, float]]:
             yield pick(_DISAGREE).format(x=x, X=x[0].upper() + x[1:]), 0.0
 
 
-def _held_out() -> set[str]:
-    import yaml
-
-    path = Path(__file__).resolve().parents[1] / "evaluation" / "suites" / "insults.yaml"
-    return {item["text"].lower() for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]}
-
-
-def _macro_f1(gold: np.ndarray, predicted: np.ndarray, weight: np.ndarray) -> float:
+def _balanced_f1(target: np.ndarray, probability: np.ndarray, threshold: float) -> float:
+    """Macro-F1 of the flag at ``threshold`` against ``target >= 0.5``, both classes weighing the same."""
     from sklearn.metrics import f1_score
 
-    return float(f1_score(gold, predicted, average="macro", sample_weight=weight))
+    gold = (target >= 0.5).astype(int)
+    weight = _balance(gold)
+    return float(f1_score(gold, (probability >= threshold).astype(int), average="macro", sample_weight=weight))
+
+
+def _balance(gold: np.ndarray) -> np.ndarray:
+    """Per text, the weight that makes both classes of ``gold`` (0/1) weigh half."""
+    return np.where(gold == 1, 0.5 / gold.mean(), 0.5 / (1 - gold.mean()))
 
 
 def train_hostility(data_dir: Path, asset_dir: Path, *, command: str = "", log: Any = print) -> dict[str, Any]:
@@ -270,13 +271,15 @@ def train_hostility(data_dir: Path, asset_dir: Path, *, command: str = "", log: 
     from affectlens.analyzers.base import AnalyzeOptions
     from affectlens.analyzers.embedded import EmbeddedAnalyzer
     from affectlens.polarization.hostility import FILE, HostilityHead, hostility_features
+    from affectlens.training.augment import _suite_texts
     from affectlens.training.build import _git_commit, _write_files
 
     started = time.perf_counter()
     analyzer = EmbeddedAnalyzer(model_dir=asset_dir)
     parts = davidson(data_dir)
-    held_out = _held_out()
-    extra = [(t, y) for t, y in dict(generated()).items() if t.lower() not in held_out]
+    davidson_rows = {k: len(v[0]) for k, v in parts.items()}
+    held_out = _suite_texts()  # every shipped suite's texts, the aimed-insult set's among them
+    extra = [(t, y) for t, y in dict(generated()).items() if t.lower().strip() not in held_out]
     for split in ("train", "dev", "test"):  # generated texts split by the same hash
         mine = [(t, y) for t, y in extra if _split(t) == split]
         texts_, target_ = parts[split]
@@ -290,8 +293,7 @@ def train_hostility(data_dir: Path, asset_dir: Path, *, command: str = "", log: 
     x_train = vectors(texts)
     mean, std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-6
     # soft targets as two weighted rows per text; classes weigh the same
-    gold = (target >= 0.5).astype(int)
-    balance = np.where(gold == 1, 0.5 / gold.mean(), 0.5 / (1 - gold.mean()))
+    balance = _balance((target >= 0.5).astype(int))
     xs = np.concatenate([(x_train - mean) / std] * 2)
     ys = np.concatenate([np.ones(len(target)), np.zeros(len(target))])
     ws = np.concatenate([target * balance, (1 - target) * balance])
@@ -307,15 +309,12 @@ def train_hostility(data_dir: Path, asset_dir: Path, *, command: str = "", log: 
         return head.score(analyzer, batch, analyses, vecs)
 
     p_dev = scored(parts["dev"][0])
-    dev_gold = (parts["dev"][1] >= 0.5).astype(int)
-    dev_weight = np.where(dev_gold == 1, 0.5 / dev_gold.mean(), 0.5 / (1 - dev_gold.mean()))
     grid = np.round(np.arange(0.2, 0.81, 0.01), 2)
-    f1s = [_macro_f1(dev_gold, (p_dev >= t).astype(int), dev_weight) for t in grid]
+    f1s = [_balanced_f1(parts["dev"][1], p_dev, t) for t in grid]
     threshold = float(grid[int(np.argmax(f1s))])
     np.savez(asset_dir / FILE, weight=weights, bias=np.float32(bias), threshold=np.float32(threshold))
     test_texts, test_target = parts["test"]
     p_test = scored(test_texts)
-    test_gold = (test_target >= 0.5).astype(int)
     entry = {
         "what": "logistic regression on the sentence vector, GoEmotions scores and VAD: insult or attack on a person or group",
         "data": {
@@ -323,20 +322,13 @@ def train_hostility(data_dir: Path, asset_dir: Path, *, command: str = "", log: 
                 "file": "hostility/labeled_data.csv",
                 "sha256": hashlib.sha256((data_dir / "hostility" / "labeled_data.csv").read_bytes()).hexdigest(),
                 "licence": "MIT (github.com/t-davidson/hate-speech-and-offensive-language @cb50f7e)",
-                "rows": {k: len(v[0]) for k, v in parts.items()},
+                "rows": davidson_rows,
             },
             "generated": {"module": "affectlens.training.hostility.generated", "rows": len(extra), "licence": "ours"},
         },
         "threshold": threshold,
         "dev_macro_f1_balanced": round(max(f1s), 4),
-        "test_macro_f1_balanced": round(
-            _macro_f1(
-                test_gold,
-                (p_test >= threshold).astype(int),
-                np.where(test_gold == 1, 0.5 / test_gold.mean(), 0.5 / (1 - test_gold.mean())),
-            ),
-            4,
-        ),
+        "test_macro_f1_balanced": round(_balanced_f1(test_target, p_test, threshold), 4),
         "command": command,
         "code": _git_commit(),
         "seconds": round(time.perf_counter() - started, 1),
