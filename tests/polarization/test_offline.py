@@ -167,3 +167,13 @@ def test_an_interrupted_run_resumes_to_the_same_annotations(tmp_path):
     assert scores["t0r1"] == 8 and scores["t0r2"] == 10
     with pytest.raises(InputError, match="settings differ"):
         analyze(src, tmp_path / "cut", columns=columns, chunk_rows=3, evidence=False)
+
+
+def test_a_damaged_hostility_head_is_one_clear_error(tmp_path):
+    from affectlens.errors import ModelAssetError
+    from affectlens.polarization.hostility import HostilityHead
+
+    (tmp_path / "hostility.npz").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ModelAssetError, match="cannot load the hostility head"):
+        HostilityHead.load(tmp_path)
+    assert HostilityHead.load(tmp_path / "elsewhere") is None

@@ -44,3 +44,12 @@ def test_resume_refuses_another_configuration_and_a_missing_checkpoint(tmp_path,
     assert other.returncode == 2 and "another configuration (differs in lr)" in other.stderr
     none = _run(tmp_path, data_dir, tmp_path / "empty", "--resume")
     assert none.returncode == 2 and "no checkpoint to resume from" in none.stderr
+
+
+def test_a_damaged_checkpoint_is_one_line(tmp_path, data_dir):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "resume.pt").write_bytes(b"truncated")
+    damaged = _run(tmp_path, data_dir, out, "--resume")
+    assert damaged.returncode == 2 and "cannot be read" in damaged.stderr and "delete it" in damaged.stderr
+    assert "Traceback" not in damaged.stderr

@@ -14,6 +14,7 @@ probability counts (:meth:`HostilityHead.score`; the threshold is fitted the sam
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from affectlens.errors import ModelAssetError
 from affectlens.schema import Analysis
 from affectlens.taxonomy import load_taxonomy
 
@@ -61,8 +63,11 @@ class HostilityHead:
         path = model_dir / FILE
         if not path.exists():
             return None
-        with np.load(path) as f:
-            return cls(np.asarray(f["weight"], dtype=np.float32), float(f["bias"]), float(f["threshold"]))
+        try:
+            with np.load(path) as f:
+                return cls(np.asarray(f["weight"], dtype=np.float32), float(f["bias"]), float(f["threshold"]))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # a truncated or foreign file
+            raise ModelAssetError(f"cannot load the hostility head {path}: {exc}") from exc
 
     def score(self, analyzer: Any, texts: Sequence[str], analyses: Sequence[Analysis], vectors: np.ndarray) -> np.ndarray:
         """Per text: the highest probability of the whole text and of each of its :func:`clauses`

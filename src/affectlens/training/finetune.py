@@ -406,7 +406,10 @@ def finetune(cfg: FinetuneConfig, *, log: Any = print, resume: bool = False, sto
     if resume:
         if not checkpoint_path.exists():
             raise ResumeError(f"{checkpoint_path}: no checkpoint to resume from; start without --resume")
-        saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        try:
+            saved = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # torch raises several kinds for a damaged file
+            raise ResumeError(f"{checkpoint_path} cannot be read ({exc}); delete it to start the run over") from exc
         if saved["identity"] != identity:
             changed = sorted(k for k in identity if saved["identity"].get(k) != identity[k])
             raise ResumeError(f"{checkpoint_path} was written by another configuration (differs in {', '.join(changed)})")
